@@ -1,0 +1,41 @@
+# make run   - set up .venv (Python >= 3.12, ssbfem with DOLFINx) and run the default thin-film discharge
+# make test  - set up the same way and run the test suite, serial and under mpiexec -n 2
+# make bench - run the benchmarks in benchmarks/
+
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# First interpreter >= 3.12: on PATH, else any pyenv version (its shims fail unless selected).
+PYTHON ?= $(shell for p in python3.13 python3.12 python3 \
+	$$(ls -d $$(pyenv root 2>/dev/null)/versions/3.1[2-9]*/bin/python3 2>/dev/null); do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
+
+.PHONY: venv run test test-serial test-mpi bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found (on PATH or via pyenv)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dolfinx,test]"
+	touch $(STAMP)
+
+run: venv
+	$(BIN)/ssbfem run demos/configs/thin_film.toml --output results/thin_film
+
+test: test-serial test-mpi
+
+test-serial: venv
+	$(BIN)/python -m pytest -q tests
+
+test-mpi: venv
+	$(BIN)/mpiexec -n 2 $(BIN)/python -m pytest -q -m mpi tests
+
+bench: venv
+	$(BIN)/python benchmarks/thin_film.py
+
+clean:
+	rm -rf $(VENV) results

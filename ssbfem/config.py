@@ -1,0 +1,300 @@
+"""Run configuration: TOML in, a validated and fully resolved nested dict out.
+
+Every key is SI with its unit in its name (``thickness_um``, ``conductivity_S_m``). A layer's
+properties come from the material library unless the config sets them; a value in the config
+is the value at ``cell.reference_temperature_K``. Errors name the key and the reason.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ssbfem.errors import InputError
+from ssbfem.materials.library import MATERIALS
+from ssbfem.materials.ocp import OCP_FUNCTIONS
+
+_REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Key:
+    """One config key: its type, default (or required), the check on its value, and its meaning."""
+
+    kind: type | tuple[type, ...]
+    doc: str
+    default: Any = None
+    check: str | None = None  # "positive", "nonnegative", "fraction" or "open_unit"
+    choices: tuple | None = None
+
+
+def _layer_keys(role: str, thickness_default: Any) -> dict[str, Key]:
+    return {
+        "material": Key(str, f"material of the layer (library name with role '{role}')", _REQUIRED),
+        "thickness_um": Key(float, "thickness, micrometres", thickness_default, "positive"),
+        "electronic_conductivity_S_m": Key(float, "electronic conductivity, S/m", None, "nonnegative"),
+    }
+
+
+_KINETICS = {
+    "exchange_current_A_m2": Key(float, "exchange current density, A/m2 (positive: at x = 0.5)", None, "positive"),
+    "transfer_coefficient": Key(float, "anodic transfer coefficient", None, "open_unit"),
+    "cathodic_transfer_coefficient": Key(float, "cathodic transfer coefficient (default 1 - anodic)", None, "open_unit"),
+    "exchange_current_activation_energy_J_mol": Key(float, "Arrhenius activation energy of i0, J/mol", None, "nonnegative"),
+}
+
+SCHEMA: dict[str, dict[str, Key]] = {
+    "cell": {
+        "architecture": Key(str, "cell architecture", "thin-film", choices=("thin-film",)),
+        "dimension": Key(int, "spatial dimension of the mesh", 1, choices=(1, 2, 3)),
+        "area_cm2": Key(float, "footprint area, cm2 (converts A to A/m2)", 1.0, "positive"),
+        "temperature_K": Key(float, "cell temperature, K", 298.15, "positive"),
+        "reference_temperature_K": Key(float, "temperature at which property values hold, K", 298.15, "positive"),
+        "nominal_capacity_mAh_cm2": Key(float, "capacity that defines 1C (default: positive electrode from its initial stoichiometry to 1)", None, "positive"),
+        "series_resistance_ohm_cm2": Key(float, "resistance between the positive terminal and the external circuit, ohm cm2", 1.0e-6, "positive"),
+    },
+    "cell.negative_current_collector": _layer_keys("current_collector", _REQUIRED),
+    "cell.negative": {**_layer_keys("negative", None), **_KINETICS},
+    "cell.electrolyte": {
+        **_layer_keys("electrolyte", _REQUIRED),
+        "conductivity_S_m": Key(float, "ionic conductivity, S/m", None, "positive"),
+        "conductivity_activation_energy_J_mol": Key(float, "Arrhenius activation energy of the conductivity, J/mol", None, "nonnegative"),
+    },
+    "cell.positive": {
+        **_layer_keys("positive", _REQUIRED),
+        "max_concentration_mol_m3": Key(float, "maximum Li concentration, mol/m3", None, "positive"),
+        "initial_stoichiometry": Key(float, "initial x = c/c_max", None, "open_unit"),
+        "diffusivity_m2_s": Key(float, "chemical diffusivity of Li, m2/s", None, "positive"),
+        "diffusivity_activation_energy_J_mol": Key(float, "Arrhenius activation energy of D, J/mol", None, "nonnegative"),
+        "ocp": Key(str, "open-circuit potential law", None, choices=tuple(OCP_FUNCTIONS)),
+        **_KINETICS,
+    },
+    "cell.positive_current_collector": _layer_keys("current_collector", _REQUIRED),
+    "mesh": {
+        "file": Key(str, "a .msh file with the named physical groups, used instead of the builder", None),
+        "positive_elements": Key(int, "elements through the positive electrode", 48, "positive"),
+        "electrolyte_elements": Key(int, "elements through the electrolyte", 4, "positive"),
+        "negative_elements": Key(int, "elements through the negative electrode", 2, "positive"),
+        "current_collector_elements": Key(int, "elements through each current collector", 2, "positive"),
+        "grading": Key(float, "largest/smallest element size in a layer, smallest at the electrolyte", 20.0, "positive"),
+        "width_um": Key(float, "in-plane edge length of the 2D/3D mesh, micrometres", 10.0, "positive"),
+        "in_plane_elements": Key(int, "elements along each in-plane edge", 1, "positive"),
+        "degree": Key(int, "polynomial degree of the fields", 2, choices=(1, 2)),
+    },
+    "experiment": {
+        "steps": Key(list, "experiment steps, e.g. 'Discharge at 1C until 3.0 V'", _REQUIRED),
+    },
+    "solver": {
+        "voltage_tolerance_V": Key(float, "local error tolerance of a time step on the voltage, V", 2.0e-4, "positive"),
+        "stoichiometry_tolerance": Key(float, "local error tolerance of a time step on the stoichiometry", 2.0e-4, "positive"),
+        "event_tolerance_V": Key(float, "how close a voltage cut-off is hit, V", 1.0e-4, "positive"),
+        "initial_step_s": Key(float, "first time step after every change of step, s", 1.0e-3, "positive"),
+        "max_step_s": Key(float, "largest time step, s", 600.0, "positive"),
+        "petsc_options": Key(dict, "PETSc options passed to the nonlinear solver", {}),
+    },
+    "output": {
+        "field_times_s": Key(list, "times at which fields are written, s (also the start and end of every step)", []),
+        "fields": Key(bool, "write VTX fields", True),
+        "plot": Key(bool, "write the voltage plot", True),
+    },
+}
+
+_ROLE_OF_SECTION = {
+    "cell.negative_current_collector": "current_collector",
+    "cell.negative": "negative",
+    "cell.electrolyte": "electrolyte",
+    "cell.positive": "positive",
+    "cell.positive_current_collector": "current_collector",
+}
+_REQUIRED_SECTIONS = ("cell", "cell.electrolyte", "cell.positive", "experiment")
+_OPTIONAL_SECTIONS = ("cell.negative_current_collector", "cell.positive_current_collector")
+
+
+def read_toml(path: str | Path) -> dict:
+    """Read a TOML file; a syntax error becomes an InputError naming the file and line."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(str(path), "no such config file")
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(str(path), f"not valid TOML: {exc}") from None
+
+
+def apply_overrides(raw: dict, overrides: list[str]) -> dict:
+    """Apply ``key.path=value`` strings (value in TOML syntax, or a bare string)."""
+    raw = copy.deepcopy(raw)
+    for item in overrides:
+        if "=" not in item:
+            raise InputError(item, "an override must read key=value")
+        key, text = (s.strip() for s in item.split("=", 1))
+        try:
+            value = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text
+        *parents, leaf = key.split(".")
+        node = raw
+        for p in parents:
+            node = node.setdefault(p, {})
+            if not isinstance(node, dict):
+                raise InputError(key, f"{p!r} is not a table")
+        node[leaf] = value
+    return raw
+
+
+def _section(raw: dict, dotted: str) -> dict | None:
+    node: Any = raw
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    if not isinstance(node, dict):
+        raise InputError(dotted, "must be a table")
+    return node
+
+
+def _coerce(key: str, value: Any, spec: Key) -> Any:
+    kinds = spec.kind if isinstance(spec.kind, tuple) else (spec.kind,)
+    if float in kinds and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        names = "/".join(k.__name__ for k in kinds)
+        raise InputError(key, f"must be of type {names}, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InputError(key, f"must be finite, got {value!r}")
+    checks = {
+        "positive": (lambda v: v > 0, "must be positive"),
+        "nonnegative": (lambda v: v >= 0, "must not be negative"),
+        "fraction": (lambda v: 0 <= v <= 1, "must lie in [0, 1]"),
+        "open_unit": (lambda v: 0 < v < 1, "must lie strictly between 0 and 1"),
+    }
+    if spec.check is not None:
+        ok, reason = checks[spec.check]
+        if not ok(value):
+            raise InputError(key, f"{reason}, got {value!r}")
+    if spec.choices is not None and value not in spec.choices:
+        raise InputError(key, f"must be one of {', '.join(map(repr, spec.choices))}, got {value!r}")
+    return value
+
+
+def resolve(raw: dict) -> dict:
+    """Validate a raw config and fill in defaults and library values.
+
+    Returns a nested dict with every key set; layer sections also carry ``sources`` (where
+    each value came from: the config or a library citation).
+    """
+    known_top = {name.split(".")[0] for name in SCHEMA}
+    for top in raw:
+        if top not in known_top:
+            raise InputError(top, f"unknown section; known: {', '.join(sorted(known_top))}")
+    for name in _REQUIRED_SECTIONS:
+        if _section(raw, name) is None:
+            raise InputError(name, "required section is missing")
+    resolved: dict[str, Any] = {}
+    for name, keys in SCHEMA.items():
+        given = _section(raw, name)
+        if given is None:
+            if name in _OPTIONAL_SECTIONS:
+                continue
+            given = {}
+        role = _ROLE_OF_SECTION.get(name)
+        library: dict[str, Any] = {}
+        sources: dict[str, str] = {}
+        if role is not None:
+            material = given.get("material")
+            if material is None:
+                if role != "negative":
+                    raise InputError(f"{name}.material", "required key is missing")
+                material = "Li"
+            if material not in MATERIALS:
+                raise InputError(f"{name}.material", f"unknown material {material!r}; known: {', '.join(MATERIALS)}")
+            if MATERIALS[material].role != role:
+                raise InputError(f"{name}.material", f"{material!r} is a {MATERIALS[material].role} material, not a {role}")
+            library = MATERIALS[material].defaults()
+            sources = MATERIALS[material].sources()
+        subsections = {k for k in SCHEMA if k.startswith(name + ".")}
+        out: dict[str, Any] = {}
+        for key, value in given.items():
+            dotted = f"{name}.{key}"
+            if dotted in subsections:
+                continue
+            if key in keys:
+                out[key] = _coerce(dotted, value, keys[key])
+            elif key in library:
+                spec = Key(type(library[key]), "", check="nonnegative" if isinstance(library[key], float) else None)
+                out[key] = _coerce(dotted, value, spec)
+            else:
+                raise InputError(dotted, f"unknown key; known: {', '.join(sorted(set(keys) | set(library)))}")
+            sources[key] = "config"
+        for key, spec in keys.items():
+            if key in out:
+                continue
+            if key in library:
+                out[key] = library[key]
+            elif spec.default is _REQUIRED:
+                raise InputError(f"{name}.{key}", "required key is missing")
+            elif spec.default is not None:
+                out[key] = copy.deepcopy(spec.default)
+        for key, value in library.items():
+            out.setdefault(key, value)
+        if role is not None:
+            out["sources"] = {k: sources.get(k, "default") for k in out}
+        _store(resolved, name, out)
+    for kinetic in ("cell.negative", "cell.positive"):
+        sec = _section(resolved, kinetic)
+        if sec is not None:
+            sec.setdefault("cathodic_transfer_coefficient", 1.0 - sec["transfer_coefficient"])
+    steps = resolved["experiment"]["steps"]
+    if not steps or not all(isinstance(s, str) for s in steps):
+        raise InputError("experiment.steps", "must be a non-empty list of strings")
+    return resolved
+
+
+def _store(root: dict, dotted: str, value: dict) -> None:
+    *parents, leaf = dotted.split(".")
+    node = root
+    for p in parents:
+        node = node.setdefault(p, {})
+    node.setdefault(leaf, {}).update(value)
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> dict:
+    """Read, override, validate and resolve a config file."""
+    return resolve(apply_overrides(read_toml(path), overrides or []))
+
+
+def to_toml(data: dict, prefix: str = "") -> str:
+    """Write a nested dict of scalars, lists and tables as TOML (enough for resolved configs)."""
+    lines: list[str] = []
+    tables = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            tables.append((key, value))
+        else:
+            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
+    out = ""
+    if lines:
+        out += (f"[{prefix}]\n" if prefix else "") + "\n".join(lines) + "\n\n"
+    for key, value in tables:
+        out += to_toml(value, f"{prefix}.{_toml_key(key)}" if prefix else _toml_key(key))
+    return out
+
+
+def _toml_key(key: str) -> str:
+    return key if key.replace("_", "").replace("-", "").isalnum() else f'"{key}"'
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} as TOML")

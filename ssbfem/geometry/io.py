@@ -1,0 +1,122 @@
+"""From a Gmsh model or a ``.msh`` file to a distributed DOLFINx mesh with named tags."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import gmsh
+import numpy as np
+from mpi4py import MPI
+
+from ssbfem._dolfinx import dolfinx
+from ssbfem.errors import InputError
+
+
+@dataclass
+class CellMesh:
+    """A distributed mesh with its cell and facet tags, addressed by physical-group name.
+
+    Attributes:
+        mesh: The DOLFINx mesh (coordinates in micrometres).
+        cell_tags: Tags of the cells (layers, phases).
+        facet_tags: Tags of the facets (interfaces, terminals, outer boundaries).
+        cell_names: Physical-group name -> cell tag value.
+        facet_names: Physical-group name -> facet tag value.
+    """
+
+    mesh: dolfinx.mesh.Mesh
+    cell_tags: dolfinx.mesh.MeshTags
+    facet_tags: dolfinx.mesh.MeshTags
+    cell_names: dict[str, int]
+    facet_names: dict[str, int]
+
+    @property
+    def dimension(self) -> int:
+        return self.mesh.topology.dim
+
+    def require(self, cells: tuple[str, ...] = (), facets: tuple[str, ...] = (), source: str = "mesh") -> None:
+        """Raise InputError naming every required physical group the mesh lacks."""
+        missing = [n for n in cells if n not in self.cell_names]
+        missing += [n for n in facets if n not in self.facet_names]
+        if missing:
+            raise InputError(
+                "mesh",
+                f"{source} lacks the physical group(s) {', '.join(repr(m) for m in missing)}; "
+                f"it has {sorted(self.cell_names) + sorted(self.facet_names)}",
+            )
+
+    def cells(self, *names: str) -> np.ndarray:
+        """Local indices of the cells in any of the named groups."""
+        values = [self.cell_names[n] for n in names if n in self.cell_names]
+        return np.sort(self.cell_tags.indices[np.isin(self.cell_tags.values, values)]).astype(np.int32)
+
+    def facets(self, name: str) -> np.ndarray:
+        """Local indices of the facets of a named group."""
+        tags = self.facet_tags
+        return tags.indices[tags.values == self.facet_names[name]].astype(np.int32)
+
+
+def mesh_from_model(comm: MPI.Comm, build: Callable[[], None] | None = None, path: Path | None = None) -> CellMesh:
+    """Build (or read) a Gmsh model on rank 0 and distribute it over `comm`.
+
+    Args:
+        comm: Communicator of the mesh.
+        build: Adds a meshed model to the current Gmsh session (rank 0 only).
+        path: A ``.msh`` file to read instead.
+    """
+    dim = None
+    error = None
+    if comm.rank == 0:
+        gmsh.initialize(interruptible=False)
+        gmsh.option.setNumber("General.Terminal", 0)
+        try:
+            if path is not None:
+                gmsh.merge(str(path))
+            else:
+                assert build is not None
+                build()
+            dim = gmsh.model.getDimension()
+        except Exception as exc:  # Gmsh raises bare Exceptions
+            error = f"{path or 'geometry'}: {exc}"
+    dim, error = comm.bcast((dim, error), root=0)
+    if error is not None:
+        if comm.rank == 0:
+            gmsh.finalize()
+        raise InputError("mesh", error)
+    try:
+        data = dolfinx.io.gmsh.model_to_mesh(gmsh.model, comm, 0, gdim=dim)
+    finally:
+        if comm.rank == 0:
+            gmsh.finalize()
+    groups = data.physical_groups
+    tdim = data.mesh.topology.dim
+    data.mesh.topology.create_connectivity(tdim - 1, tdim)
+    return CellMesh(
+        mesh=data.mesh,
+        cell_tags=data.cell_tags,
+        facet_tags=data.facet_tags,
+        cell_names={n: g.tag for n, g in groups.items() if g.dim == tdim},
+        facet_names={n: g.tag for n, g in groups.items() if g.dim == tdim - 1},
+    )
+
+
+def load_mesh(path: str | Path, comm: MPI.Comm = MPI.COMM_WORLD) -> CellMesh:
+    """Read a ``.msh`` file (coordinates in micrometres, named physical groups)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("mesh.file", f"no such file: {path}")
+    return mesh_from_model(comm, path=path)
+
+
+def write_msh(build: Callable[[], None], path: str | Path) -> None:
+    """Build a Gmsh model and write it as a ``.msh`` file (serial)."""
+    gmsh.initialize(interruptible=False)
+    gmsh.option.setNumber("General.Terminal", 0)
+    try:
+        build()
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        gmsh.write(str(path))
+    finally:
+        gmsh.finalize()

@@ -1,0 +1,37 @@
+"""Names of the physical groups every ssbfem mesh carries.
+
+A mesh is usable by ssbfem when its Gmsh physical groups carry these names; the integer
+tags behind them are free. Layers are named by their role in the stack, interfaces by the
+two layers they separate (``"a|b"``, in stacking order from negative to positive), and the
+two outer faces through which current leaves the cell are the terminals.
+
+Stacking direction is x (0 at the negative terminal); the in-plane directions are y and z.
+Mesh coordinates are in micrometres.
+"""
+
+from __future__ import annotations
+
+NEGATIVE_CC = "negative_current_collector"
+NEGATIVE = "negative"
+ELECTROLYTE = "electrolyte"
+POSITIVE = "positive"
+POSITIVE_CC = "positive_current_collector"
+
+#: Layers in stacking order, negative terminal first.
+LAYER_ORDER = (NEGATIVE_CC, NEGATIVE, ELECTROLYTE, POSITIVE, POSITIVE_CC)
+
+NEGATIVE_TERMINAL = "negative_terminal"
+POSITIVE_TERMINAL = "positive_terminal"
+LATERAL = "lateral"
+
+#: Interfaces at which charge transfer happens.
+NEGATIVE_INTERFACE = f"{NEGATIVE}|{ELECTROLYTE}"
+POSITIVE_INTERFACE = f"{ELECTROLYTE}|{POSITIVE}"
+
+#: Length unit of mesh coordinates, m.
+MESH_UNIT_M = 1.0e-6
+
+
+def interface_name(first: str, second: str) -> str:
+    """Name of the interface between two adjacent layers (stacking order)."""
+    return f"{first}|{second}"

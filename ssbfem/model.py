@@ -1,0 +1,263 @@
+"""A solid-state cell as a coupled finite-element model on submeshes.
+
+Unknowns, each on the cells where it exists (one submesh per field domain):
+
+* ``phi_e``: ionic potential of the single-ion electrolyte (V), on the electrolyte;
+* ``psi_pos``, ``psi_neg``: electronic potential of the positive and negative conductors
+  (electrode and its current collector), measured from the external conductor each is joined
+  to (see :class:`CellModel`); ``phi_s`` jumps across each interface relative to ``phi_e``;
+* ``theta``: Li stoichiometry c/c_max of the positive electrode;
+* ``voltage``: the cell voltage, one global unknown (the potential of the external conductor
+  attached to the positive terminal).
+
+The residual is assembled from the blocks of :mod:`ssbfem.physics`. Time enters through
+d(theta)/dt = inv_dt (a0 theta + a1 theta_n + a2 theta_nm1): backward Euler or variable-step
+BDF2 depending on the coefficients the time stepper sets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import basix.ufl
+import numpy as np
+import ufl
+
+from ssbfem._dolfinx import dolfinx
+from ssbfem.constants import FARADAY
+from ssbfem.geometry import tags
+from ssbfem.geometry.io import CellMesh
+from ssbfem.geometry.tags import MESH_UNIT_M
+from ssbfem.materials.arrhenius import arrhenius
+from ssbfem.materials.ocp import OCP_FUNCTIONS
+from ssbfem.physics.charge import ohmic_conduction
+from ssbfem.physics.diffusion import fickian_diffusion
+from ssbfem.physics.kinetics import butler_volmer, insertion_exchange_current
+from ssbfem.physics.terminal import control_law, terminal_current
+
+fem = dolfinx.fem
+
+#: Resistance joining the negative terminal to ground, ohm m2: the terminal is equipotential
+#: to within I * this value (2e-9 V at 20 A/m2).
+GROUND_RESISTANCE_OHM_M2 = 1.0e-10
+
+
+@dataclass
+class Submesh:
+    """A submesh of the cell mesh and its map to the parent's cells."""
+
+    mesh: dolfinx.mesh.Mesh
+    entity_map: dolfinx.mesh.EntityMap
+
+
+def make_submesh(cellmesh: CellMesh, cells: np.ndarray) -> Submesh:
+    msh = cellmesh.mesh
+    sub, emap, _, _ = dolfinx.mesh.create_submesh(msh, msh.topology.dim, cells)
+    return Submesh(sub, emap)
+
+
+def interface_measure(cellmesh: CellMesh, name: str, plus_side: Submesh, tag: int) -> ufl.Measure:
+    """Interior-facet measure of a named interface with `plus_side`'s cells always on "+"."""
+    msh = cellmesh.mesh
+    data = fem.compute_integration_domains(
+        fem.IntegralType.interior_facet, msh.topology, cellmesh.facets(name)
+    ).reshape(-1, 4)
+    in_plus = plus_side.entity_map.sub_topology_to_topology(data[:, 0].copy(), inverse=True) >= 0
+    data[~in_plus] = data[~in_plus][:, [2, 3, 0, 1]]
+    return ufl.Measure("dS", domain=msh, subdomain_data=[(tag, data.ravel())])
+
+
+class CellModel:
+    """Residual and unknowns of a cell, built from a resolved ``[cell]`` config.
+
+    The electronic potential is carried relative to the external conductor each electrode is
+    joined to: ``psi_pos = phi_s - V`` on the positive side and ``psi_neg = phi_s`` (ground) on
+    the negative side. Both stay of the order of the ohmic drop in the conductor, so metals of
+    1e7 S/m sit beside a 1e-4 S/m electrolyte without round-off swamping the residual.
+
+    Attributes:
+        unknowns: [phi_e, psi_pos, theta, voltage] (+ [psi_neg] when the negative is meshed).
+        residuals: One residual form per unknown, same order.
+        entity_maps: Submesh entity maps the forms need.
+    """
+
+    def __init__(self, cellmesh: CellMesh, cell: dict, degree: int = 2):
+        self.cellmesh = cellmesh
+        self.cell = cell
+        msh = cellmesh.mesh
+        comm = msh.comm
+        cellmesh.require(
+            cells=(tags.ELECTROLYTE, tags.POSITIVE),
+            facets=(tags.NEGATIVE_TERMINAL, tags.POSITIVE_TERMINAL, tags.POSITIVE_INTERFACE),
+        )
+        self.has_negative = tags.NEGATIVE in cellmesh.cell_names
+        if self.has_negative:
+            cellmesh.require(facets=(tags.NEGATIVE_INTERFACE,))
+        neg, ely, pos = cell["negative"], cell["electrolyte"], cell["positive"]
+
+        # -- controls and time discretisation, all Constants so that no form is recompiled
+        c = lambda v: fem.Constant(msh, dolfinx.default_scalar_type(v))  # noqa: E731
+        self.temperature = c(cell["temperature_K"])
+        self.mode = tuple(c(x) for x in (1.0, 0.0, 0.0))
+        self.setpoint = tuple(c(0.0) for _ in range(3))
+        self.inv_dt = c(0.0)
+        self.bdf = tuple(c(x) for x in (1.0, -1.0, 0.0))
+        t_ref = cell["reference_temperature_K"]
+
+        # -- submeshes and spaces
+        self.electrolyte = make_submesh(cellmesh, cellmesh.cells(tags.ELECTROLYTE))
+        self.positive_conductor = make_submesh(cellmesh, cellmesh.cells(tags.POSITIVE, tags.POSITIVE_CC))
+        self.positive = make_submesh(cellmesh, cellmesh.cells(tags.POSITIVE))
+        P = lambda sub: fem.functionspace(sub.mesh, ("Lagrange", degree))  # noqa: E731
+        R = fem.functionspace(msh, basix.ufl.real_element(msh.basix_cell(), (), dtype=dolfinx.default_real_type))
+        self.phi_e = fem.Function(P(self.electrolyte), name="phi_e")
+        self.psi_pos = fem.Function(P(self.positive_conductor), name="psi_pos")
+        self.theta = fem.Function(P(self.positive), name="theta")
+        self.voltage = fem.Function(R, name="voltage")
+        self.theta_n = fem.Function(self.theta.function_space)
+        self.theta_nm1 = fem.Function(self.theta.function_space)
+        self.unknowns = [self.phi_e, self.psi_pos, self.theta, self.voltage]
+        self.entity_maps = [self.electrolyte.entity_map, self.positive_conductor.entity_map, self.positive.entity_map]
+        if self.has_negative:
+            self.negative_conductor = make_submesh(cellmesh, cellmesh.cells(tags.NEGATIVE, tags.NEGATIVE_CC))
+            self.psi_neg = fem.Function(P(self.negative_conductor), name="psi_neg")
+            self.unknowns.append(self.psi_neg)
+            self.entity_maps.append(self.negative_conductor.entity_map)
+        tests = [ufl.TestFunction(u.function_space) for u in self.unknowns]
+        v_e, v_p, w, w_v = tests[:4]
+
+        # -- measures on the parent mesh
+        dx = ufl.Measure("dx", domain=msh, subdomain_data=cellmesh.cell_tags)
+        ds = ufl.Measure("ds", domain=msh, subdomain_data=cellmesh.facet_tags)
+        names = cellmesh.cell_names
+        fnames = cellmesh.facet_names
+        pos_tag = fnames[tags.POSITIVE_INTERFACE]
+        dS_pos = interface_measure(cellmesh, tags.POSITIVE_INTERFACE, self.electrolyte, pos_tag)(pos_tag)
+        ds_pos_terminal = ds(fnames[tags.POSITIVE_TERMINAL])
+        ds_neg_terminal = ds(fnames[tags.NEGATIVE_TERMINAL])
+        self.terminal_area = comm.allreduce(fem.assemble_scalar(fem.form(1.0 * ds_pos_terminal)))
+
+        # -- material laws at the cell temperature
+        T = self.temperature
+        sigma_e = arrhenius(ely["conductivity_S_m"], ely["conductivity_activation_energy_J_mol"], T, t_ref)
+        D = arrhenius(pos["diffusivity_m2_s"], pos["diffusivity_activation_energy_J_mol"], T, t_ref)
+        c_max = pos["max_concentration_mol_m3"]
+        self.ocp = OCP_FUNCTIONS[pos["ocp"]]
+
+        # -- positive interface: Butler-Volmer, electrolyte on "+", electrode on "-"
+        theta_surf = self.theta("-")
+        alpha_a, alpha_c = pos["transfer_coefficient"], pos["cathodic_transfer_coefficient"]
+        i0_half = arrhenius(pos["exchange_current_A_m2"], pos["exchange_current_activation_energy_J_mol"], T, t_ref)
+        i0_pos = insertion_exchange_current(i0_half, theta_surf, alpha_a, alpha_c)
+        phi_s_pos = self.psi_pos("-") + self.voltage("-")
+        eta_pos = phi_s_pos - self.phi_e("+") - self.ocp(theta_surf)
+        j_pos = butler_volmer(i0_pos, eta_pos, alpha_a, alpha_c, T)
+
+        # -- negative interface: Li metal (U = 0); a meshed layer, or the negative terminal itself
+        i0_neg = arrhenius(neg["exchange_current_A_m2"], neg["exchange_current_activation_energy_J_mol"], T, t_ref)
+        if self.has_negative:
+            tag = fnames[tags.NEGATIVE_INTERFACE]
+            dS_neg = interface_measure(cellmesh, tags.NEGATIVE_INTERFACE, self.electrolyte, tag)(tag)
+            phi_e_neg, phi_s_neg, v_e_neg = self.phi_e("+"), self.psi_neg("-"), v_e("+")
+        else:
+            dS_neg = ds_neg_terminal
+            phi_e_neg, phi_s_neg, v_e_neg = self.phi_e, 0.0, v_e
+        eta_neg = phi_s_neg - phi_e_neg
+        j_neg = butler_volmer(i0_neg, eta_neg, neg["transfer_coefficient"], neg["cathodic_transfer_coefficient"], T)
+        self.eta_pos, self.j_pos, self.eta_neg, self.j_neg = eta_pos, j_pos, eta_neg, j_neg
+
+        # -- electrolyte: charge conservation; the interface currents enter it
+        F_e = ohmic_conduction(self.phi_e, v_e, sigma_e, dx(names[tags.ELECTROLYTE]))
+        F_e -= j_pos * v_e("+") * dS_pos + j_neg * v_e_neg * dS_neg
+
+        # -- positive conductors: charge conservation; interface and terminal currents leave
+        F_p = self._conduction(self.psi_pos, v_p, (tags.POSITIVE, tags.POSITIVE_CC), dx)
+        F_p += j_pos * v_p("-") * dS_pos
+        series_resistance = cell["series_resistance_ohm_cm2"] * 1e-4
+        self.current_out = terminal_current(self.psi_pos, 0.0, series_resistance)
+        F_p += self.current_out * v_p * ds_pos_terminal
+
+        # -- positive electrode: Fickian diffusion of Li, fed by the interface current
+        bdf = self.bdf
+        theta_rate = self.inv_dt * (bdf[0] * self.theta + bdf[1] * self.theta_n + bdf[2] * self.theta_nm1)
+        F_theta = fickian_diffusion(theta_rate, self.theta, w, D, c_max, dx(names[tags.POSITIVE]))
+        F_theta += j_pos * w("-") * dS_pos
+
+        # -- external circuit
+        F_v = control_law(self.current_out, self.voltage, w_v, ds_pos_terminal, self.terminal_area, self.mode, self.setpoint)
+        self.residuals = [F_e, F_p, F_theta, F_v]
+
+        # -- negative conductors (Li and its collector): charge conservation, grounded terminal
+        if self.has_negative:
+            v_n = tests[4]
+            F_n = self._conduction(self.psi_neg, v_n, (tags.NEGATIVE, tags.NEGATIVE_CC), dx)
+            F_n += j_neg * v_n("-") * dS_neg
+            F_n += terminal_current(self.psi_neg, 0.0, GROUND_RESISTANCE_OHM_M2) * v_n * ds_neg_terminal
+            self.residuals.append(F_n)
+
+        # -- scalar outputs (per m2 of footprint)
+        form = lambda e: fem.form(e, entity_maps=self.entity_maps)  # noqa: E731
+        self._current_form = form(self.current_out / self.terminal_area * ds_pos_terminal)
+        self._lithium_form = form(self.theta * dx(names[tags.POSITIVE]))
+        self._surface_form = form(self.theta("-") * dS_pos)
+        self._interface_area = comm.allreduce(fem.assemble_scalar(form(1.0 * dS_pos)))
+        self.lithium_scale = c_max * MESH_UNIT_M / self.terminal_area  # mol/m2 per unit of int(theta)
+        self.max_concentration = c_max
+
+    def _conduction(self, psi, v, layers, dx) -> ufl.Form:
+        names = self.cellmesh.cell_names
+        return sum(
+            ohmic_conduction(psi, v, self._electronic_conductivity(layer), dx(names[layer]))
+            for layer in layers
+            if layer in names
+        )
+
+    def _electronic_conductivity(self, layer: str):
+        section = {
+            tags.NEGATIVE_CC: "negative_current_collector",
+            tags.NEGATIVE: "negative",
+            tags.ELECTROLYTE: "electrolyte",
+            tags.POSITIVE: "positive",
+            tags.POSITIVE_CC: "positive_current_collector",
+        }[layer]
+        return self.cell[section]["electronic_conductivity_S_m"]
+
+    # -- state
+    def set_initial_state(self) -> None:
+        """Rest at the initial stoichiometry: no current, phi_e = 0, V = U(x0)."""
+        x0 = self.cell["positive"]["initial_stoichiometry"]
+        for f in (self.theta, self.theta_n, self.theta_nm1):
+            f.x.array[:] = x0
+        for f in self.unknowns:
+            if f is not self.theta:
+                f.x.array[:] = 0.0
+        self.voltage.x.array[:] = float(self.ocp(x0, np))
+
+    def set_control(self, mode: str, value: float) -> None:
+        """mode: "current" (A/m2), "voltage" (V), "power" (W/m2); "rest" is zero current."""
+        weights = {"current": (1, 0, 0), "rest": (1, 0, 0), "voltage": (0, 1, 0), "power": (0, 0, 1)}[mode]
+        for const, weight in zip(self.mode, weights, strict=True):
+            const.value = weight
+        index = {"current": 0, "rest": 0, "voltage": 1, "power": 2}[mode]
+        for i, const in enumerate(self.setpoint):
+            const.value = value if i == index else 0.0
+
+    # -- scalar outputs
+    def _sum(self, form) -> float:
+        return self.cellmesh.mesh.comm.allreduce(fem.assemble_scalar(form))
+
+    def current_density(self) -> float:
+        """Current density through the positive terminal, A/m2, positive on discharge."""
+        return self._sum(self._current_form)
+
+    def cell_voltage(self) -> float:
+        """Potential of the positive terminal's external conductor, V."""
+        return float(self.voltage.x.array[0])
+
+    def lithium_content(self) -> float:
+        """Lithium in the positive electrode per footprint area, mol/m2."""
+        return self._sum(self._lithium_form) * self.lithium_scale
+
+    def surface_stoichiometry(self) -> float:
+        """Mean stoichiometry over the positive electrode's surface at the electrolyte."""
+        return self._sum(self._surface_form) / self._interface_area
