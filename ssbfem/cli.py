@@ -1,0 +1,77 @@
+"""Command line: ``ssbfem run CONFIG`` and ``ssbfem mesh CONFIG``.
+
+Exit status: 0 on success, 1 when the simulation fails, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from ssbfem.errors import InputError, SimulationError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ssbfem", description="Finite-element models of solid-state batteries.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a cell through its experiment")
+    run.add_argument("config", type=Path, help="TOML config file")
+    run.add_argument("--output", "-o", type=Path, help="output directory (default: results/<config name>)")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a config key, e.g. cell.positive.diffusivity_m2_s=1e-13")
+    mesh = sub.add_parser("mesh", help="build the mesh of a config and write it as .msh")
+    mesh.add_argument("config", type=Path)
+    mesh.add_argument("--output", "-o", type=Path, help="output .msh file (default: <config name>.msh)")
+    mesh.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from mpi4py import MPI
+
+    comm = MPI.COMM_WORLD
+    try:
+        from ssbfem.config import load_config
+
+        cfg = load_config(args.config, args.overrides)
+        if args.command == "mesh":
+            return _mesh(cfg, args, comm)
+        from ssbfem.runner import run
+
+        output = args.output or Path("results") / args.config.stem
+        result = run(cfg, output, comm, progress=sys.stderr.isatty(),
+                     command=shlex.join(["ssbfem", *(argv if argv is not None else sys.argv[1:])]))
+        if comm.rank == 0:
+            last = result.series.rows[-1]
+            print(f"{result.status}: {last['time_s']:.1f} s, {last['voltage_V']:.4f} V, "
+                  f"{last['capacity_mAh_cm2']:.5f} mAh/cm2 -> {output}")
+        return 0 if result.status == "complete" else 1
+    except InputError as exc:
+        if comm.rank == 0:
+            print(f"ssbfem: error: {exc}", file=sys.stderr)
+        return 2
+    except SimulationError as exc:
+        if comm.rank == 0:
+            print(f"ssbfem: simulation failed: {exc}", file=sys.stderr)
+        return 1
+
+
+def _mesh(cfg: dict, args, comm) -> int:
+    from ssbfem.geometry.io import write_msh
+    from ssbfem.geometry.thin_film import build_thin_film
+    from ssbfem.runner import thin_film_layers
+
+    output = args.output or Path(args.config.stem + ".msh")
+    m = cfg["mesh"]
+    if comm.rank == 0:
+        write_msh(lambda: build_thin_film(thin_film_layers(cfg), cfg["cell"]["dimension"], m["width_um"],
+                                          m["in_plane_elements"], m["grading"]), output)
+        print(f"wrote {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
