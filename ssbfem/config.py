@@ -17,6 +17,7 @@ from typing import Any
 from ssbfem.errors import InputError
 from ssbfem.materials.library import MATERIALS
 from ssbfem.materials.ocp import OCP_FUNCTIONS
+from ssbfem.physics.kinetics import EXCHANGE_CURRENT_LAWS
 
 _REQUIRED = object()
 
@@ -70,7 +71,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "initial_stoichiometry": Key(float, "initial x = c/c_max", None, "open_unit"),
         "diffusivity_m2_s": Key(float, "chemical diffusivity of Li, m2/s", None, "positive"),
         "diffusivity_activation_energy_J_mol": Key(float, "Arrhenius activation energy of D, J/mol", None, "nonnegative"),
-        "ocp": Key(str, "open-circuit potential law", None, choices=tuple(OCP_FUNCTIONS)),
+        "ocp": Key(str, "open-circuit potential law (a name in ssbfem.materials.OCP_FUNCTIONS)", None),
+        "exchange_current_law": Key(str, "'insertion': i0 (x/0.5)^alpha_c ((1-x)/0.5)^alpha_a; 'constant'", "insertion"),
         **_KINETICS,
     },
     "cell.positive_current_collector": _layer_keys("current_collector", _REQUIRED),
@@ -248,6 +250,11 @@ def resolve(raw: dict) -> dict:
         sec = _section(resolved, kinetic)
         if sec is not None:
             sec.setdefault("cathodic_transfer_coefficient", 1.0 - sec["transfer_coefficient"])
+    registries = (("ocp", OCP_FUNCTIONS), ("exchange_current_law", EXCHANGE_CURRENT_LAWS))
+    for key, registry in registries:
+        value = resolved["cell"]["positive"][key]
+        if value not in registry:
+            raise InputError(f"cell.positive.{key}", f"unknown law {value!r}; known: {', '.join(registry)}")
     steps = resolved["experiment"]["steps"]
     if not steps or not all(isinstance(s, str) for s in steps):
         raise InputError("experiment.steps", "must be a non-empty list of strings")

@@ -32,7 +32,7 @@ from ssbfem.materials.arrhenius import arrhenius
 from ssbfem.materials.ocp import OCP_FUNCTIONS
 from ssbfem.physics.charge import ohmic_conduction
 from ssbfem.physics.diffusion import fickian_diffusion
-from ssbfem.physics.kinetics import butler_volmer, insertion_exchange_current
+from ssbfem.physics.kinetics import EXCHANGE_CURRENT_LAWS, butler_volmer
 from ssbfem.physics.terminal import control_law, terminal_current
 
 fem = dolfinx.fem
@@ -148,7 +148,7 @@ class CellModel:
         theta_surf = self.theta("-")
         alpha_a, alpha_c = pos["transfer_coefficient"], pos["cathodic_transfer_coefficient"]
         i0_half = arrhenius(pos["exchange_current_A_m2"], pos["exchange_current_activation_energy_J_mol"], T, t_ref)
-        i0_pos = insertion_exchange_current(i0_half, theta_surf, alpha_a, alpha_c)
+        i0_pos = EXCHANGE_CURRENT_LAWS[pos["exchange_current_law"]](i0_half, theta_surf, alpha_a, alpha_c)
         phi_s_pos = self.psi_pos("-") + self.voltage("-")
         eta_pos = phi_s_pos - self.phi_e("+") - self.ocp(theta_surf)
         j_pos = butler_volmer(i0_pos, eta_pos, alpha_a, alpha_c, T)

@@ -82,7 +82,15 @@ def nmc811_chen2020(x, m: ModuleType = ufl):
     )
 
 
+def lithium_metal(x, m: ModuleType = ufl):
+    """Li metal: U = 0 versus Li/Li+ at any state (for symmetric Li | SE | Li cells)."""
+    return 0.0 * x
+
+
+#: OCP laws by config name. Register a new one by adding a function f(x, m) written with the
+#: math namespace m (ufl or numpy).
 OCP_FUNCTIONS: dict[str, Callable] = {
+    "Li": lithium_metal,
     "Dualfoil1998": licoo2_dualfoil1998,
     "Raijmakers2020": licoo2_raijmakers2020,
     "Chen2020": nmc811_chen2020,

@@ -25,3 +25,16 @@ def insertion_exchange_current(i0_half, theta, alpha_anodic, alpha_cathodic, flo
     """
     x = ufl.min_value(ufl.max_value(theta, floor), 1.0 - floor)
     return i0_half * ((1.0 - x) / 0.5) ** alpha_anodic * (x / 0.5) ** alpha_cathodic
+
+
+def constant_exchange_current(i0, theta, alpha_anodic, alpha_cathodic):
+    """Exchange current density independent of stoichiometry (A/m2)."""
+    return i0 + 0.0 * theta
+
+
+#: Exchange-current laws by config name: f(i0_ref, theta_surface, alpha_a, alpha_c) -> i0.
+#: Register a new law by adding a function of this signature (UFL in, UFL out).
+EXCHANGE_CURRENT_LAWS = {
+    "insertion": insertion_exchange_current,
+    "constant": constant_exchange_current,
+}
