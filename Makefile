@@ -35,6 +35,7 @@ test-mpi: venv
 	$(BIN)/mpiexec -n 2 $(BIN)/python -m pytest -q -m mpi tests
 
 bench: venv
+	$(BIN)/pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/thin_film.py
 
 clean:

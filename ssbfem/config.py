@@ -92,7 +92,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "solver": {
         "voltage_tolerance_V": Key(float, "local error tolerance of a time step on the voltage, V", 2.0e-4, "positive"),
-        "stoichiometry_tolerance": Key(float, "local error tolerance of a time step on the stoichiometry", 2.0e-4, "positive"),
+        "stoichiometry_tolerance": Key(float, "local error tolerance of a time step on the stoichiometry", 1.0e-4, "positive"),
         "event_tolerance_V": Key(float, "how close a voltage cut-off is hit, V", 1.0e-4, "positive"),
         "initial_step_s": Key(float, "first time step after every change of step, s", 1.0e-3, "positive"),
         "max_step_s": Key(float, "largest time step, s", 600.0, "positive"),
@@ -219,7 +219,7 @@ def resolve(raw: dict) -> dict:
             library = MATERIALS[material].defaults()
             sources = MATERIALS[material].sources()
         subsections = {k for k in SCHEMA if k.startswith(name + ".")}
-        out: dict[str, Any] = {}
+        out: dict[str, Any] = {"material": material} if role is not None else {}
         for key, value in given.items():
             dotted = f"{name}.{key}"
             if dotted in subsections:
@@ -270,8 +270,15 @@ def _store(root: dict, dotted: str, value: dict) -> None:
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> dict:
-    """Read, override, validate and resolve a config file."""
-    return resolve(apply_overrides(read_toml(path), overrides or []))
+    """Read, override, validate and resolve a config file.
+
+    A relative ``mesh.file`` is taken relative to the config file's folder.
+    """
+    cfg = resolve(apply_overrides(read_toml(path), overrides or []))
+    mesh_file = cfg["mesh"].get("file")
+    if mesh_file and not Path(mesh_file).is_absolute():
+        cfg["mesh"]["file"] = str((Path(path).parent / mesh_file).resolve())
+    return cfg
 
 
 def to_toml(data: dict, prefix: str = "") -> str:

@@ -42,6 +42,11 @@ fem = dolfinx.fem
 GROUND_RESISTANCE_OHM_M2 = 1.0e-10
 
 
+#: Conductance of the ohmic contact between an electrode and the electrolyte's electron
+#: phase, S/m2 (1e-8 ohm m2): negligible beside any electrolyte's electronic resistance.
+LEAKAGE_CONTACT_S_M2 = 1.0e8
+
+
 @dataclass
 class Submesh:
     """A submesh of the cell mesh and its map to the parent's cells."""
@@ -56,15 +61,22 @@ def make_submesh(cellmesh: CellMesh, cells: np.ndarray) -> Submesh:
     return Submesh(sub, emap)
 
 
-def interface_measure(cellmesh: CellMesh, name: str, plus_side: Submesh, tag: int) -> ufl.Measure:
-    """Interior-facet measure of a named interface with `plus_side`'s cells always on "+"."""
+def interface_measure(cellmesh: CellMesh, names: list[str], plus_side: Submesh) -> ufl.Measure:
+    """One interior-facet measure over the named interfaces, `plus_side`'s cells always on "+".
+
+    Integrate over interface n with ``measure(cellmesh.facet_names[n])``. A form may hold one
+    set of interior-facet data only, so every interface shares this measure.
+    """
     msh = cellmesh.mesh
-    data = fem.compute_integration_domains(
-        fem.IntegralType.interior_facet, msh.topology, cellmesh.facets(name)
-    ).reshape(-1, 4)
-    in_plus = plus_side.entity_map.sub_topology_to_topology(data[:, 0].copy(), inverse=True) >= 0
-    data[~in_plus] = data[~in_plus][:, [2, 3, 0, 1]]
-    return ufl.Measure("dS", domain=msh, subdomain_data=[(tag, data.ravel())])
+    subdomains = []
+    for name in names:
+        data = fem.compute_integration_domains(
+            fem.IntegralType.interior_facet, msh.topology, cellmesh.facets(name)
+        ).reshape(-1, 4)
+        in_plus = plus_side.entity_map.sub_topology_to_topology(data[:, 0].copy(), inverse=True) >= 0
+        data[~in_plus] = data[~in_plus][:, [2, 3, 0, 1]]
+        subdomains.append((cellmesh.facet_names[name], data.ravel()))
+    return ufl.Measure("dS", domain=msh, subdomain_data=subdomains)
 
 
 class CellModel:
@@ -76,7 +88,8 @@ class CellModel:
     1e7 S/m sit beside a 1e-4 S/m electrolyte without round-off swamping the residual.
 
     Attributes:
-        unknowns: [phi_e, psi_pos, theta, voltage] (+ [psi_neg] when the negative is meshed).
+        unknowns: [phi_e, psi_pos, theta, voltage], then psi_neg when the negative is meshed and
+            phi_leak when the electrolyte conducts electrons.
         residuals: One residual form per unknown, same order.
         entity_maps: Submesh entity maps the forms need.
     """
@@ -131,8 +144,9 @@ class CellModel:
         ds = ufl.Measure("ds", domain=msh, subdomain_data=cellmesh.facet_tags)
         names = cellmesh.cell_names
         fnames = cellmesh.facet_names
-        pos_tag = fnames[tags.POSITIVE_INTERFACE]
-        dS_pos = interface_measure(cellmesh, tags.POSITIVE_INTERFACE, self.electrolyte, pos_tag)(pos_tag)
+        interfaces = [tags.POSITIVE_INTERFACE] + ([tags.NEGATIVE_INTERFACE] if self.has_negative else [])
+        dS = interface_measure(cellmesh, interfaces, self.electrolyte)
+        dS_pos = dS(fnames[tags.POSITIVE_INTERFACE])
         ds_pos_terminal = ds(fnames[tags.POSITIVE_TERMINAL])
         ds_neg_terminal = ds(fnames[tags.NEGATIVE_TERMINAL])
         self.terminal_area = comm.allreduce(fem.assemble_scalar(fem.form(1.0 * ds_pos_terminal)))
@@ -140,7 +154,11 @@ class CellModel:
         # -- material laws at the cell temperature
         T = self.temperature
         sigma_e = arrhenius(ely["conductivity_S_m"], ely["conductivity_activation_energy_J_mol"], T, t_ref)
-        D = arrhenius(pos["diffusivity_m2_s"], pos["diffusivity_activation_energy_J_mol"], T, t_ref)
+        D = pos["diffusivity_m2_s"]
+        if callable(D):  # a user law D(theta, T) in UFL, m2/s
+            D = D(self.theta, T)
+        else:
+            D = arrhenius(D, pos["diffusivity_activation_energy_J_mol"], T, t_ref)
         c_max = pos["max_concentration_mol_m3"]
         self.ocp = OCP_FUNCTIONS[pos["ocp"]]
 
@@ -156,8 +174,7 @@ class CellModel:
         # -- negative interface: Li metal (U = 0); a meshed layer, or the negative terminal itself
         i0_neg = arrhenius(neg["exchange_current_A_m2"], neg["exchange_current_activation_energy_J_mol"], T, t_ref)
         if self.has_negative:
-            tag = fnames[tags.NEGATIVE_INTERFACE]
-            dS_neg = interface_measure(cellmesh, tags.NEGATIVE_INTERFACE, self.electrolyte, tag)(tag)
+            dS_neg = dS(fnames[tags.NEGATIVE_INTERFACE])
             phi_e_neg, phi_s_neg, v_e_neg = self.phi_e("+"), self.psi_neg("-"), v_e("+")
         else:
             dS_neg = ds_neg_terminal
@@ -195,6 +212,12 @@ class CellModel:
             F_n += terminal_current(self.psi_neg, 0.0, GROUND_RESISTANCE_OHM_M2) * v_n * ds_neg_terminal
             self.residuals.append(F_n)
 
+        # -- electronic leakage through the electrolyte (optional): electrons conduct from the
+        #    negative to the positive conductor, a self-discharge in parallel with the ions.
+        self.leakage = ely.get("electronic_conductivity_S_m", 0.0) > 0.0
+        if self.leakage:
+            self._add_leakage(ely, dx, dS_pos, dS_neg, v_p, phi_s_pos)
+
         # -- scalar outputs (per m2 of footprint)
         form = lambda e: fem.form(e, entity_maps=self.entity_maps)  # noqa: E731
         self._current_form = form(self.current_out / self.terminal_area * ds_pos_terminal)
@@ -203,6 +226,29 @@ class CellModel:
         self._interface_area = comm.allreduce(fem.assemble_scalar(form(1.0 * dS_pos)))
         self.lithium_scale = c_max * MESH_UNIT_M / self.terminal_area  # mol/m2 per unit of int(theta)
         self.max_concentration = c_max
+
+    def _add_leakage(self, ely: dict, dx, dS_pos, dS_neg, v_p, phi_s_pos) -> None:
+        """Electron potential phi_leak (V) in the electrolyte, -div(sigma_leak grad phi_leak) = 0.
+
+        It joins each electrode through an ohmic contact of conductance G_c (S/m2): the
+        electron current density entering the electrolyte there is G_c (phi_s - phi_leak).
+        """
+        self.phi_leak = fem.Function(self.phi_e.function_space, name="phi_leak")
+        self.unknowns.append(self.phi_leak)
+        v_l = ufl.TestFunction(self.phi_leak.function_space)
+        sigma = ely["electronic_conductivity_S_m"]
+        F_l = ohmic_conduction(self.phi_leak, v_l, sigma, dx(self.cellmesh.cell_names[tags.ELECTROLYTE]))
+        into_pos = LEAKAGE_CONTACT_S_M2 * (self.phi_leak("+") - phi_s_pos)  # electron current, electrolyte -> positive
+        F_l += into_pos * v_l("+") * dS_pos
+        self.residuals[self.unknowns.index(self.psi_pos)] -= into_pos * v_p("-") * dS_pos
+        if self.has_negative:
+            into_neg = LEAKAGE_CONTACT_S_M2 * (self.phi_leak("+") - self.psi_neg("-"))
+            F_l += into_neg * v_l("+") * dS_neg
+            v_n = ufl.TestFunction(self.psi_neg.function_space)
+            self.residuals[self.unknowns.index(self.psi_neg)] -= into_neg * v_n("-") * dS_neg
+        else:
+            F_l += LEAKAGE_CONTACT_S_M2 * self.phi_leak * v_l * dS_neg
+        self.residuals.append(F_l)
 
     def _conduction(self, psi, v, layers, dx) -> ufl.Form:
         names = self.cellmesh.cell_names

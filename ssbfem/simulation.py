@@ -40,7 +40,7 @@ class StepperSettings:
     """Time-step control; the config's ``[solver]`` section."""
 
     voltage_tolerance_V: float = 2.0e-4
-    stoichiometry_tolerance: float = 2.0e-4
+    stoichiometry_tolerance: float = 1.0e-4
     event_tolerance_V: float = 1.0e-4
     initial_step_s: float = 1.0e-3
     max_step_s: float = 600.0

@@ -1,0 +1,116 @@
+"""The command line: a full run's outputs, overrides, and clear errors for bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import DEMO_CONFIG, REPO
+
+from ssbfem.cli import main
+
+
+def test_run_writes_outputs(tmp_path):
+    out = tmp_path / "run"
+    code = main(["run", str(DEMO_CONFIG), "--output", str(out), "--set", "experiment.steps=['Discharge at 4C until 3.5 V']"])
+    assert code == 0
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["status"] == "complete"
+    rows = list(csv.DictReader((out / "timeseries.csv").open()))
+    for column in ("time_s", "current_A_m2", "voltage_V", "capacity_mAh_cm2"):
+        assert column in rows[0]
+    assert float(rows[-1]["voltage_V"]) == pytest.approx(3.5, abs=1e-3)
+    # 4C of the nominal 0.208333 mAh/cm2, discharge positive
+    assert float(rows[-1]["current_A_m2"]) == pytest.approx(4 * 2.08333, rel=1e-6)
+    assert (out / "voltage.png").stat().st_size > 10_000
+    for field in ("phi_e", "phi_s_positive", "c"):
+        assert (out / "fields" / f"{field}.bp").is_dir()
+    assert "diffusivity_m2_s = 5.387e-15" in (out / "config.toml").read_text()
+
+
+def test_set_overrides_a_value(tmp_path):
+    """A faster diffusivity delays the cut-off: more capacity than the default film."""
+    base, fast = tmp_path / "base", tmp_path / "fast"
+    steps = "experiment.steps=['Discharge at 4C until 3.5 V']"
+    assert main(["run", str(DEMO_CONFIG), "-o", str(base), "--set", steps, "--set", "output.fields=false"]) == 0
+    assert main(["run", str(DEMO_CONFIG), "-o", str(fast), "--set", steps, "--set", "output.fields=false",
+                 "--set", "cell.positive.diffusivity_m2_s=1e-13"]) == 0
+    q = [json.loads((d / "run.json").read_text())["final_capacity_mAh_cm2"] for d in (base, fast)]
+    assert q[1] > 2 * q[0]
+
+
+BAD_INPUT = [
+    ("cell.electrolyte.thickness_um=0", "cell.electrolyte.thickness_um", "must be positive"),
+    ("cell.positive.thickness_um=-3", "cell.positive.thickness_um", "must be positive"),
+    ("cell.electrolyte.material='Unobtainium'", "cell.electrolyte.material", "unknown material"),
+    ("cell.positive.material='LiPON'", "cell.positive.material", "not a positive"),
+    ("experiment.steps=['Discharge at 1C until 4.5 V']", "experiment.steps[0]", "open-circuit voltage"),
+    ("experiment.steps=['Discharge at 1 parsec until 3 V']", "experiment.steps[0]", "unknown unit"),
+    ("cell.positive.initial_stoichiometry=1.2", "cell.positive.initial_stoichiometry", "between 0 and 1"),
+    ("cell.positive.diffusivty_m2_s=1e-14", "cell.positive.diffusivty_m2_s", "unknown key"),
+    ("mesh.file='missing.msh'", "mesh.file", "no such file"),
+]
+
+
+@pytest.mark.parametrize("override,key,reason", BAD_INPUT)
+def test_bad_input_exit_2_and_no_output(tmp_path, capsys, override, key, reason):
+    out = tmp_path / "never"
+    assert main(["run", str(DEMO_CONFIG), "-o", str(out), "--set", override]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0, "one line"
+    assert key in err and reason in err
+    assert not out.exists()
+
+
+def test_mesh_missing_physical_group(tmp_path, capsys):
+    """A user mesh without the positive terminal is refused, naming the group."""
+    import gmsh
+
+    from ssbfem.geometry.thin_film import Layer, build_thin_film
+
+    path = tmp_path / "bad.msh"
+    gmsh.initialize()
+    gmsh.option.setNumber("General.Terminal", 0)
+    build_thin_film([Layer("electrolyte", 3.62, 4, True, True), Layer("positive", 8.08, 8, True)], 1)
+    group = [t for d, t in gmsh.model.getPhysicalGroups(0) if gmsh.model.getPhysicalName(d, t) == "positive_terminal"]
+    gmsh.model.removePhysicalGroups([(0, group[0])])
+    gmsh.write(str(path))
+    gmsh.finalize()
+    out = tmp_path / "never"
+    assert main(["run", str(DEMO_CONFIG), "-o", str(out), "--set", f"mesh.file='{path}'"]) == 2
+    err = capsys.readouterr().err
+    assert "positive_terminal" in err and "mesh" in err
+    assert not out.exists()
+
+
+def test_exit_status_from_a_fresh_process(tmp_path):
+    """The installed entry point: exit 2 on bad input, without a traceback."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "ssbfem.cli", "run", str(DEMO_CONFIG), "-o", str(tmp_path / "x"),
+         "--set", "cell.electrolyte.thickness_um=0"],
+        capture_output=True, text=True, cwd=REPO,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "cell.electrolyte.thickness_um: must be positive" in proc.stderr
+
+
+def test_mesh_command_writes_msh(tmp_path):
+    path = tmp_path / "cell.msh"
+    assert main(["mesh", str(DEMO_CONFIG), "-o", str(path), "--set", "cell.dimension=2"]) == 0
+    text = path.read_text()
+    for name in ("electrolyte", "positive", "negative_terminal", "positive_terminal", "electrolyte|positive", "lateral"):
+        assert f'"{name}"' in text
+
+
+def test_shipped_mesh_reproduces_the_builder(reference_discharge, tmp_path):
+    """meshes/thin_film_1d.msh (written by `ssbfem mesh`) gives the builder's result."""
+    from conftest import simulate, thin_film
+
+    result = simulate(thin_film(mesh={"file": str(REPO / "meshes" / "thin_film_1d.msh")}))
+    assert result.series.rows[-1]["capacity_mAh_cm2"] == pytest.approx(
+        reference_discharge.series.rows[-1]["capacity_mAh_cm2"], rel=1e-9
+    )

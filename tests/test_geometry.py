@@ -1,0 +1,54 @@
+"""The thin-film builder: physical groups by the documented names, exact layer volumes."""
+
+from __future__ import annotations
+
+import pytest
+from mpi4py import MPI
+
+from ssbfem._dolfinx import dolfinx
+from ssbfem.geometry import tags
+from ssbfem.geometry.io import mesh_from_model
+from ssbfem.geometry.thin_film import Layer, build_thin_film
+
+LAYERS = [
+    Layer(tags.NEGATIVE_CC, 1.0, 2),
+    Layer(tags.NEGATIVE, 2.0, 3, refine_end=True),
+    Layer(tags.ELECTROLYTE, 3.62, 4, True, True),
+    Layer(tags.POSITIVE, 8.08, 6, refine_start=True),
+    Layer(tags.POSITIVE_CC, 0.5, 2),
+]
+
+
+@pytest.mark.parametrize("dimension", [1, 2, 3])
+def test_groups_and_volumes(dimension):
+    width = 5.0
+    cm = mesh_from_model(MPI.COMM_WORLD, lambda: build_thin_film(LAYERS, dimension, width_um=width, in_plane_elements=2))
+    assert cm.dimension == dimension
+    expected_facets = {tags.NEGATIVE_TERMINAL, tags.POSITIVE_TERMINAL, tags.NEGATIVE_INTERFACE, tags.POSITIVE_INTERFACE,
+                       "negative_current_collector|negative", "positive|positive_current_collector"}
+    if dimension > 1:
+        expected_facets.add(tags.LATERAL)
+    assert set(cm.facet_names) == expected_facets
+    assert set(cm.cell_names) == {layer.name for layer in LAYERS}
+    fem = dolfinx.fem
+    import ufl
+
+    dx = ufl.Measure("dx", domain=cm.mesh, subdomain_data=cm.cell_tags)
+    ds = ufl.Measure("ds", domain=cm.mesh, subdomain_data=cm.facet_tags)
+    area = width ** (dimension - 1)
+    for layer in LAYERS:
+        volume = cm.mesh.comm.allreduce(fem.assemble_scalar(fem.form(1.0 * dx(cm.cell_names[layer.name]))))
+        assert volume == pytest.approx(layer.thickness_um * area, rel=1e-12)
+    for terminal in (tags.NEGATIVE_TERMINAL, tags.POSITIVE_TERMINAL):
+        measure = cm.mesh.comm.allreduce(fem.assemble_scalar(fem.form(1.0 * ds(cm.facet_names[terminal]))))
+        assert measure == pytest.approx(area, rel=1e-12)
+
+
+def test_grading_puts_small_elements_at_the_electrolyte():
+    cm = mesh_from_model(MPI.COMM_SELF, lambda: build_thin_film([Layer(tags.ELECTROLYTE, 1.0, 2, True, True),
+                                                                Layer(tags.POSITIVE, 10.0, 10, refine_start=True)],
+                                                               1, grading=20.0))
+    x = sorted(cm.mesh.geometry.x[:, 0])
+    sizes = [b - a for a, b in zip(x, x[1:]) if a >= 1.0 - 1e-12]
+    assert sizes[-1] / sizes[0] == pytest.approx(20.0, rel=1e-6)
+    assert sum(sizes) == pytest.approx(10.0, rel=1e-12)
