@@ -41,6 +41,7 @@ def ssbfem_discharge(c_rate: float, repeats: int = 3) -> dict:
         start = time.perf_counter()
         sim.run()
         times.append(time.perf_counter() - start)
+        sim.close()
     return {
         "time_s": np.array([r["time_s"] for r in rows]),
         "voltage_V": np.array([r["voltage_V"] for r in rows]),

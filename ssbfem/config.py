@@ -59,7 +59,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "series_resistance_ohm_cm2": Key(float, "resistance between the positive terminal and the external circuit, ohm cm2", 1.0e-6, "positive"),
     },
     "cell.negative_current_collector": _layer_keys("current_collector", _REQUIRED),
-    "cell.negative": {**_layer_keys("negative", None), **_KINETICS},
+    "cell.negative": {
+        **_layer_keys("negative", None),
+        "thickness_um": Key(float, "thickness, micrometres; unset: Li is not meshed and its interface is the negative terminal", None, "positive"),
+        **_KINETICS,
+    },
     "cell.electrolyte": {
         **_layer_keys("electrolyte", _REQUIRED),
         "conductivity_S_m": Key(float, "ionic conductivity, S/m", None, "positive"),
@@ -312,3 +316,34 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     raise TypeError(f"cannot write {type(value).__name__} as TOML")
+
+
+def reference_markdown() -> str:
+    """The config reference (docs/config-reference.md), generated from SCHEMA."""
+    lines = [
+        "# Config reference",
+        "",
+        "Generated from `ssbfem.config.SCHEMA` by `python -m ssbfem.config`. Units are in the key names.",
+        "A layer section also accepts any property its material has in the library",
+        "(`ssbfem/materials/library.py`); values not given come from the library.",
+        "",
+    ]
+    for section, keys in SCHEMA.items():
+        lines += [f"## [{section}]", "", "| key | type | default | meaning |", "|---|---|---|---|"]
+        for key, spec in keys.items():
+            kinds = spec.kind if isinstance(spec.kind, tuple) else (spec.kind,)
+            if spec.default is _REQUIRED:
+                default = "required"
+            elif spec.default is None:
+                in_library = any(key in m.properties for m in MATERIALS.values())
+                default = "library" if section in _ROLE_OF_SECTION and in_library else "unset"
+            else:
+                default = f"`{_toml_value(spec.default)}`" if not isinstance(spec.default, dict) else "`{}`"
+            doc = spec.doc + (f" ({', '.join(map(str, spec.choices))})" if spec.choices else "")
+            lines.append(f"| `{key}` | {'/'.join(k.__name__ for k in kinds)} | {default} | {doc} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(reference_markdown(), end="")

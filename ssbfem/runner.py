@@ -146,6 +146,7 @@ def run(cfg: dict, output: Path | None = None, comm: MPI.Comm = MPI.COMM_WORLD, 
     except KeyboardInterrupt:
         status, message = "incomplete", "interrupted"
     finally:
+        sim.close()
         if progress and rank0:
             print(file=sys.stderr)
         series.close()

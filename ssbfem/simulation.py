@@ -102,6 +102,15 @@ class Simulation:
         self.rejected_steps = 0
         self.step_index = 0
 
+    def close(self) -> None:
+        """Free the solver's PETSc objects now, on every rank at once: left to the garbage
+        collector, their collective destruction can happen at different times on different
+        ranks and deadlock."""
+        p = self.problem
+        for obj in (p.solver, p.A, p.b, p.x, p.P_mat):
+            if obj is not None:
+                obj.destroy()
+
     # -- state handling
     def _capture(self, t: float) -> _Point:
         m = self.model

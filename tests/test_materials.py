@@ -46,3 +46,12 @@ def test_config_overrides_library_and_records_sources():
     assert pos["max_concentration_mol_m3"] == 50060.0 and "Ren2023" in pos["sources"]["max_concentration_mol_m3"]
     assert ely["conductivity_S_m"] == pytest.approx(1e-2)  # 1e-4 S/cm
     assert cfg["cell"]["negative"]["material"] == "Li"
+
+
+def test_config_reference_is_current():
+    """docs/config-reference.md is generated from the schema; regenerate with python -m ssbfem.config."""
+    from conftest import REPO
+
+    from ssbfem.config import reference_markdown
+
+    assert (REPO / "docs" / "config-reference.md").read_text() == reference_markdown()

@@ -24,3 +24,28 @@ def test_ranks_agree(dimension):
     assert np.abs(v_world - alone.series.column("voltage_V")).max() <= 1e-6
     q = [r.series.rows[-1]["capacity_mAh_cm2"] for r in (world, alone)]
     assert q[0] == pytest.approx(q[1], rel=1e-6)
+
+
+def test_cli_run_under_mpi(tmp_path):
+    """`ssbfem run` under mpiexec: one CSV written by rank 0, fields written in parallel."""
+    import csv
+    import json
+    from pathlib import Path
+
+    from conftest import DEMO_CONFIG
+
+    from ssbfem.cli import main
+
+    comm = MPI.COMM_WORLD
+    out = Path(comm.bcast(str(tmp_path / "run"), root=0))
+    code = main(["run", str(DEMO_CONFIG), "-o", str(out), "--set", "experiment.steps=['Discharge at 2C until 3.7 V']",
+                 "--set", "cell.dimension=2", "--set", "mesh.in_plane_elements=2"])
+    assert code == 0
+    comm.barrier()
+    if comm.rank == 0:
+        meta = json.loads((out / "run.json").read_text())
+        assert meta["status"] == "complete" and meta["ranks"] == comm.size
+        rows = list(csv.DictReader((out / "timeseries.csv").open()))
+        assert len(rows) == meta["accepted_steps"] + 1
+        assert float(rows[-1]["voltage_V"]) == pytest.approx(3.7, abs=1e-3)
+        assert (out / "fields" / "c.bp").is_dir()
