@@ -58,10 +58,12 @@ def pybamm_discharge(c_rate: float) -> dict | None:
         import pybamm_thin_film as reference
     except ImportError:
         return None
+    # Cold: model building, discretisation, solver set-up and the first solve, as a new user sees it.
     start = time.perf_counter()
     built = reference.build(c_rate, cells=400)
-    build_s = time.perf_counter() - start
-    result = reference.solve(built, c_rate)  # one untimed warm-up solve, then the best of three
+    built.solver.solve(built.model, np.array([0.0, reference.end_time_bound(c_rate)]))
+    cold_s = time.perf_counter() - start
+    result = reference.solve(built, c_rate)  # warm: the best of three solves after a warm-up
     # The timed solves report IDA's own steps only; for the comparison, an untimed dense output.
     end = result["time_s"][-1]
     dense = built.solver.solve(built.model, np.array([0.0, end]), t_interp=np.linspace(0.0, end, 4000))
@@ -70,7 +72,7 @@ def pybamm_discharge(c_rate: float) -> dict | None:
         "voltage_V": dense["Voltage [V]"].data,
         "capacity": result["capacity_mAh_cm2"][-1],
         "wall_s": result["solve_time_s"],
-        "build_s": build_s,
+        "cold_s": cold_s,
     }
 
 
@@ -88,7 +90,7 @@ def main() -> None:
             horizon = 0.9 * ref["time_s"][-1]
             t = np.linspace(0.0, horizon, 2000)[1:]
             dv = np.abs(np.interp(t, ours["time_s"], ours["voltage_V"]) - np.interp(t, ref["time_s"], ref["voltage_V"]))
-            line += (f"\n      PyBaMM IDAKLU (400 FV): solve {ref['wall_s'] * 1e3:.1f} ms, build+discretise {ref['build_s']:.2f} s, "
+            line += (f"\n      PyBaMM IDAKLU (400 FV): warm solve {ref['wall_s'] * 1e3:.1f} ms, cold (build, set-up, first solve) {ref['cold_s']:.2f} s, "
                      f"capacity {ref['capacity']:.6f} mAh/cm2\n"
                      f"      difference: max |dV| to 90 % of the time {dv.max() * 1e3:.3f} mV, "
                      f"capacity {(ours['capacity'] / ref['capacity'] - 1) * 100:+.4f} %")

@@ -254,6 +254,8 @@ def resolve(raw: dict) -> dict:
         sec = _section(resolved, kinetic)
         if sec is not None:
             sec.setdefault("cathodic_transfer_coefficient", 1.0 - sec["transfer_coefficient"])
+    if "negative_current_collector" in resolved["cell"] and not resolved["cell"]["negative"].get("thickness_um"):
+        raise InputError("cell.negative.thickness_um", "required with a negative current collector (the Li layer must be meshed)")
     registries = (("ocp", OCP_FUNCTIONS), ("exchange_current_law", EXCHANGE_CURRENT_LAWS))
     for key, registry in registries:
         value = resolved["cell"]["positive"][key]

@@ -38,7 +38,7 @@ def create_solver(model: CellModel, petsc_options: dict | None = None) -> dolfin
     """The SNES problem for a cell model; user options override the defaults."""
     options = default_options(model)
     options.update({k: (None if v in ("", True) else v) for k, v in (petsc_options or {}).items()})
-    return dolfinx.fem.petsc.NonlinearProblem(
+    problem = dolfinx.fem.petsc.NonlinearProblem(
         model.residuals,
         model.unknowns,
         petsc_options_prefix=f"ssbfem{next(_counter)}_",
@@ -46,6 +46,24 @@ def create_solver(model: CellModel, petsc_options: dict | None = None) -> dolfin
         entity_maps=model.entity_maps,
         kind="mpi",
     )
+    # The cell model has no Dirichlet conditions (terminals are Robin, the voltage a global
+    # unknown), so the residual needs no lifting: assembling it alone halves its cost.
+    context = {"u": problem.u, "residual": problem.F, "blocks": problem.b.getAttr("_blocks")}
+    problem.solver.setFunction(_assemble_residual, problem.b, kargs=context)
+    return problem
+
+
+def _assemble_residual(_snes, x, b, u, residual, blocks) -> None:
+    """SNES residual callback: F(x) into b, for a block system without Dirichlet conditions."""
+    la = dolfinx.la.petsc
+    la._ghost_update(x, PETSc.InsertMode.INSERT, PETSc.ScatterMode.FORWARD)
+    dolfinx.fem.petsc.assign(x, u)
+    b.setAttr("_blocks", blocks)
+    x.setAttr("_blocks", blocks)
+    la._zero_vector(b)
+    dolfinx.fem.petsc.assemble_vector(b, residual)
+    la._ghost_update(b, PETSc.InsertMode.ADD, PETSc.ScatterMode.REVERSE)
+    la._ghost_update(b, PETSc.InsertMode.INSERT, PETSc.ScatterMode.FORWARD)
 
 
 def converged(problem: dolfinx.fem.petsc.NonlinearProblem) -> tuple[bool, int, int]:
