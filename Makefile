@@ -12,7 +12,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 \
 	$$(ls -d $$(pyenv root 2>/dev/null)/versions/3.1[2-9]*/bin/python3 2>/dev/null); do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: venv run test test-serial test-mpi bench clean
+.PHONY: venv run test lint test-serial test-mpi bench clean
 
 venv: $(STAMP)
 
@@ -26,7 +26,11 @@ $(STAMP): pyproject.toml
 run: venv
 	$(BIN)/ssbfem run demos/configs/thin_film.toml --output results/thin_film
 
-test: test-serial test-mpi
+test: lint test-serial test-mpi
+
+lint: venv
+	$(BIN)/ruff check ssbfem tests benchmarks
+	$(BIN)/ruff format --check ssbfem tests benchmarks
 
 test-serial: venv
 	$(BIN)/python -m pytest -q tests

@@ -83,17 +83,22 @@ def main() -> None:
     print(f"machine: {platform.node()} {platform.machine()} {platform.processor()}, python {platform.python_version()}")
     for rate in args.rates:
         ours = ssbfem_discharge(rate)
-        line = (f"{rate:g}C  ssbfem: {ours['wall_s']:.3f} s ({ours['steps']} steps, {ours['newton']} Newton iterations), "
-                f"capacity {ours['capacity']:.6f} mAh/cm2")
+        line = (
+            f"{rate:g}C  ssbfem: {ours['wall_s']:.3f} s ({ours['steps']} steps, {ours['newton']} Newton iterations), "
+            f"capacity {ours['capacity']:.6f} mAh/cm2"
+        )
         ref = pybamm_discharge(rate)
         if ref is not None:
             horizon = 0.9 * ref["time_s"][-1]
             t = np.linspace(0.0, horizon, 2000)[1:]
             dv = np.abs(np.interp(t, ours["time_s"], ours["voltage_V"]) - np.interp(t, ref["time_s"], ref["voltage_V"]))
-            line += (f"\n      PyBaMM IDAKLU (400 FV): warm solve {ref['wall_s'] * 1e3:.1f} ms, cold (build, set-up, first solve) {ref['cold_s']:.2f} s, "
-                     f"capacity {ref['capacity']:.6f} mAh/cm2\n"
-                     f"      difference: max |dV| to 90 % of the time {dv.max() * 1e3:.3f} mV, "
-                     f"capacity {(ours['capacity'] / ref['capacity'] - 1) * 100:+.4f} %")
+            line += (
+                f"\n      PyBaMM IDAKLU (400 FV): warm solve {ref['wall_s'] * 1e3:.1f} ms, "
+                f"cold (build, set-up, first solve) {ref['cold_s']:.2f} s, "
+                f"capacity {ref['capacity']:.6f} mAh/cm2\n"
+                f"      difference: max |dV| to 90 % of the time {dv.max() * 1e3:.3f} mV, "
+                f"capacity {(ours['capacity'] / ref['capacity'] - 1) * 100:+.4f} %"
+            )
         else:
             line += "  (PyBaMM not installed: pip install -e '.[bench]')"
         print(line, flush=True)

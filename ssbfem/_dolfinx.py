@@ -4,14 +4,14 @@ The ``dolfinx-solver-real`` wheel must be imported before dolfinx and petsc4py s
 order MPI ahead of the compiled bindings; other installations do not have it.
 """
 
-try:
-    import dolfinx_solver  # noqa: F401
-except ImportError:  # a conda, container or source DOLFINx
-    pass
+import contextlib
 
-import dolfinx  # noqa: E402
-import dolfinx.fem.petsc  # noqa: E402, F401
-import dolfinx.io.gmsh  # noqa: E402, F401
-from petsc4py import PETSc  # noqa: E402
+with contextlib.suppress(ImportError):  # absent with a conda, container or source DOLFINx
+    import dolfinx_solver  # noqa: F401
+
+import dolfinx
+import dolfinx.fem.petsc
+import dolfinx.io.gmsh
+from petsc4py import PETSc
 
 __all__ = ["PETSc", "dolfinx"]

@@ -19,8 +19,14 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a cell through its experiment")
     run.add_argument("config", type=Path, help="TOML config file")
     run.add_argument("--output", "-o", type=Path, help="output directory (default: results/<config name>)")
-    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                     help="override a config key, e.g. cell.positive.diffusivity_m2_s=1e-13")
+    run.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key, e.g. cell.positive.diffusivity_m2_s=1e-13",
+    )
     mesh = sub.add_parser("mesh", help="build the mesh of a config and write it as .msh")
     mesh.add_argument("config", type=Path)
     mesh.add_argument("--output", "-o", type=Path, help="output .msh file (default: <config name>.msh)")
@@ -42,12 +48,19 @@ def main(argv: list[str] | None = None) -> int:
         from ssbfem.runner import run
 
         output = args.output or Path("results") / args.config.stem
-        result = run(cfg, output, comm, progress=sys.stderr.isatty(),
-                     command=shlex.join(["ssbfem", *(argv if argv is not None else sys.argv[1:])]))
+        result = run(
+            cfg,
+            output,
+            comm,
+            progress=sys.stderr.isatty(),
+            command=shlex.join(["ssbfem", *(argv if argv is not None else sys.argv[1:])]),
+        )
         if comm.rank == 0:
             last = result.series.rows[-1]
-            print(f"{result.status}: {last['time_s']:.1f} s, {last['voltage_V']:.4f} V, "
-                  f"{last['capacity_mAh_cm2']:.5f} mAh/cm2 -> {output}")
+            print(
+                f"{result.status}: {last['time_s']:.1f} s, {last['voltage_V']:.4f} V, "
+                f"{last['capacity_mAh_cm2']:.5f} mAh/cm2 -> {output}"
+            )
         return 0 if result.status == "complete" else 1
     except InputError as exc:
         if comm.rank == 0:
@@ -67,8 +80,12 @@ def _mesh(cfg: dict, args, comm) -> int:
     output = args.output or Path(args.config.stem + ".msh")
     m = cfg["mesh"]
     if comm.rank == 0:
-        write_msh(lambda: build_thin_film(thin_film_layers(cfg), cfg["cell"]["dimension"], m["width_um"],
-                                          m["in_plane_elements"], m["grading"]), output)
+        write_msh(
+            lambda: build_thin_film(
+                thin_film_layers(cfg), cfg["cell"]["dimension"], m["width_um"], m["in_plane_elements"], m["grading"]
+            ),
+            output,
+        )
         print(f"wrote {output}")
     return 0
 

@@ -44,8 +44,12 @@ def _layer_keys(role: str, thickness_default: Any) -> dict[str, Key]:
 _KINETICS = {
     "exchange_current_A_m2": Key(float, "exchange current density, A/m2 (positive: at x = 0.5)", None, "positive"),
     "transfer_coefficient": Key(float, "anodic transfer coefficient", None, "open_unit"),
-    "cathodic_transfer_coefficient": Key(float, "cathodic transfer coefficient (default 1 - anodic)", None, "open_unit"),
-    "exchange_current_activation_energy_J_mol": Key(float, "Arrhenius activation energy of i0, J/mol", None, "nonnegative"),
+    "cathodic_transfer_coefficient": Key(
+        float, "cathodic transfer coefficient (default 1 - anodic)", None, "open_unit"
+    ),
+    "exchange_current_activation_energy_J_mol": Key(
+        float, "Arrhenius activation energy of i0, J/mol", None, "nonnegative"
+    ),
 }
 
 SCHEMA: dict[str, dict[str, Key]] = {
@@ -55,28 +59,46 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "area_cm2": Key(float, "footprint area, cm2 (converts A to A/m2)", 1.0, "positive"),
         "temperature_K": Key(float, "cell temperature, K", 298.15, "positive"),
         "reference_temperature_K": Key(float, "temperature at which property values hold, K", 298.15, "positive"),
-        "nominal_capacity_mAh_cm2": Key(float, "capacity that defines 1C (default: positive electrode from its initial stoichiometry to 1)", None, "positive"),
-        "series_resistance_ohm_cm2": Key(float, "resistance between the positive terminal and the external circuit, ohm cm2", 1.0e-6, "positive"),
+        "nominal_capacity_mAh_cm2": Key(
+            float,
+            "capacity that defines 1C (default: positive electrode from its initial stoichiometry to 1)",
+            None,
+            "positive",
+        ),
+        "series_resistance_ohm_cm2": Key(
+            float, "resistance between the positive terminal and the external circuit, ohm cm2", 1.0e-6, "positive"
+        ),
     },
     "cell.negative_current_collector": _layer_keys("current_collector", _REQUIRED),
     "cell.negative": {
         **_layer_keys("negative", None),
-        "thickness_um": Key(float, "thickness, micrometres; unset: Li is not meshed and its interface is the negative terminal", None, "positive"),
+        "thickness_um": Key(
+            float,
+            "thickness, micrometres; unset: Li is not meshed and its interface is the negative terminal",
+            None,
+            "positive",
+        ),
         **_KINETICS,
     },
     "cell.electrolyte": {
         **_layer_keys("electrolyte", _REQUIRED),
         "conductivity_S_m": Key(float, "ionic conductivity, S/m", None, "positive"),
-        "conductivity_activation_energy_J_mol": Key(float, "Arrhenius activation energy of the conductivity, J/mol", None, "nonnegative"),
+        "conductivity_activation_energy_J_mol": Key(
+            float, "Arrhenius activation energy of the conductivity, J/mol", None, "nonnegative"
+        ),
     },
     "cell.positive": {
         **_layer_keys("positive", _REQUIRED),
         "max_concentration_mol_m3": Key(float, "maximum Li concentration, mol/m3", None, "positive"),
         "initial_stoichiometry": Key(float, "initial x = c/c_max", None, "open_unit"),
         "diffusivity_m2_s": Key(float, "chemical diffusivity of Li, m2/s", None, "positive"),
-        "diffusivity_activation_energy_J_mol": Key(float, "Arrhenius activation energy of D, J/mol", None, "nonnegative"),
+        "diffusivity_activation_energy_J_mol": Key(
+            float, "Arrhenius activation energy of D, J/mol", None, "nonnegative"
+        ),
         "ocp": Key(str, "open-circuit potential law (a name in ssbfem.materials.OCP_FUNCTIONS)", None),
-        "exchange_current_law": Key(str, "'insertion': i0 (x/0.5)^alpha_c ((1-x)/0.5)^alpha_a; 'constant'", "insertion"),
+        "exchange_current_law": Key(
+            str, "'insertion': i0 (x/0.5)^alpha_c ((1-x)/0.5)^alpha_a; 'constant'", "insertion"
+        ),
         **_KINETICS,
     },
     "cell.positive_current_collector": _layer_keys("current_collector", _REQUIRED),
@@ -86,7 +108,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "electrolyte_elements": Key(int, "elements through the electrolyte", 4, "positive"),
         "negative_elements": Key(int, "elements through the negative electrode", 2, "positive"),
         "current_collector_elements": Key(int, "elements through each current collector", 2, "positive"),
-        "grading": Key(float, "largest/smallest element size in a layer, smallest at the electrolyte", 20.0, "positive"),
+        "grading": Key(
+            float, "largest/smallest element size in a layer, smallest at the electrolyte", 20.0, "positive"
+        ),
         "width_um": Key(float, "in-plane edge length of the 2D/3D mesh, micrometres", 10.0, "positive"),
         "in_plane_elements": Key(int, "elements along each in-plane edge", 1, "positive"),
         "degree": Key(int, "polynomial degree of the fields", 2, choices=(1, 2)),
@@ -96,7 +120,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "solver": {
         "voltage_tolerance_V": Key(float, "local error tolerance of a time step on the voltage, V", 2.0e-4, "positive"),
-        "stoichiometry_tolerance": Key(float, "local error tolerance of a time step on the stoichiometry", 1.0e-4, "positive"),
+        "stoichiometry_tolerance": Key(
+            float, "local error tolerance of a time step on the stoichiometry", 1.0e-4, "positive"
+        ),
         "event_tolerance_V": Key(float, "how close a voltage cut-off is hit, V", 1.0e-4, "positive"),
         "initial_step_s": Key(float, "first time step after every change of step, s", 1.0e-3, "positive"),
         "max_step_s": Key(float, "largest time step, s", 600.0, "positive"),
@@ -219,7 +245,9 @@ def resolve(raw: dict) -> dict:
             if material not in MATERIALS:
                 raise InputError(f"{name}.material", f"unknown material {material!r}; known: {', '.join(MATERIALS)}")
             if MATERIALS[material].role != role:
-                raise InputError(f"{name}.material", f"{material!r} is a {MATERIALS[material].role} material, not a {role}")
+                raise InputError(
+                    f"{name}.material", f"{material!r} is a {MATERIALS[material].role} material, not a {role}"
+                )
             library = MATERIALS[material].defaults()
             sources = MATERIALS[material].sources()
         subsections = {k for k in SCHEMA if k.startswith(name + ".")}
@@ -255,7 +283,9 @@ def resolve(raw: dict) -> dict:
         if sec is not None:
             sec.setdefault("cathodic_transfer_coefficient", 1.0 - sec["transfer_coefficient"])
     if "negative_current_collector" in resolved["cell"] and not resolved["cell"]["negative"].get("thickness_um"):
-        raise InputError("cell.negative.thickness_um", "required with a negative current collector (the Li layer must be meshed)")
+        raise InputError(
+            "cell.negative.thickness_um", "required with a negative current collector (the Li layer must be meshed)"
+        )
     registries = (("ocp", OCP_FUNCTIONS), ("exchange_current_law", EXCHANGE_CURRENT_LAWS))
     for key, registry in registries:
         value = resolved["cell"]["positive"][key]

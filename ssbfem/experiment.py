@@ -17,9 +17,17 @@ from ssbfem.errors import InputError
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _TIME_UNITS = {
-    "s": 1.0, "sec": 1.0, "second": 1.0, "seconds": 1.0,
-    "min": 60.0, "minute": 60.0, "minutes": 60.0,
-    "h": 3600.0, "hr": 3600.0, "hour": 3600.0, "hours": 3600.0,
+    "s": 1.0,
+    "sec": 1.0,
+    "second": 1.0,
+    "seconds": 1.0,
+    "min": 60.0,
+    "minute": 60.0,
+    "minutes": 60.0,
+    "h": 3600.0,
+    "hr": 3600.0,
+    "hour": 3600.0,
+    "hours": 3600.0,
 }
 
 
@@ -72,11 +80,19 @@ def _quantity(text: str, units: Units, key: str, step: str) -> tuple[str, float]
     area = units.area_m2
     table = {
         "C": ("current", units.one_c_A_m2),
-        "A": ("current", 1.0 / area), "mA": ("current", 1e-3 / area), "uA": ("current", 1e-6 / area),
-        "A/m2": ("current", 1.0), "mA/cm2": ("current", 10.0), "A/cm2": ("current", 1e4), "uA/cm2": ("current", 1e-2),
-        "W": ("power", 1.0 / area), "mW": ("power", 1e-3 / area),
-        "W/m2": ("power", 1.0), "mW/cm2": ("power", 10.0),
-        "V": ("voltage", 1.0), "mV": ("voltage", 1e-3),
+        "A": ("current", 1.0 / area),
+        "mA": ("current", 1e-3 / area),
+        "uA": ("current", 1e-6 / area),
+        "A/m2": ("current", 1.0),
+        "mA/cm2": ("current", 10.0),
+        "A/cm2": ("current", 1e4),
+        "uA/cm2": ("current", 1e-2),
+        "W": ("power", 1.0 / area),
+        "mW": ("power", 1e-3 / area),
+        "W/m2": ("power", 1.0),
+        "mW/cm2": ("power", 10.0),
+        "V": ("voltage", 1.0),
+        "mV": ("voltage", 1e-3),
     }
     if unit in _TIME_UNITS:
         return "time", x * _TIME_UNITS[unit]
@@ -94,7 +110,7 @@ def parse_step(text: str, units: Units, key: str = "experiment.steps") -> Step:
         raise InputError(key, f"cannot read {text!r}: a step starts with Discharge, Charge, Hold or Rest")
     verb, rest = m.group(1).lower(), m.group(2).strip()
     parts = re.fullmatch(r"(?i)(?:at\s+(?P<at>.+?))?\s*(?:for\s+(?P<for>.+?))?\s*(?:until\s+(?P<until>.+))?", rest)
-    if parts is None or not any(parts.groupdict().values()) and verb != "rest":
+    if parts is None or (not any(parts.groupdict().values()) and verb != "rest"):
         raise InputError(key, f"cannot read {text!r}: expected 'at <value>' with 'for <time>' or 'until <condition>'")
     at, duration_text, until = parts.group("at"), parts.group("for"), parts.group("until")
     if verb == "rest":

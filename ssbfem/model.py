@@ -24,7 +24,6 @@ import numpy as np
 import ufl
 
 from ssbfem._dolfinx import dolfinx
-from ssbfem.constants import FARADAY
 from ssbfem.geometry import tags
 from ssbfem.geometry.io import CellMesh
 from ssbfem.geometry.tags import MESH_UNIT_M
@@ -109,7 +108,7 @@ class CellModel:
         neg, ely, pos = cell["negative"], cell["electrolyte"], cell["positive"]
 
         # -- controls and time discretisation, all Constants so that no form is recompiled
-        c = lambda v: fem.Constant(msh, dolfinx.default_scalar_type(v))  # noqa: E731
+        c = lambda v: fem.Constant(msh, dolfinx.default_scalar_type(v))
         self.temperature = c(cell["temperature_K"])
         self.mode = tuple(c(x) for x in (1.0, 0.0, 0.0))
         self.setpoint = tuple(c(0.0) for _ in range(3))
@@ -121,7 +120,7 @@ class CellModel:
         self.electrolyte = make_submesh(cellmesh, cellmesh.cells(tags.ELECTROLYTE))
         self.positive_conductor = make_submesh(cellmesh, cellmesh.cells(tags.POSITIVE, tags.POSITIVE_CC))
         self.positive = make_submesh(cellmesh, cellmesh.cells(tags.POSITIVE))
-        P = lambda sub: fem.functionspace(sub.mesh, ("Lagrange", degree))  # noqa: E731
+        P = lambda sub: fem.functionspace(sub.mesh, ("Lagrange", degree))
         R = fem.functionspace(msh, basix.ufl.real_element(msh.basix_cell(), (), dtype=dolfinx.default_real_type))
         self.phi_e = fem.Function(P(self.electrolyte), name="phi_e")
         self.psi_pos = fem.Function(P(self.positive_conductor), name="psi_pos")
@@ -154,11 +153,8 @@ class CellModel:
         # -- material laws at the cell temperature
         T = self.temperature
         sigma_e = arrhenius(ely["conductivity_S_m"], ely["conductivity_activation_energy_J_mol"], T, t_ref)
-        D = pos["diffusivity_m2_s"]
-        if callable(D):  # a user law D(theta, T) in UFL, m2/s
-            D = D(self.theta, T)
-        else:
-            D = arrhenius(D, pos["diffusivity_activation_energy_J_mol"], T, t_ref)
+        D = pos["diffusivity_m2_s"]  # a number, or a user law D(theta, T) in UFL, m2/s
+        D = D(self.theta, T) if callable(D) else arrhenius(D, pos["diffusivity_activation_energy_J_mol"], T, t_ref)
         c_max = pos["max_concentration_mol_m3"]
         self.ocp = OCP_FUNCTIONS[pos["ocp"]]
 
@@ -201,7 +197,9 @@ class CellModel:
         F_theta += j_pos * w("-") * dS_pos
 
         # -- external circuit
-        F_v = control_law(self.current_out, self.voltage, w_v, ds_pos_terminal, self.terminal_area, self.mode, self.setpoint)
+        F_v = control_law(
+            self.current_out, self.voltage, w_v, ds_pos_terminal, self.terminal_area, self.mode, self.setpoint
+        )
         self.residuals = [F_e, F_p, F_theta, F_v]
 
         # -- negative conductors (Li and its collector): charge conservation, grounded terminal
@@ -219,7 +217,7 @@ class CellModel:
             self._add_leakage(ely, dx, dS_pos, dS_neg, v_p, phi_s_pos)
 
         # -- scalar outputs (per m2 of footprint)
-        form = lambda e: fem.form(e, entity_maps=self.entity_maps)  # noqa: E731
+        form = lambda e: fem.form(e, entity_maps=self.entity_maps)
         self._current_form = form(self.current_out / self.terminal_area * ds_pos_terminal)
         self._lithium_form = form(self.theta * dx(names[tags.POSITIVE]))
         self._surface_form = form(self.theta("-") * dS_pos)

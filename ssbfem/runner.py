@@ -29,13 +29,25 @@ def thin_film_layers(cfg: dict) -> list[Layer]:
     cell, mesh = cfg["cell"], cfg["mesh"]
     layers = []
     if "negative_current_collector" in cell:
-        layers.append(Layer(tags.NEGATIVE_CC, cell["negative_current_collector"]["thickness_um"], mesh["current_collector_elements"]))
+        layers.append(
+            Layer(
+                tags.NEGATIVE_CC, cell["negative_current_collector"]["thickness_um"], mesh["current_collector_elements"]
+            )
+        )
     if cell["negative"].get("thickness_um"):
-        layers.append(Layer(tags.NEGATIVE, cell["negative"]["thickness_um"], mesh["negative_elements"], refine_end=True))
-    layers.append(Layer(tags.ELECTROLYTE, cell["electrolyte"]["thickness_um"], mesh["electrolyte_elements"], True, True))
+        layers.append(
+            Layer(tags.NEGATIVE, cell["negative"]["thickness_um"], mesh["negative_elements"], refine_end=True)
+        )
+    layers.append(
+        Layer(tags.ELECTROLYTE, cell["electrolyte"]["thickness_um"], mesh["electrolyte_elements"], True, True)
+    )
     layers.append(Layer(tags.POSITIVE, cell["positive"]["thickness_um"], mesh["positive_elements"], refine_start=True))
     if "positive_current_collector" in cell:
-        layers.append(Layer(tags.POSITIVE_CC, cell["positive_current_collector"]["thickness_um"], mesh["current_collector_elements"]))
+        layers.append(
+            Layer(
+                tags.POSITIVE_CC, cell["positive_current_collector"]["thickness_um"], mesh["current_collector_elements"]
+            )
+        )
     return layers
 
 
@@ -59,7 +71,9 @@ def one_c_current(cell: dict) -> float:
     if cell.get("nominal_capacity_mAh_cm2"):
         return cell["nominal_capacity_mAh_cm2"] * 10.0
     pos = cell["positive"]
-    capacity = FARADAY * pos["max_concentration_mol_m3"] * pos["thickness_um"] * 1e-6 * (1 - pos["initial_stoichiometry"])
+    capacity = (
+        FARADAY * pos["max_concentration_mol_m3"] * pos["thickness_um"] * 1e-6 * (1 - pos["initial_stoichiometry"])
+    )
     return capacity / 3600.0
 
 
@@ -74,9 +88,13 @@ def parse_steps(cfg: dict) -> list[Step]:
         if event.quantity != "voltage" or first.mode != "current":
             continue
         if first.value > 0 and event.value >= ocv:
-            raise InputError("experiment.steps[0]", f"cut-off {event.value} V is not below the open-circuit voltage {ocv:.4f} V")
+            raise InputError(
+                "experiment.steps[0]", f"cut-off {event.value} V is not below the open-circuit voltage {ocv:.4f} V"
+            )
         if first.value < 0 and event.value <= ocv:
-            raise InputError("experiment.steps[0]", f"cut-off {event.value} V is not above the open-circuit voltage {ocv:.4f} V")
+            raise InputError(
+                "experiment.steps[0]", f"cut-off {event.value} V is not above the open-circuit voltage {ocv:.4f} V"
+            )
     return steps
 
 
@@ -105,8 +123,9 @@ def prepare_output(output: Path, comm: MPI.Comm) -> None:
         raise InputError("output", error)
 
 
-def run(cfg: dict, output: Path | None = None, comm: MPI.Comm = MPI.COMM_WORLD, progress: bool = False,
-        command: str = "") -> RunResult:
+def run(
+    cfg: dict, output: Path | None = None, comm: MPI.Comm = MPI.COMM_WORLD, progress: bool = False, command: str = ""
+) -> RunResult:
     """Run a resolved config; write its outputs to `output` (None: keep them in memory only).
 
     Everything that can be checked is checked before the output directory is made, so bad
@@ -137,7 +156,9 @@ def run(cfg: dict, output: Path | None = None, comm: MPI.Comm = MPI.COMM_WORLD, 
         field_times=cfg["output"]["field_times_s"],
         snapshot=fields,
     )
-    meta["num_dofs"] = sum(u.function_space.dofmap.index_map.size_global * u.function_space.dofmap.index_map_bs for u in model.unknowns)
+    meta["num_dofs"] = sum(
+        u.function_space.dofmap.index_map.size_global * u.function_space.dofmap.index_map_bs for u in model.unknowns
+    )
     status, message = "complete", ""
     try:
         status = sim.run()
@@ -154,7 +175,11 @@ def run(cfg: dict, output: Path | None = None, comm: MPI.Comm = MPI.COMM_WORLD, 
             fields.close()
         if output is not None and rank0:
             if cfg["output"]["plot"] and len(series.rows) > 1:
-                plot_voltage(series, output / "voltage.png", title=f"{cfg['cell']['architecture']} cell, {cfg['cell']['dimension']}D")
+                plot_voltage(
+                    series,
+                    output / "voltage.png",
+                    title=f"{cfg['cell']['architecture']} cell, {cfg['cell']['dimension']}D",
+                )
             last = series.rows[-1] if series.rows else {}
             meta.update(
                 status=status,
@@ -176,6 +201,7 @@ def run(cfg: dict, output: Path | None = None, comm: MPI.Comm = MPI.COMM_WORLD, 
 
 def _with_progress(series: TimeSeries, num_steps: int):
     """Wrap the recorder with a one-line progress display on the terminal."""
+
     def record(row: dict) -> None:
         series(row)
         sys.stderr.write(
@@ -183,4 +209,5 @@ def _with_progress(series: TimeSeries, num_steps: int):
             f"V = {row['voltage_V']:.4f} V  Q = {row['capacity_mAh_cm2']:.4f} mAh/cm2 "
         )
         sys.stderr.flush()
+
     return record

@@ -130,7 +130,8 @@ class Simulation:
                 if j != i:
                     w *= (t_new - tj) / (ti - tj)
             weights.append(w)
-        return [sum(w * p.arrays[k] for w, p in zip(weights, history)) for k in range(len(history[0].arrays))]
+        fields = range(len(history[0].arrays))
+        return [sum(w * p.arrays[k] for w, p in zip(weights, history, strict=True)) for k in fields]
 
     # -- one implicit step
     def _solve(self, history: list[_Point], dt: float, dt_prev: float | None) -> tuple[bool, float, str]:
@@ -192,7 +193,9 @@ class Simulation:
                 return event
         return None
 
-    def _locate(self, history: list[_Point], dt_prev: float | None, dt: float, event: Event, g_end: float) -> tuple[float, _Point]:
+    def _locate(
+        self, history: list[_Point], dt_prev: float | None, dt: float, event: Event, g_end: float
+    ) -> tuple[float, _Point]:
         """Shorten the last step until the event is met within tolerance (Illinois method)."""
         start = history[-1]
         tolerance = self.settings.event_tolerance_V if event.quantity == "voltage" else 1e-4 * event.value
@@ -204,12 +207,12 @@ class Simulation:
             if not (a < trial < b):
                 trial = 0.5 * (a + b)
             ok, _, _ = self._solve(history, trial, dt_prev)
-            if not ok:  # shorter steps are easier; bisect towards the start
-                b, g_b = trial, g_b
+            if not ok:  # shorter steps are easier: move the bracket's end towards the start
+                b = trial
                 continue
             point = self._capture(start.t + trial)
             g = self._event_value(event, point.voltage, point.current)
-            if abs(g) <= tolerance and g <= 0.0 or abs(g) <= 0.1 * tolerance:
+            if (abs(g) <= tolerance and g <= 0.0) or abs(g) <= 0.1 * tolerance:
                 return trial, point
             if g > 0.0:
                 a, g_a = trial, g
@@ -273,7 +276,7 @@ class Simulation:
             if event is not None:
                 dt, new = self._locate(history, dt_prev, dt, event, self._event_value(event, new.voltage, new.current))
             self._accept(new, dt)
-            history = (history + [new])[-3:]
+            history = ([*history, new])[-3:]
             dt_prev, point = dt, new
             at_field_time = field_times and abs(point.t - field_times[0]) <= 1e-9 * max(1.0, point.t)
             if at_field_time:

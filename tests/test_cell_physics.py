@@ -24,7 +24,7 @@ def test_arrhenius_symmetric_cell():
     for side in ("negative", "positive"):
         raw["cell"][side]["exchange_current_activation_energy_J_mol"] = Ea_i0
     voltage = -simulate(raw).series.rows[-1]["voltage_V"]
-    factor = lambda ea: math.exp(-ea / GAS_CONSTANT * (1 / T - 1 / T_ref))  # noqa: E731
+    factor = lambda ea: math.exp(-ea / GAS_CONSTANT * (1 / T - 1 / T_ref))
     sigma, i0, i = 0.05 * factor(Ea_sigma), 10.0 * factor(Ea_i0), 10.0
     expected = i * 500e-6 / sigma + 2 * (2 * GAS_CONSTANT * T / FARADAY) * math.asinh(i / (2 * i0))
     assert voltage == pytest.approx(expected, abs=1e-7)

@@ -15,7 +15,9 @@ from ssbfem.cli import main
 
 def test_run_writes_outputs(tmp_path):
     out = tmp_path / "run"
-    code = main(["run", str(DEMO_CONFIG), "--output", str(out), "--set", "experiment.steps=['Discharge at 4C until 3.5 V']"])
+    code = main(
+        ["run", str(DEMO_CONFIG), "--output", str(out), "--set", "experiment.steps=['Discharge at 4C until 3.5 V']"]
+    )
     assert code == 0
     meta = json.loads((out / "run.json").read_text())
     assert meta["status"] == "complete"
@@ -36,8 +38,23 @@ def test_set_overrides_a_value(tmp_path):
     base, fast = tmp_path / "base", tmp_path / "fast"
     steps = "experiment.steps=['Discharge at 4C until 3.5 V']"
     assert main(["run", str(DEMO_CONFIG), "-o", str(base), "--set", steps, "--set", "output.fields=false"]) == 0
-    assert main(["run", str(DEMO_CONFIG), "-o", str(fast), "--set", steps, "--set", "output.fields=false",
-                 "--set", "cell.positive.diffusivity_m2_s=1e-13"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(DEMO_CONFIG),
+                "-o",
+                str(fast),
+                "--set",
+                steps,
+                "--set",
+                "output.fields=false",
+                "--set",
+                "cell.positive.diffusivity_m2_s=1e-13",
+            ]
+        )
+        == 0
+    )
     q = [json.loads((d / "run.json").read_text())["final_capacity_mAh_cm2"] for d in (base, fast)]
     assert q[1] > 2 * q[0]
 
@@ -89,9 +106,20 @@ def test_mesh_missing_physical_group(tmp_path, capsys):
 def test_exit_status_from_a_fresh_process(tmp_path):
     """The installed entry point: exit 2 on bad input, without a traceback."""
     proc = subprocess.run(
-        [sys.executable, "-m", "ssbfem.cli", "run", str(DEMO_CONFIG), "-o", str(tmp_path / "x"),
-         "--set", "cell.electrolyte.thickness_um=0"],
-        capture_output=True, text=True, cwd=REPO,
+        [
+            sys.executable,
+            "-m",
+            "ssbfem.cli",
+            "run",
+            str(DEMO_CONFIG),
+            "-o",
+            str(tmp_path / "x"),
+            "--set",
+            "cell.electrolyte.thickness_um=0",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
@@ -102,7 +130,14 @@ def test_mesh_command_writes_msh(tmp_path):
     path = tmp_path / "cell.msh"
     assert main(["mesh", str(DEMO_CONFIG), "-o", str(path), "--set", "cell.dimension=2"]) == 0
     text = path.read_text()
-    for name in ("electrolyte", "positive", "negative_terminal", "positive_terminal", "electrolyte|positive", "lateral"):
+    for name in (
+        "electrolyte",
+        "positive",
+        "negative_terminal",
+        "positive_terminal",
+        "electrolyte|positive",
+        "lateral",
+    ):
         assert f'"{name}"' in text
 
 

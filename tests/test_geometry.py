@@ -9,6 +9,7 @@ from ssbfem._dolfinx import dolfinx
 from ssbfem.geometry import tags
 from ssbfem.geometry.io import mesh_from_model
 from ssbfem.geometry.thin_film import Layer, build_thin_film
+import itertools
 
 LAYERS = [
     Layer(tags.NEGATIVE_CC, 1.0, 2),
@@ -22,10 +23,18 @@ LAYERS = [
 @pytest.mark.parametrize("dimension", [1, 2, 3])
 def test_groups_and_volumes(dimension):
     width = 5.0
-    cm = mesh_from_model(MPI.COMM_WORLD, lambda: build_thin_film(LAYERS, dimension, width_um=width, in_plane_elements=2))
+    cm = mesh_from_model(
+        MPI.COMM_WORLD, lambda: build_thin_film(LAYERS, dimension, width_um=width, in_plane_elements=2)
+    )
     assert cm.dimension == dimension
-    expected_facets = {tags.NEGATIVE_TERMINAL, tags.POSITIVE_TERMINAL, tags.NEGATIVE_INTERFACE, tags.POSITIVE_INTERFACE,
-                       "negative_current_collector|negative", "positive|positive_current_collector"}
+    expected_facets = {
+        tags.NEGATIVE_TERMINAL,
+        tags.POSITIVE_TERMINAL,
+        tags.NEGATIVE_INTERFACE,
+        tags.POSITIVE_INTERFACE,
+        "negative_current_collector|negative",
+        "positive|positive_current_collector",
+    }
     if dimension > 1:
         expected_facets.add(tags.LATERAL)
     assert set(cm.facet_names) == expected_facets
@@ -45,10 +54,15 @@ def test_groups_and_volumes(dimension):
 
 
 def test_grading_puts_small_elements_at_the_electrolyte():
-    cm = mesh_from_model(MPI.COMM_SELF, lambda: build_thin_film([Layer(tags.ELECTROLYTE, 1.0, 2, True, True),
-                                                                Layer(tags.POSITIVE, 10.0, 10, refine_start=True)],
-                                                               1, grading=20.0))
+    cm = mesh_from_model(
+        MPI.COMM_SELF,
+        lambda: build_thin_film(
+            [Layer(tags.ELECTROLYTE, 1.0, 2, True, True), Layer(tags.POSITIVE, 10.0, 10, refine_start=True)],
+            1,
+            grading=20.0,
+        ),
+    )
     x = sorted(cm.mesh.geometry.x[:, 0])
-    sizes = [b - a for a, b in zip(x, x[1:]) if a >= 1.0 - 1e-12]
+    sizes = [b - a for a, b in itertools.pairwise(x) if a >= 1.0 - 1e-12]
     assert sizes[-1] / sizes[0] == pytest.approx(20.0, rel=1e-6)
     assert sum(sizes) == pytest.approx(10.0, rel=1e-12)

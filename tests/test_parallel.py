@@ -38,8 +38,20 @@ def test_cli_run_under_mpi(tmp_path):
 
     comm = MPI.COMM_WORLD
     out = Path(comm.bcast(str(tmp_path / "run"), root=0))
-    code = main(["run", str(DEMO_CONFIG), "-o", str(out), "--set", "experiment.steps=['Discharge at 2C until 3.7 V']",
-                 "--set", "cell.dimension=2", "--set", "mesh.in_plane_elements=2"])
+    code = main(
+        [
+            "run",
+            str(DEMO_CONFIG),
+            "-o",
+            str(out),
+            "--set",
+            "experiment.steps=['Discharge at 2C until 3.7 V']",
+            "--set",
+            "cell.dimension=2",
+            "--set",
+            "mesh.in_plane_elements=2",
+        ]
+    )
     assert code == 0
     comm.barrier()
     if comm.rank == 0:

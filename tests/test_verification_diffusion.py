@@ -14,6 +14,7 @@ import pytest
 from conftest import simulate, thin_film
 
 from ssbfem.constants import FARADAY
+import itertools
 
 L, D, C_MAX, X0, CURRENT = 8.08e-6, 5.387e-15, 3.22e4, 0.4, 0.5
 U_SURFACE = {0.01: 0.112838, 0.05: 0.252313, 0.1: 0.356826, 0.2: 0.505165, 0.5: 0.831876, 1.0: 1.333323}
@@ -46,7 +47,7 @@ def test_surface_concentration_case_A():
 
 
 def _order(errors: list[float]) -> list[float]:
-    return [math.log2(abs(a) / abs(b)) for a, b in zip(errors, errors[1:])]
+    return [math.log2(abs(a) / abs(b)) for a, b in itertools.pairwise(errors)]
 
 
 def test_convergence_in_h():
@@ -66,7 +67,12 @@ def test_convergence_in_dt():
     horizon = 0.2 * L**2 / D
     errors = []
     for n in (10, 20, 40):
-        fixed = {"voltage_tolerance_V": 1e3, "stoichiometry_tolerance": 1e3, "initial_step_s": horizon / n, "max_step_s": horizon / n}
+        fixed = {
+            "voltage_tolerance_V": 1e3,
+            "stoichiometry_tolerance": 1e3,
+            "initial_step_s": horizon / n,
+            "max_step_s": horizon / n,
+        }
         errors.append(surface_u([0.2], mesh={"positive_elements": 96}, solver=fixed)[0.2] - U_SURFACE[0.2])
     orders = _order(errors)
     print("dt-convergence: errors", errors, "orders", orders)

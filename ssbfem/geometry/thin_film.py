@@ -111,7 +111,7 @@ def build_thin_film(
     gmsh.model.geo.synchronize()
 
     tdim = dimension
-    for layer, ents in zip(layers, layer_entities, strict=True):
+    for layer in layers:
         gmsh.model.addPhysicalGroup(tdim, _entities_between(tdim, *_layer_span(layers, layer)), name=layer.name)
     xs = _interfaces_x(layers)
     for i, xi in enumerate(xs):

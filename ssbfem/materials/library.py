@@ -63,7 +63,11 @@ def _electrolyte(name: str, sigma: float, sigma_src: str, ea_ev: float, ea_src: 
 
 _MATERIALS = [
     _electrolyte(
-        "LiPON", 1.0e-4, "Pang2021 T1: 1e-6 S/cm", 0.51, "Pang2021 T1 (0.45-0.55)",
+        "LiPON",
+        1.0e-4,
+        "Pang2021 T1: 1e-6 S/cm",
+        0.51,
+        "Pang2021 T1 (0.45-0.55)",
         electronic_conductivity_S_m=Property(0.0, "leakage off by default; Pang2021: 1e-14 S/cm"),
         density_kg_m3=Property(2680.0, "Pang2021 T1: 2.68 g/cm3"),
         heat_capacity_J_kg_K=Property(1400.0, "Pang2021 T1"),
@@ -73,7 +77,11 @@ _MATERIALS = [
         poissons_ratio=Property(0.25, "Pang2021 T1"),
     ),
     _electrolyte(
-        "LLZO", 1.0e-2, "Pang2021 T1: 1e-4 S/cm (doped up to 1-2e-3 S/cm)", 0.42, "Pang2021 T1",
+        "LLZO",
+        1.0e-2,
+        "Pang2021 T1: 1e-4 S/cm (doped up to 1-2e-3 S/cm)",
+        0.42,
+        "Pang2021 T1",
         density_kg_m3=Property(5077.0, "Ren2023: 5.077 g/cm3"),
         heat_capacity_J_kg_K=Property(553.0, "Pang2021 T1"),
         thermal_conductivity_W_m_K=Property(0.47, "Agne2022 refs (sintered)"),
@@ -85,7 +93,11 @@ _MATERIALS = [
         fracture_strength_Pa=Property(100e6, "Ren2023 (100-150 MPa, lower bound)"),
     ),
     _electrolyte(
-        "Li2S-P2S5", 1.0e-2, "Pang2021 T1: 1e-4 to 1e-3 S/cm (lower bound)", 0.45, "Pang2021 T1 (0.39-0.52, mid)",
+        "Li2S-P2S5",
+        1.0e-2,
+        "Pang2021 T1: 1e-4 to 1e-3 S/cm (lower bound)",
+        0.45,
+        "Pang2021 T1 (0.39-0.52, mid)",
         density_kg_m3=Property(1910.0, "Pang2021 T1 (1.45-1.91 g/cm3)"),
         thermal_conductivity_W_m_K=Property(0.45, "Agne2022 refs (sulfides 0.45-0.70)"),
         youngs_modulus_Pa=Property(18.5e9, "Ren2023 T2 (8.8-25 GPa)"),
@@ -93,7 +105,11 @@ _MATERIALS = [
         fracture_toughness_Pa_m05=Property(0.23e6, "Pang2021 T1"),
     ),
     _electrolyte(
-        "Li6PS5Cl", 0.062, "Fu2022: 0.62e-3 S/cm (to 2.4e-3)", 0.33, "Fu2022",
+        "Li6PS5Cl",
+        0.062,
+        "Fu2022: 0.62e-3 S/cm (to 2.4e-3)",
+        0.33,
+        "Fu2022",
         youngs_modulus_Pa=Property(22e9, "Ren2023 T2"),
         poissons_ratio=Property(0.37, "Ren2023 T2"),
     ),
@@ -106,7 +122,9 @@ _MATERIALS = [
             "initial_stoichiometry": Property(0.51, "Raijmakers2020 (after charge to 4.2 V)"),
             "diffusivity_m2_s": Property(5.387e-15, "Dualfoil1998"),
             "diffusivity_activation_energy_J_mol": Property(5000.0, "Dualfoil1998"),
-            "electronic_conductivity_S_m": Property(1.0e2, "Ren2023: 1e-3 to 10 S/cm, rising with Li deficiency; 1 S/cm taken"),
+            "electronic_conductivity_S_m": Property(
+                1.0e2, "Ren2023: 1e-3 to 10 S/cm, rising with Li deficiency; 1 S/cm taken"
+            ),
             "ocp": Property("Dualfoil1998", "Dualfoil1998; 'Raijmakers2020' for the thin-film EMF table"),
             "exchange_current_A_m2": Property(4.70, "Raijmakers2020: 0.470 mA/cm2 at x = 0.51"),
             "transfer_coefficient": Property(0.5, "Raijmakers2020"),
@@ -151,14 +169,22 @@ _MATERIALS = [
             "thermal_conductivity_W_m_K": Property(81.8, "Pang2021"),
         },
     ),
-    Material("Cu", "current_collector", {
-        "electronic_conductivity_S_m": Property(5.96e7, "CRC: 16.8 nOhm m"),
-        "heat_capacity_J_kg_K": Property(390.0, "Pang2021"),
-    }),
-    Material("Al", "current_collector", {
-        "electronic_conductivity_S_m": Property(3.77e7, "CRC: 26.5 nOhm m"),
-        "fracture_toughness_Pa_m05": Property(30e6, "Pang2021 (25-35 MPa m^0.5)"),
-    }),
+    Material(
+        "Cu",
+        "current_collector",
+        {
+            "electronic_conductivity_S_m": Property(5.96e7, "CRC: 16.8 nOhm m"),
+            "heat_capacity_J_kg_K": Property(390.0, "Pang2021"),
+        },
+    ),
+    Material(
+        "Al",
+        "current_collector",
+        {
+            "electronic_conductivity_S_m": Property(3.77e7, "CRC: 26.5 nOhm m"),
+            "fracture_toughness_Pa_m05": Property(30e6, "Pang2021 (25-35 MPa m^0.5)"),
+        },
+    ),
     Material("Pt", "current_collector", {"electronic_conductivity_S_m": Property(9.43e6, "CRC: 106 nOhm m")}),
     Material("Ni", "current_collector", {"electronic_conductivity_S_m": Property(1.43e7, "CRC: 69.3 nOhm m")}),
     Material("Au", "current_collector", {"electronic_conductivity_S_m": Property(4.10e7, "CRC: 24.4 nOhm m")}),

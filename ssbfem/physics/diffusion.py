@@ -17,6 +17,8 @@ def fickian_diffusion(theta_rate, theta, w, diffusivity, max_concentration, dx: 
     positive, A/m2) adds +int j w ds: an anodic current removes lithium (flux -j/F inwards).
     """
     scale = FARADAY * max_concentration
-    return scale * (
-        MESH_UNIT_M * theta_rate * w + (diffusivity / MESH_UNIT_M) * ufl.inner(ufl.grad(theta), ufl.grad(w))
-    ) * dx
+    return (
+        scale
+        * (MESH_UNIT_M * theta_rate * w + (diffusivity / MESH_UNIT_M) * ufl.inner(ufl.grad(theta), ufl.grad(w)))
+        * dx
+    )

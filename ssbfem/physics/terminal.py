@@ -38,9 +38,5 @@ def control_law(current_out, voltage, w, ds_terminal: ufl.Measure, terminal_area
     """
     m_current, m_voltage, m_power = mode
     i_set, v_set, p_set = setpoint
-    law = (
-        m_current * (current_out - i_set)
-        + m_voltage * (voltage - v_set)
-        + m_power * (current_out * voltage - p_set)
-    )
+    law = m_current * (current_out - i_set) + m_voltage * (voltage - v_set) + m_power * (current_out * voltage - p_set)
     return law * w / terminal_area * ds_terminal
