@@ -17,8 +17,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ssbfem", description="Finite-element models of solid-state batteries.")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a cell through its experiment")
-    run.add_argument("config", type=Path, help="TOML config file")
+    run.add_argument("config", type=Path, nargs="?", help="TOML config file")
     run.add_argument("--output", "-o", type=Path, help="output directory (default: results/<config name>)")
+    run.add_argument("--restart", type=Path, metavar="DIR", help="resume the run in DIR from its last checkpoint")
     run.add_argument(
         "--set",
         dest="overrides",
@@ -39,29 +40,25 @@ def main(argv: list[str] | None = None) -> int:
     from mpi4py import MPI
 
     comm = MPI.COMM_WORLD
+    command = shlex.join(["ssbfem", *(argv if argv is not None else sys.argv[1:])])
     try:
         from ssbfem.config import load_config
+        from ssbfem.runner import restart_run, run
 
+        if args.command == "run" and args.restart is not None:
+            if args.config is not None or args.overrides:
+                raise InputError("--restart", "resumes a run with its own config: give no config and no --set")
+            result = restart_run(args.restart, comm, progress=sys.stderr.isatty(), command=command)
+            return _report(result, args.restart, comm)
+        if args.config is None:
+            raise InputError("config", "give a config file (or --restart DIR)")
         cfg = load_config(args.config, args.overrides)
         if args.command == "mesh":
             return _mesh(cfg, args, comm)
-        from ssbfem.runner import run
-
         output = args.output or Path("results") / args.config.stem
-        result = run(
-            cfg,
-            output,
-            comm,
-            progress=sys.stderr.isatty(),
-            command=shlex.join(["ssbfem", *(argv if argv is not None else sys.argv[1:])]),
-        )
-        if comm.rank == 0:
-            last = result.series.rows[-1]
-            print(
-                f"{result.status}: {last['time_s']:.1f} s, {last['voltage_V']:.4f} V, "
-                f"{last['capacity_mAh_cm2']:.5f} mAh/cm2 -> {output}"
-            )
-        return 0 if result.status == "complete" else 1
+        base_dir = args.config.resolve().parent
+        result = run(cfg, output, comm, progress=sys.stderr.isatty(), command=command, base_dir=base_dir)
+        return _report(result, output, comm)
     except InputError as exc:
         if comm.rank == 0:
             print(f"ssbfem: error: {exc}", file=sys.stderr)
@@ -70,6 +67,19 @@ def main(argv: list[str] | None = None) -> int:
         if comm.rank == 0:
             print(f"ssbfem: simulation failed: {exc}", file=sys.stderr)
         return 1
+
+
+def _report(result, output: Path, comm) -> int:
+    """Print a one-line summary; exit 0 when complete, 1 when stopped early."""
+    if comm.rank == 0:
+        last = result.series.rows[-1]
+        print(
+            f"{result.status}: {last['time_s']:.1f} s, {last['voltage_V']:.4f} V, "
+            f"{last['capacity_mAh_cm2']:.5f} mAh/cm2 -> {output}"
+        )
+        if result.message:
+            print(f"ssbfem: {result.message}", file=sys.stderr)
+    return 0 if result.status == "complete" else 1
 
 
 def _mesh(cfg: dict, args, comm) -> int:

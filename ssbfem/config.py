@@ -131,7 +131,13 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "output": {
         "field_times_s": Key(list, "times at which fields are written, s (also the start and end of every step)", []),
         "fields": Key(bool, "write VTX fields", True),
-        "plot": Key(bool, "write the voltage plot", True),
+        "plot": Key(bool, "write the plots (voltage, losses, concentration, cycles)", True),
+        "checkpoint_every_steps": Key(
+            int, "write a checkpoint every this many accepted steps (0: never)", 200, "nonnegative"
+        ),
+        "checkpoint_every_s": Key(
+            float, "write a checkpoint every this many seconds of wall time (0: never)", 300.0, "nonnegative"
+        ),
     },
 }
 
@@ -254,7 +260,7 @@ def resolve(raw: dict) -> dict:
         out: dict[str, Any] = {"material": material} if role is not None else {}
         for key, value in given.items():
             dotted = f"{name}.{key}"
-            if dotted in subsections:
+            if dotted in subsections or (key == "sources" and role is not None):  # a resolved config's record
                 continue
             if key in keys:
                 out[key] = _coerce(dotted, value, keys[key])

@@ -5,13 +5,29 @@ Examples: "Discharge at 1C until 3.0 V", "Charge at 0.5 mA/cm2 until 4.2 V",
 "Discharge at 2.08333 A/m2 until 3.0 V or 2 hours".
 
 Currents and powers are positive on discharge. Every step ends at its duration or at the first
-of its events (a voltage reached, or a current magnitude fallen below a value during a hold).
+of its events: a voltage reached, a current magnitude fallen below a value (holds), or a charge
+passed in the step ("until 0.05 mAh/cm2").
+
+A current or power time series (drive cycle) is a step too: "Current profile from drive.csv",
+"Power profile from drive.csv until 3.0 V". The CSV has a header: ``time_s`` and one of
+``current_A_m2``, ``current_mA_cm2``, ``current_A``, ``power_W_m2``, ``power_W``; the set-point is
+interpolated linearly in time, discharge positive.
+
+An experiment is a list whose items are cycles: a step string (a cycle of one step), a list of
+step strings (one cycle), or a table ``{cycle = [...], repeat = N}`` (N cycles). A string ending in
+`` x N`` is repeated N times, each its own cycle. GITT, for example::
+
+    steps = [{cycle = ["Discharge at C/20 for 10 minutes", "Rest for 1 hour"], repeat = 20}]
 """
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
 
 from ssbfem.errors import InputError
 
@@ -35,8 +51,8 @@ _TIME_UNITS = {
 class Event:
     """A step ends when `quantity` ("voltage" or "current") crosses `value` going `direction`."""
 
-    quantity: str
-    value: float  # V, or A/m2 (magnitude) for current
+    quantity: str  # "voltage", "current" or "capacity"
+    value: float  # V; A/m2 (magnitude) for a current; C/m2 passed in the step for a capacity
     direction: str  # "below" or "above"
 
 
@@ -50,6 +66,7 @@ class Step:
         value: A/m2, V or W/m2 (discharge positive); 0 for rest.
         duration_s: Longest duration, s (None: until an event).
         events: Conditions that end the step.
+        profile: (times from the step start, s; set-points) of a drive-cycle step.
     """
 
     text: str
@@ -57,6 +74,25 @@ class Step:
     value: float
     duration_s: float | None = None
     events: tuple[Event, ...] = field(default_factory=tuple)
+    profile: tuple[np.ndarray, np.ndarray] | None = None
+
+    def setpoint(self, time_in_step: float) -> float:
+        """The set-point at a time from the step's start (linear in a profile)."""
+        if self.profile is None:
+            return self.value
+        return float(np.interp(time_in_step, *self.profile))
+
+    def breakpoints(self) -> np.ndarray:
+        """Times (from the step start) where a profile's slope changes: steps land on them."""
+        return self.profile[0] if self.profile is not None else np.empty(0)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """Steps in order, and the cycle each belongs to (counted from 0)."""
+
+    steps: tuple[Step, ...]
+    cycles: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -93,6 +129,10 @@ def _quantity(text: str, units: Units, key: str, step: str) -> tuple[str, float]
         "mW/cm2": ("power", 10.0),
         "V": ("voltage", 1.0),
         "mV": ("voltage", 1e-3),
+        "mAh/cm2": ("capacity", 36000.0),
+        "Ah/m2": ("capacity", 3600.0),
+        "mAh": ("capacity", 3.6 / area),
+        "Ah": ("capacity", 3600.0 / area),
     }
     if unit in _TIME_UNITS:
         return "time", x * _TIME_UNITS[unit]
@@ -102,9 +142,55 @@ def _quantity(text: str, units: Units, key: str, step: str) -> tuple[str, float]
     return kind, x * factor
 
 
-def parse_step(text: str, units: Units, key: str = "experiment.steps") -> Step:
+_PROFILE_COLUMNS = {
+    "current_A_m2": ("current", 1.0),
+    "current_mA_cm2": ("current", 10.0),
+    "current_A": ("current", None),
+    "power_W_m2": ("power", 1.0),
+    "power_W": ("power", None),
+}
+
+
+def _read_profile(path_text: str, kind: str, units: Units, key: str, base_dir: Path | None):
+    path = Path(path_text)
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    if not path.is_file():
+        raise InputError(key, f"profile file not found: {path}")
+    with path.open(newline="") as f:
+        reader = csv.DictReader(f)
+        columns = [c for c in (reader.fieldnames or []) if c in _PROFILE_COLUMNS and _PROFILE_COLUMNS[c][0] == kind]
+        if "time_s" not in (reader.fieldnames or []) or len(columns) != 1:
+            names = [c for c in _PROFILE_COLUMNS if _PROFILE_COLUMNS[c][0] == kind]
+            raise InputError(key, f"{path}: needs a 'time_s' column and one of {', '.join(names)}")
+        try:
+            rows = [(float(r["time_s"]), float(r[columns[0]])) for r in reader]
+        except (TypeError, ValueError) as exc:
+            raise InputError(key, f"{path}: not a number ({exc})") from None
+    times, values = (np.array(c) for c in zip(*rows, strict=True)) if rows else (np.empty(0), np.empty(0))
+    if times.size < 2 or np.any(np.diff(times) <= 0):
+        raise InputError(key, f"{path}: needs at least two rows with increasing time_s")
+    factor = _PROFILE_COLUMNS[columns[0]][1]
+    values = values * (factor if factor is not None else 1.0 / units.area_m2)
+    return times - times[0], values
+
+
+def parse_step(text: str, units: Units, key: str = "experiment.steps", base_dir: Path | None = None) -> Step:
     """Parse one step; errors name the key and quote the offending text."""
     s = " ".join(text.split())
+    m = re.fullmatch(r"(?i)(current|power) profile from (\S+)(?:\s+until\s+(.+))?", s)
+    if m:
+        kind = m.group(1).lower()
+        times, values = _read_profile(m.group(2), kind, units, key, base_dir)
+        events = _events(m.group(3), "discharge", units, key, text)
+        return Step(
+            text=text,
+            mode=kind,
+            value=float(values[0]),
+            duration_s=float(times[-1]),
+            events=events,
+            profile=(times, values),
+        )
     m = re.fullmatch(r"(?i)(discharge|charge|hold|rest)\b(.*)", s)
     if not m:
         raise InputError(key, f"cannot read {text!r}: a step starts with Discharge, Charge, Hold or Rest")
@@ -137,6 +223,18 @@ def parse_step(text: str, units: Units, key: str = "experiment.steps") -> Step:
         kind, duration = _quantity(duration_text, units, key, text)
         if kind != "time" or duration <= 0:
             raise InputError(key, f"{text!r}: 'for' needs a positive duration, got {duration_text!r}")
+    conditions = re.split(r"(?i)\s+or\s+", until) if until else []
+    times = [c for c in conditions if _quantity(c, units, key, text)[0] == "time"]
+    for cond in times:
+        limit = _quantity(cond, units, key, text)[1]
+        duration = limit if duration is None else min(duration, limit)
+    events = _events(" or ".join(c for c in conditions if c not in times) or None, verb, units, key, text)
+    if duration is None and not events:
+        raise InputError(key, f"{text!r}: the step never ends; add 'for <time>' or 'until <condition>'")
+    return Step(text=text, mode=mode, value=value, duration_s=duration, events=events)
+
+
+def _events(until: str | None, verb: str, units: Units, key: str, text: str) -> tuple[Event, ...]:
     events = []
     for cond in re.split(r"(?i)\s+or\s+", until) if until else []:
         kind, x = _quantity(cond, units, key, text)
@@ -146,15 +244,41 @@ def parse_step(text: str, units: Units, key: str = "experiment.steps") -> Step:
             events.append(Event("voltage", x, "below" if verb == "discharge" else "above"))
         elif kind == "current":
             events.append(Event("current", abs(x), "below"))
-        elif kind == "time":
-            duration = x if duration is None else min(duration, x)
+        elif kind == "capacity":
+            events.append(Event("capacity", abs(x), "above"))
         else:
             raise InputError(key, f"{text!r}: cannot end a step on a {kind}")
-    if duration is None and not events:
-        raise InputError(key, f"{text!r}: the step never ends; add 'for <time>' or 'until <condition>'")
-    return Step(text=text, mode=mode, value=value, duration_s=duration, events=tuple(events))
+    return tuple(events)
 
 
-def parse_experiment(steps: list[str], units: Units) -> list[Step]:
-    """Parse every step of an experiment."""
-    return [parse_step(s, units, key=f"experiment.steps[{i}]") for i, s in enumerate(steps)]
+def parse_experiment(items: list, units: Units, base_dir: Path | None = None) -> Experiment:
+    """Parse an experiment: items are cycles (see the module docstring)."""
+    steps: list[Step] = []
+    cycles: list[int] = []
+    cycle = 0
+    for i, item in enumerate(items):
+        key = f"experiment.steps[{i}]"
+        repeat, texts = 1, item
+        if isinstance(item, str):
+            m = re.fullmatch(r"(.*\S)\s+x\s*(\d+)\s*", item)
+            if m:
+                texts, repeat = m.group(1), int(m.group(2))
+            texts = [texts]
+        elif isinstance(item, dict):
+            unknown = set(item) - {"cycle", "step", "repeat"}
+            if unknown or ("cycle" in item) == ("step" in item):
+                raise InputError(key, "a table needs 'cycle' (a list of steps) or 'step', and optionally 'repeat'")
+            texts = item.get("cycle", [item.get("step")])
+            repeat = item.get("repeat", 1)
+        if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
+            raise InputError(key, "a cycle must be a step string or a non-empty list of step strings")
+        if not isinstance(repeat, int) or repeat < 1:
+            raise InputError(key, f"repeat must be a positive whole number, got {repeat!r}")
+        parsed = [parse_step(t, units, key=key, base_dir=base_dir) for t in texts]
+        for _ in range(repeat):
+            steps.extend(parsed)
+            cycles.extend([cycle] * len(parsed))
+            cycle += 1
+    if not steps:
+        raise InputError("experiment.steps", "the experiment has no steps")
+    return Experiment(tuple(steps), tuple(cycles))

@@ -220,10 +220,32 @@ class CellModel:
         form = lambda e: fem.form(e, entity_maps=self.entity_maps)
         self._current_form = form(self.current_out / self.terminal_area * ds_pos_terminal)
         self._lithium_form = form(self.theta * dx(names[tags.POSITIVE]))
-        self._surface_form = form(self.theta("-") * dS_pos)
-        self._interface_area = comm.allreduce(fem.assemble_scalar(form(1.0 * dS_pos)))
+        self._volume = comm.allreduce(fem.assemble_scalar(form(1.0 * dx(names[tags.POSITIVE]))))
         self.lithium_scale = c_max * MESH_UNIT_M / self.terminal_area  # mol/m2 per unit of int(theta)
         self.max_concentration = c_max
+
+        # Interface means for the voltage breakdown, all with one quadrature rule so that the
+        # terms telescope to the cell voltage exactly (see voltage_breakdown).
+        fixed = {"quadrature_degree": 2 * degree + 2}
+        dS_pos_q = dS(fnames[tags.POSITIVE_INTERFACE], metadata=fixed)
+        dS_neg_q = dS(fnames[tags.NEGATIVE_INTERFACE], metadata=fixed) if self.has_negative else ds_neg_terminal
+        psi_neg = self.psi_neg("-") if self.has_negative else 0.0
+        area = lambda measure: comm.allreduce(fem.assemble_scalar(form(1.0 * measure)))
+        self._interface_area = area(dS_pos_q)
+        negative_area = area(dS_neg_q)
+        self._breakdown_forms = {
+            name: (form(integrand * measure), a)
+            for name, integrand, measure, a in (
+                ("surface_ocp", self.ocp(theta_surf), dS_pos_q, self._interface_area),
+                ("surface_stoichiometry", theta_surf, dS_pos_q, self._interface_area),
+                ("eta_pos", eta_pos, dS_pos_q, self._interface_area),
+                ("psi_pos", self.psi_pos("-"), dS_pos_q, self._interface_area),
+                ("phi_e_pos", self.phi_e("+"), dS_pos_q, self._interface_area),
+                ("phi_e_neg", phi_e_neg, dS_neg_q, negative_area),
+                ("eta_neg", eta_neg, dS_neg_q, negative_area),
+                ("psi_neg", psi_neg + 0.0 * phi_e_neg, dS_neg_q, negative_area),
+            )
+        }
 
     def _add_leakage(self, ely: dict, dx, dS_pos, dS_neg, v_p, phi_s_pos) -> None:
         """Electron potential phi_leak (V) in the electrolyte, -div(sigma_leak grad phi_leak) = 0.
@@ -302,6 +324,36 @@ class CellModel:
         """Lithium in the positive electrode per footprint area, mol/m2."""
         return self._sum(self._lithium_form) * self.lithium_scale
 
-    def surface_stoichiometry(self) -> float:
-        """Mean stoichiometry over the positive electrode's surface at the electrolyte."""
-        return self._sum(self._surface_form) / self._interface_area
+    def mean_stoichiometry(self) -> float:
+        """Mean stoichiometry of the positive electrode."""
+        return self._sum(self._lithium_form) / self._volume
+
+    def interface_means(self) -> dict[str, float]:
+        """Means over the interfaces: surface OCP and stoichiometry, overpotentials, potentials."""
+        return {name: self._sum(f) / a for name, (f, a) in self._breakdown_forms.items()}
+
+    def voltage_breakdown(self) -> dict[str, float]:
+        """The cell voltage split into OCPs and losses (Pang et al. 2021, eq. 16), in V:
+
+        V = ocp_positive - ocp_negative + sum of loss_*, exactly (the terms telescope), with
+        ocp_positive = U(mean x), the positive OCP at its mean stoichiometry;
+        loss_diffusion_positive = mean U(x_surface) - U(mean x) (solid diffusion);
+        loss_charge_transfer_positive = mean eta at the positive interface;
+        loss_ohmic_positive = V - mean phi_s there (electrode, collector, series resistance);
+        loss_ohmic_electrolyte = mean phi_e(positive side) - mean phi_e(negative side);
+        loss_charge_transfer_negative = -mean eta at the Li interface;
+        loss_ohmic_negative = mean phi_s at the Li interface (Li and its collector).
+        All losses are negative on discharge.
+        """
+        m = self.interface_means()
+        u_mean = float(self.ocp(self.mean_stoichiometry(), np))
+        return {
+            "ocp_positive_V": u_mean,
+            "ocp_negative_V": 0.0,
+            "loss_diffusion_positive_V": m["surface_ocp"] - u_mean,
+            "loss_charge_transfer_positive_V": m["eta_pos"],
+            "loss_ohmic_positive_V": -m["psi_pos"],
+            "loss_ohmic_electrolyte_V": m["phi_e_pos"] - m["phi_e_neg"],
+            "loss_charge_transfer_negative_V": -m["eta_neg"],
+            "loss_ohmic_negative_V": m["psi_neg"],
+        }

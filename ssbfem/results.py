@@ -15,17 +15,37 @@ from ssbfem.model import CellModel
 
 
 class TimeSeries:
-    """Rows of scalars, kept in memory and appended to a CSV file as they arrive."""
+    """Rows of scalars, kept in memory and appended to a CSV file as they arrive.
+
+    ``series["voltage_V"]`` is that column as a numpy array.
+    """
 
     def __init__(self, path: Path | None, comm):
         self.rows: list[dict] = []
+        self._path = path if comm.rank == 0 else None
         self._file = None
         self._writer = None
-        if path is not None and comm.rank == 0:
-            self._file = open(path, "w", newline="")  # noqa: SIM115 - streamed row by row, closed by close()
+        if self._path is not None:
+            self._file = open(self._path, "w", newline="")  # noqa: SIM115 - streamed row by row, closed by close()
+
+    def resume(self, rows: int) -> None:
+        """Keep the first `rows` rows of an existing file (a restart) and append after them."""
+        if self._path is None:
+            return
+        self._file.close()
+        with open(self._path, newline="") as f:
+            kept = list(csv.DictReader(f))[:rows]
+        self.rows = [{k: _number(v) for k, v in r.items()} for r in kept]
+        self._file = open(self._path, "w", newline="")  # noqa: SIM115
+        self._writer = None
+        for row in list(self.rows):
+            self._write(row)
 
     def __call__(self, row: dict) -> None:
         self.rows.append(row)
+        self._write(row)
+
+    def _write(self, row: dict) -> None:
         if self._file is not None:
             if self._writer is None:
                 self._writer = csv.DictWriter(self._file, fieldnames=list(row))
@@ -35,6 +55,12 @@ class TimeSeries:
 
     def column(self, name: str) -> np.ndarray:
         return np.array([r[name] for r in self.rows])
+
+    __getitem__ = column
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.rows[0]) if self.rows else []
 
     def close(self) -> None:
         if self._file is not None:
@@ -49,7 +75,7 @@ class FieldWriter:
     (V) on each side; c in mol/m3.
     """
 
-    def __init__(self, model: CellModel, directory: Path):
+    def __init__(self, model: CellModel, directory: Path, suffix: str = ""):
         directory.mkdir(parents=True, exist_ok=True)
         self.model = model
         comm = model.cellmesh.mesh.comm
@@ -58,12 +84,12 @@ class FieldWriter:
         self.c = fem.Function(model.theta.function_space, name="c")
         vtx = dolfinx.io.VTXWriter
         self.writers = [
-            vtx(comm, directory / "phi_e.bp", [model.phi_e], engine="BP4"),
-            vtx(comm, directory / "phi_s_positive.bp", [self.phi_s_pos], engine="BP4"),
-            vtx(comm, directory / "c.bp", [self.c], engine="BP4"),
+            vtx(comm, directory / f"phi_e{suffix}.bp", [model.phi_e], engine="BP4"),
+            vtx(comm, directory / f"phi_s_positive{suffix}.bp", [self.phi_s_pos], engine="BP4"),
+            vtx(comm, directory / f"c{suffix}.bp", [self.c], engine="BP4"),
         ]
         if model.has_negative:
-            self.writers.append(vtx(comm, directory / "phi_s_negative.bp", [model.psi_neg], engine="BP4"))
+            self.writers.append(vtx(comm, directory / f"phi_s_negative{suffix}.bp", [model.psi_neg], engine="BP4"))
 
     def __call__(self, t: float) -> None:
         m = self.model
@@ -126,3 +152,146 @@ def versions() -> dict:
 
 def now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def _number(text: str):
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
+
+
+class Profiles:
+    """Stoichiometry across the positive electrode (averaged over planes of equal x) at the
+    field-snapshot times, kept on rank 0."""
+
+    def __init__(self, model: CellModel):
+        self.model = model
+        self.x = np.round(model.theta.function_space.tabulate_dof_coordinates()[:, 0], 9)
+        owned = model.theta.function_space.dofmap.index_map.size_local
+        self.owned = slice(0, owned)
+        self.times: list[float] = []
+        self.profiles: list[list[float]] = []
+        self.positions: list[float] = []
+
+    def __call__(self, t: float) -> None:
+        comm = self.model.cellmesh.mesh.comm
+        theta = self.model.theta.x.array[self.owned]
+        pairs = comm.gather((self.x[self.owned], theta), root=0)
+        if comm.rank == 0:
+            x = np.concatenate([p[0] for p in pairs])
+            values = np.concatenate([p[1] for p in pairs])
+            positions, inverse = np.unique(x, return_inverse=True)
+            means = np.bincount(inverse, weights=values) / np.bincount(inverse)
+            self.positions = positions.tolist()
+            self.times.append(t)
+            self.profiles.append(means.tolist())
+
+    def gather(self) -> dict | None:
+        return self.to_json() if self.times else None
+
+    def to_json(self) -> dict:
+        return {"x_um": self.positions, "times_s": self.times, "stoichiometry": self.profiles}
+
+    def from_json(self, data: dict) -> None:
+        self.positions, self.times, self.profiles = data["x_um"], data["times_s"], data["stoichiometry"]
+
+
+def cycle_summaries(steps: list[dict]) -> list[dict]:
+    """Per cycle: discharge and charge capacity and energy, coulombic efficiency, mean voltages."""
+    cycles: dict[int, dict] = {}
+    for s in steps:
+        c = cycles.setdefault(
+            s["cycle"],
+            {
+                "cycle": s["cycle"],
+                "discharge_capacity_mAh_cm2": 0.0,
+                "charge_capacity_mAh_cm2": 0.0,
+                "discharge_energy_mWh_cm2": 0.0,
+                "charge_energy_mWh_cm2": 0.0,
+                "duration_s": 0.0,
+            },
+        )
+        kind = "discharge" if s["capacity_mAh_cm2"] > 0 else "charge"
+        c[f"{kind}_capacity_mAh_cm2"] += abs(s["capacity_mAh_cm2"])
+        c[f"{kind}_energy_mWh_cm2"] += abs(s["energy_mWh_cm2"])
+        c["duration_s"] += s["end_s"] - s["start_s"]
+    for c in cycles.values():
+        qd, qc = c["discharge_capacity_mAh_cm2"], c["charge_capacity_mAh_cm2"]
+        c["coulombic_efficiency"] = qd / qc if qc > 0 else float("nan")
+        c["mean_discharge_voltage_V"] = c["discharge_energy_mWh_cm2"] / qd if qd > 0 else float("nan")
+        c["mean_charge_voltage_V"] = c["charge_energy_mWh_cm2"] / qc if qc > 0 else float("nan")
+    return [cycles[k] for k in sorted(cycles)]
+
+
+def write_table(path: Path, rows: list[dict]) -> None:
+    """A list of dicts as CSV (an empty file with no rows)."""
+    with open(path, "w", newline="") as f:
+        if rows:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_losses(series: TimeSeries, path: Path) -> None:
+    """The voltage breakdown over time: OCP, each loss as a band, and the cell voltage."""
+    plt = _pyplot()
+    t = series["time_s"] / 3600.0
+    losses = [n for n in series.names if n.startswith("loss_")]
+    fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)
+    level = series["ocp_positive_V"] - series["ocp_negative_V"]
+    ax.plot(t, level, color="k", lw=1.2, label="OCP (positive - negative)")
+    for i, name in enumerate(losses):
+        new = level + series[name]
+        ax.fill_between(t, level, new, color=f"C{i}", alpha=0.6, lw=0, label=name[5:-2].replace("_", " "))
+        level = new
+    ax.plot(t, series["voltage_V"], color="w", lw=1.0, ls="--", label="cell voltage")
+    ax.set_xlabel("Time (h)")
+    ax.set_ylabel("Voltage (V)")
+    ax.set_title("Voltage breakdown (losses stacked from the OCP)")
+    ax.legend(fontsize=8, loc="best")
+    ax.grid(alpha=0.3)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_profiles(profiles: dict, path: Path) -> None:
+    """Stoichiometry across the positive electrode at the snapshot times."""
+    plt = _pyplot()
+    x = np.array(profiles["x_um"])
+    fig, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
+    colors = plt.cm.viridis(np.linspace(0, 1, max(len(profiles["times_s"]), 2)))
+    for t, values, color in zip(profiles["times_s"], profiles["stoichiometry"], colors, strict=False):
+        ax.plot(x - x.min(), values, color=color, label=f"{t:.0f} s")
+    ax.set_xlabel("Distance from the electrolyte interface (um)")
+    ax.set_ylabel("Stoichiometry x = c/c_max")
+    ax.legend(fontsize=7, ncol=2)
+    ax.grid(alpha=0.3)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_cycles(cycles: list[dict], path: Path) -> None:
+    """Discharge capacity and coulombic efficiency against cycle number."""
+    plt = _pyplot()
+    n = [c["cycle"] + 1 for c in cycles]
+    fig, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
+    ax.plot(n, [c["discharge_capacity_mAh_cm2"] for c in cycles], "o-", color="C0")
+    ax.set_xlabel("Cycle")
+    ax.set_ylabel("Discharge capacity (mAh/cm$^2$)", color="C0")
+    twin = ax.twinx()
+    twin.plot(n, [100 * c["coulombic_efficiency"] for c in cycles], "s--", color="C3", ms=3)
+    twin.set_ylabel("Coulombic efficiency (%)", color="C3")
+    ax.grid(alpha=0.3)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

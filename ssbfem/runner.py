@@ -1,8 +1,17 @@
-"""From a resolved config to a finished run directory: mesh, model, experiment, outputs."""
+"""From a resolved config to a run directory: mesh, model, experiment, outputs, checkpoints.
+
+A run directory holds ``config.toml`` (the resolved config), ``run.json`` (status and metadata),
+``timeseries.csv`` (flushed row by row), ``steps.csv`` and ``cycles.csv``, plots, ``fields/``,
+``run.log`` and ``checkpoint.npz``. SIGINT and SIGTERM stop a run cleanly after the current
+time step: everything so far is written, with a checkpoint, and ``run.json`` says
+``"incomplete"``; ``ssbfem run --restart DIR`` resumes it in place.
+"""
 
 from __future__ import annotations
 
+import logging
 import shutil
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -11,29 +20,40 @@ from pathlib import Path
 import numpy as np
 from mpi4py import MPI
 
-from ssbfem.config import to_toml
+from ssbfem.checkpoint import load_checkpoint, save_checkpoint
+from ssbfem.config import read_toml, resolve, to_toml
 from ssbfem.constants import FARADAY
 from ssbfem.errors import InputError, SimulationError
-from ssbfem.experiment import Step, Units, parse_experiment
+from ssbfem.experiment import Experiment, Units, parse_experiment
 from ssbfem.geometry import tags
 from ssbfem.geometry.io import CellMesh, load_mesh, mesh_from_model
 from ssbfem.geometry.thin_film import Layer, build_thin_film
 from ssbfem.materials.ocp import OCP_FUNCTIONS
 from ssbfem.model import CellModel
-from ssbfem.results import FieldWriter, TimeSeries, now, plot_voltage, versions, write_metadata
-from ssbfem.simulation import Simulation, StepperSettings
+from ssbfem.results import (
+    FieldWriter,
+    Profiles,
+    TimeSeries,
+    cycle_summaries,
+    now,
+    plot_cycles,
+    plot_losses,
+    plot_profiles,
+    plot_voltage,
+    versions,
+    write_metadata,
+    write_table,
+)
+from ssbfem.simulation import Interrupted, Simulation, StepperSettings
 
 
 def thin_film_layers(cfg: dict) -> list[Layer]:
     """The stack of a thin-film config, negative terminal first, graded towards the electrolyte."""
     cell, mesh = cfg["cell"], cfg["mesh"]
+    cc_elements = mesh["current_collector_elements"]
     layers = []
     if "negative_current_collector" in cell:
-        layers.append(
-            Layer(
-                tags.NEGATIVE_CC, cell["negative_current_collector"]["thickness_um"], mesh["current_collector_elements"]
-            )
-        )
+        layers.append(Layer(tags.NEGATIVE_CC, cell["negative_current_collector"]["thickness_um"], cc_elements))
     if cell["negative"].get("thickness_um"):
         layers.append(
             Layer(tags.NEGATIVE, cell["negative"]["thickness_um"], mesh["negative_elements"], refine_end=True)
@@ -43,11 +63,7 @@ def thin_film_layers(cfg: dict) -> list[Layer]:
     )
     layers.append(Layer(tags.POSITIVE, cell["positive"]["thickness_um"], mesh["positive_elements"], refine_start=True))
     if "positive_current_collector" in cell:
-        layers.append(
-            Layer(
-                tags.POSITIVE_CC, cell["positive_current_collector"]["thickness_um"], mesh["current_collector_elements"]
-            )
-        )
+        layers.append(Layer(tags.POSITIVE_CC, cell["positive_current_collector"]["thickness_um"], cc_elements))
     return layers
 
 
@@ -57,12 +73,8 @@ def build_mesh(cfg: dict, comm: MPI.Comm = MPI.COMM_WORLD) -> CellMesh:
     if mesh.get("file"):
         return load_mesh(mesh["file"], comm)
     layers = thin_film_layers(cfg)
-    return mesh_from_model(
-        comm,
-        lambda: build_thin_film(
-            layers, cfg["cell"]["dimension"], mesh["width_um"], mesh["in_plane_elements"], mesh["grading"]
-        ),
-    )
+    dim, width, n, grading = cfg["cell"]["dimension"], mesh["width_um"], mesh["in_plane_elements"], mesh["grading"]
+    return mesh_from_model(comm, lambda: build_thin_film(layers, dim, width, n, grading))
 
 
 def one_c_current(cell: dict) -> float:
@@ -77,13 +89,14 @@ def one_c_current(cell: dict) -> float:
     return capacity / 3600.0
 
 
-def parse_steps(cfg: dict) -> list[Step]:
-    """Parse the experiment and reject steps that would end before they start."""
+def parse_steps(cfg: dict, base_dir: Path | None = None) -> Experiment:
+    """Parse the experiment and reject a first step that would end before it starts."""
     cell = cfg["cell"]
-    steps = parse_experiment(cfg["experiment"]["steps"], Units(cell["area_cm2"] * 1e-4, one_c_current(cell)))
+    units = Units(cell["area_cm2"] * 1e-4, one_c_current(cell))
+    experiment = parse_experiment(cfg["experiment"]["steps"], units, base_dir)
     pos = cell["positive"]
     ocv = float(OCP_FUNCTIONS[pos["ocp"]](pos["initial_stoichiometry"], np))
-    first = steps[0]
+    first = experiment.steps[0]
     for event in first.events:
         if event.quantity != "voltage" or first.mode != "current":
             continue
@@ -95,17 +108,30 @@ def parse_steps(cfg: dict) -> list[Step]:
             raise InputError(
                 "experiment.steps[0]", f"cut-off {event.value} V is not above the open-circuit voltage {ocv:.4f} V"
             )
-    return steps
+    return experiment
 
 
 @dataclass
 class RunResult:
-    """What a run produced: the status, the time series and the simulation counters."""
+    """What a run produced.
+
+    Attributes:
+        status: "complete", "incomplete" or "failed".
+        series: The time series (``series["voltage_V"]`` is a numpy array).
+        steps: One summary per finished experiment step.
+        cycles: One summary per cycle.
+        simulation: The simulation (counters, state).
+        output: The run directory (None for an in-memory run).
+        message: Why a run stopped early.
+    """
 
     status: str
     series: TimeSeries
+    steps: list[dict]
+    cycles: list[dict]
     simulation: Simulation
     output: Path | None
+    message: str = ""
 
 
 def prepare_output(output: Path, comm: MPI.Comm) -> None:
@@ -123,90 +149,205 @@ def prepare_output(output: Path, comm: MPI.Comm) -> None:
         raise InputError("output", error)
 
 
+class _StopSignals:
+    """SIGINT/SIGTERM set a flag that the time loop polls; the previous handlers come back after."""
+
+    def __init__(self):
+        self.received: str | None = None
+        self._previous: dict = {}
+
+    def __enter__(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._previous[sig] = signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread: leave signals alone
+                pass
+        return self
+
+    def _handle(self, signum, _frame):
+        self.received = signal.Signals(signum).name
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def __call__(self) -> bool:
+        return self.received is not None
+
+
+def _logger(output: Path | None, comm: MPI.Comm) -> logging.Logger:
+    log = logging.getLogger(f"ssbfem.run.{id(output)}")
+    log.handlers.clear()
+    log.propagate = False
+    log.setLevel(logging.INFO)
+    if output is not None and comm.rank == 0:
+        handler = logging.FileHandler(output / "run.log")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        log.addHandler(handler)
+    else:
+        log.addHandler(logging.NullHandler())
+    return log
+
+
 def run(
-    cfg: dict, output: Path | None = None, comm: MPI.Comm = MPI.COMM_WORLD, progress: bool = False, command: str = ""
+    cfg: dict,
+    output: Path | None = None,
+    comm: MPI.Comm = MPI.COMM_WORLD,
+    progress: bool = False,
+    command: str = "",
+    restart: bool = False,
+    base_dir: Path | None = None,
 ) -> RunResult:
     """Run a resolved config; write its outputs to `output` (None: keep them in memory only).
 
     Everything that can be checked is checked before the output directory is made, so bad
-    input leaves no directory behind.
+    input leaves no directory behind. With `restart`, `output` is an existing run directory and
+    the run resumes from its checkpoint.
     """
-    steps = parse_steps(cfg)
+    experiment = parse_steps(cfg, base_dir)
     cellmesh = build_mesh(cfg, comm)
     wall0 = time.perf_counter()
     model = CellModel(cellmesh, cfg["cell"], degree=cfg["mesh"]["degree"])
     rank0 = comm.rank == 0
+    out_cfg = cfg["output"]
     meta = {"status": "running", "started": now(), "command": command, "ranks": comm.size, **versions()}
     if output is not None:
         output = Path(output)
-        prepare_output(output, comm)
-        if rank0:
-            (output / "config.toml").write_text(to_toml(cfg))
-            write_metadata(output / "run.json", meta)
+        if not restart:
+            prepare_output(output, comm)
+            if rank0:
+                (output / "config.toml").write_text(to_toml(cfg))
+    log = _logger(output, comm)
+    profiles = Profiles(model)
+    fields = None
+    if output is not None and out_cfg["fields"]:
+        fields = FieldWriter(model, output / "fields", suffix=_restart_suffix(output) if restart else "")
+
+    def snapshot(t: float) -> None:
+        profiles(t)
+        if fields is not None:
+            fields(t)
+
+    stop = _StopSignals()
+    checkpoint_path = output / "checkpoint.npz" if output is not None else None
     series = TimeSeries(output / "timeseries.csv" if output is not None else None, comm)
-    fields = FieldWriter(model, output / "fields") if output is not None and cfg["output"]["fields"] else None
-    record = series
-    if progress and rank0:
-        record = _with_progress(series, len(steps))
+
+    def checkpoint(sim: Simulation) -> None:
+        if checkpoint_path is not None:
+            save_checkpoint(checkpoint_path, sim, {"rows": len(series.rows), "profiles": profiles.to_json()})
+            log.info("checkpoint at t = %.6g s (%d rows)", sim.state.history[-1].t, len(series.rows))
+
+    record = series if not (progress and rank0) else _with_progress(series, experiment)
     sim = Simulation(
         model,
-        steps,
+        experiment,
         StepperSettings.from_config(cfg["solver"]),
         record=record,
-        field_times=cfg["output"]["field_times_s"],
-        snapshot=fields,
+        field_times=out_cfg["field_times_s"],
+        snapshot=snapshot,
+        checkpoint=checkpoint if output is not None else None,
+        checkpoint_every_steps=out_cfg["checkpoint_every_steps"],
+        checkpoint_every_s=out_cfg["checkpoint_every_s"],
+        stop_requested=stop,
     )
+    if restart:
+        extra = load_checkpoint(checkpoint_path, sim)
+        series.resume(extra["rows"])
+        profiles.from_json(extra["profiles"])
+        log.info("restart from t = %.6g s", sim.state.history[-1].t)
+    if output is not None and rank0:
+        write_metadata(output / "run.json", meta)
     meta["num_dofs"] = sum(
         u.function_space.dofmap.index_map.size_global * u.function_space.dofmap.index_map_bs for u in model.unknowns
     )
     status, message = "complete", ""
+    log.info("run started: %d steps, %d dofs, %d ranks", len(experiment.steps), meta["num_dofs"], comm.size)
     try:
-        status = sim.run()
+        with stop:
+            status = sim.run(resume=restart)
     except SimulationError as exc:
         status, message = "failed", str(exc)
-    except KeyboardInterrupt:
-        status, message = "incomplete", "interrupted"
+    except Interrupted:
+        status, message = "incomplete", f"stopped by {stop.received}; resume with: ssbfem run --restart {output}"
     finally:
+        if status == "failed":
+            checkpoint(sim)
         sim.close()
         if progress and rank0:
             print(file=sys.stderr)
         series.close()
         if fields is not None:
             fields.close()
-        if output is not None and rank0:
-            if cfg["output"]["plot"] and len(series.rows) > 1:
-                plot_voltage(
-                    series,
-                    output / "voltage.png",
-                    title=f"{cfg['cell']['architecture']} cell, {cfg['cell']['dimension']}D",
+        log.info("run %s %s", status, message)
+        steps = sim.state.steps
+        cycles = cycle_summaries(steps)
+        if output is not None:
+            profiles_data = profiles.gather()
+            if rank0:
+                _write_outputs(output, cfg, series, steps, cycles, profiles_data)
+                last = series.rows[-1] if series.rows else {}
+                meta.update(
+                    status=status,
+                    message=message,
+                    finished=now(),
+                    wall_time_s=time.perf_counter() - wall0,
+                    accepted_steps=sim.accepted_steps,
+                    rejected_steps=sim.rejected_steps,
+                    newton_iterations=sim.newton_iterations,
+                    final_time_s=last.get("time_s"),
+                    final_voltage_V=last.get("voltage_V"),
+                    final_capacity_mAh_cm2=last.get("capacity_mAh_cm2"),
                 )
-            last = series.rows[-1] if series.rows else {}
-            meta.update(
-                status=status,
-                message=message,
-                finished=now(),
-                wall_time_s=time.perf_counter() - wall0,
-                accepted_steps=sim.accepted_steps,
-                rejected_steps=sim.rejected_steps,
-                newton_iterations=sim.newton_iterations,
-                final_time_s=last.get("time_s"),
-                final_voltage_V=last.get("voltage_V"),
-                final_capacity_mAh_cm2=last.get("capacity_mAh_cm2"),
-            )
-            write_metadata(output / "run.json", meta)
+                write_metadata(output / "run.json", meta)
     if status == "failed":
         raise SimulationError(message)
-    return RunResult(status, series, sim, output)
+    return RunResult(status, series, steps, cycles, sim, output, message)
 
 
-def _with_progress(series: TimeSeries, num_steps: int):
-    """Wrap the recorder with a one-line progress display on the terminal."""
+def _write_outputs(
+    output: Path, cfg: dict, series: TimeSeries, steps: list[dict], cycles: list[dict], profiles
+) -> None:
+    write_table(output / "steps.csv", steps)
+    write_table(output / "cycles.csv", cycles)
+    if not cfg["output"]["plot"] or len(series.rows) < 2:
+        return
+    title = f"{cfg['cell']['architecture']} cell, {cfg['cell']['dimension']}D"
+    plot_voltage(series, output / "voltage.png", title=title)
+    plot_losses(series, output / "losses.png")
+    if profiles:
+        plot_profiles(profiles, output / "concentration.png")
+    if len(cycles) > 1:
+        plot_cycles(cycles, output / "cycles.png")
+
+
+def _restart_suffix(output: Path) -> str:
+    """A new name for the fields a resumed run writes (VTX files cannot be appended to)."""
+    k = 1
+    while (output / "fields" / f"c_restart{k}.bp").exists():
+        k += 1
+    return f"_restart{k}"
+
+
+def restart_run(output: Path, comm: MPI.Comm = MPI.COMM_WORLD, progress: bool = False, command: str = "") -> RunResult:
+    """Resume the run in `output` from its checkpoint, with the config it was started with."""
+    output = Path(output)
+    if not (output / "checkpoint.npz").is_file() or not (output / "config.toml").is_file():
+        raise InputError("--restart", f"{output} holds no checkpoint of an ssbfem run")
+    cfg = resolve(read_toml(output / "config.toml"))
+    return run(cfg, output, comm, progress, command, restart=True)
+
+
+def _with_progress(series: TimeSeries, experiment: Experiment):
+    """Wrap the recorder with a one-line progress display on the terminal (rank 0)."""
+    start = time.monotonic()
+    n = len(experiment.steps)
 
     def record(row: dict) -> None:
         series(row)
+        elapsed = time.monotonic() - start
         sys.stderr.write(
-            f"\rstep {row['step'] + 1}/{num_steps}  t = {row['time_s']:10.1f} s  "
-            f"V = {row['voltage_V']:.4f} V  Q = {row['capacity_mAh_cm2']:.4f} mAh/cm2 "
+            f"\rstep {min(row['step'] + 1, n)}/{n} (cycle {row['cycle'] + 1})  t = {row['time_s']:10.1f} s  "
+            f"V = {row['voltage_V']:.4f} V  Q = {row['capacity_mAh_cm2']:.4f} mAh/cm2  wall {elapsed:6.1f} s "
         )
         sys.stderr.flush()
 

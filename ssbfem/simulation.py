@@ -5,28 +5,34 @@ of control, when the solution's time derivative jumps). The local error of each 
 estimated from the distance between the solution and its polynomial extrapolation from the
 previous steps (Milne's device), measured on the cell voltage and the stoichiometry, and the
 next step is sized to keep it at the tolerance. A step that fails (Newton divergence, NaN, a
-stoichiometry leaving (0, 1)) is retried with a quarter of the step, a bounded number of times.
+stoichiometry leaving (0, 1)) is retried with a quarter of the step, a bounded number of times;
+then the run stops with a diagnosis (step, time, the residual block that did not converge).
 
-Step ends: a duration is hit exactly; an event (voltage cut-off, current limit) is located by
-re-solving the last step with a shorter length (Illinois regula falsi) until it is met within
-``event_tolerance_V`` (or the equivalent relative tolerance on a current).
+Step ends: a duration is hit exactly; an event (voltage cut-off, current limit, charge passed)
+is located by re-solving the last step with a shorter length (Illinois regula falsi) until it
+is met within ``event_tolerance_V`` (or 1e-4 relative for a current or a charge).
 
 The capacity is integrated with the same BDF formula as the lithium balance, so the charge
 passed equals F times the lithium inserted to solver tolerance (verification case K).
+
+All the stepper's state lives in one :class:`StepperState`, so that a run can be checkpointed
+after any accepted step and resumed to give the same numbers as an uninterrupted run.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from mpi4py import MPI
 
+from ssbfem._dolfinx import PETSc, dolfinx
 from ssbfem.constants import FARADAY
 from ssbfem.errors import SimulationError
-from ssbfem.experiment import Event, Step
+from ssbfem.experiment import Event, Experiment, Step
 from ssbfem.model import CellModel
 from ssbfem.solvers import converged, create_solver
 
@@ -54,8 +60,8 @@ class StepperSettings:
 
 
 @dataclass
-class _Point:
-    """An accepted solution: time, copies of the unknowns, and what the steps need of it."""
+class Point:
+    """An accepted solution: time, copies of the unknowns' local arrays, voltage and current."""
 
     t: float
     arrays: list[np.ndarray]
@@ -63,44 +69,96 @@ class _Point:
     current: float
 
 
+@dataclass
+class StepperState:
+    """Everything the time loop carries from one accepted step to the next.
+
+    ``history`` holds the experiment step's start point and up to three accepted points (BDF
+    and predictor history); ``steps`` the summaries of finished steps.
+    """
+
+    step_index: int = 0
+    step_start_s: float = 0.0
+    step_capacity_C_m2: float = 0.0
+    step_energy_J_m2: float = 0.0
+    capacity_C_m2: float = 0.0
+    energy_J_m2: float = 0.0
+    last_dq: float = 0.0
+    dt: float = 0.0
+    dt_prev: float | None = None
+    fields_written: int = 0
+    accepted_steps: int = 0
+    rejected_steps: int = 0
+    newton_iterations: int = 0
+    history: list[Point] = field(default_factory=list)
+    steps: list[dict] = field(default_factory=list)
+
+    def scalars(self) -> dict:
+        """The state without the arrays (JSON-ready)."""
+        d = asdict(self)
+        d["history"] = [{"t": p.t, "voltage": p.voltage, "current": p.current} for p in self.history]
+        return d
+
+
+class Interrupted(Exception):
+    """The run was asked to stop (SIGINT, SIGTERM); the state is consistent and checkpointed."""
+
+
 class Simulation:
-    """Runs `model` through `steps`; `record(row)` receives each accepted point as a dict.
+    """Runs `model` through `experiment`, one accepted time step at a time.
 
     Args:
-        model: The cell model (its initial state is set here).
-        steps: Parsed experiment steps.
+        model: The cell model.
+        experiment: Parsed experiment.
         settings: Time-step control.
         record: Called with one row (dict of scalars) per accepted time step.
-        field_times: Times (s) at which `snapshot(t)` is called; also the start and end of
-            every step.
+        field_times: Times (s) at which `snapshot(t)` is called (also every step's end).
         snapshot: Called with the time when fields are due.
+        checkpoint: Called with the simulation when a checkpoint is due (and at a stop).
+        checkpoint_every_steps, checkpoint_every_s: When checkpoints are due (0: never).
+        stop_requested: Polled after every accepted step (on every rank; any rank may ask).
     """
 
     def __init__(
         self,
         model: CellModel,
-        steps: list[Step],
+        experiment: Experiment,
         settings: StepperSettings | None = None,
         record: Callable[[dict], None] | None = None,
         field_times: list[float] | None = None,
         snapshot: Callable[[float], None] | None = None,
+        checkpoint: Callable[[Simulation], None] | None = None,
+        checkpoint_every_steps: int = 0,
+        checkpoint_every_s: float = 0.0,
+        stop_requested: Callable[[], bool] | None = None,
     ):
         self.model = model
-        self.steps = steps
+        self.experiment = experiment
         self.settings = settings or StepperSettings()
         self.record = record or (lambda row: None)
         self.snapshot = snapshot or (lambda t: None)
         self.field_times = sorted(field_times or [])
+        self.checkpoint = checkpoint
+        self.checkpoint_every_steps = checkpoint_every_steps
+        self.checkpoint_every_s = checkpoint_every_s
+        self.stop_requested = stop_requested or (lambda: False)
         self.problem = create_solver(model, self.settings.petsc_options)
         self.comm = model.cellmesh.mesh.comm
-        self.t = 0.0
-        self.capacity_C_m2 = 0.0
-        self.energy_J_m2 = 0.0
-        self._last_dq = 0.0
-        self.newton_iterations = 0
-        self.accepted_steps = 0
-        self.rejected_steps = 0
-        self.step_index = 0
+        self.state = StepperState()
+        self._last_checkpoint = (0, time.monotonic())
+
+    # -- counters, for callers
+    @property
+    def accepted_steps(self) -> int:
+        return self.state.accepted_steps
+
+    @property
+    def rejected_steps(self) -> int:
+        return self.state.rejected_steps
+
+    @property
+    def newton_iterations(self) -> int:
+        return self.state.newton_iterations
 
     def close(self) -> None:
         """Free the solver's PETSc objects now, on every rank at once: left to the garbage
@@ -112,15 +170,16 @@ class Simulation:
                 obj.destroy()
 
     # -- state handling
-    def _capture(self, t: float) -> _Point:
+    def _capture(self, t: float) -> Point:
         m = self.model
-        return _Point(t, [u.x.array.copy() for u in m.unknowns], m.cell_voltage(), m.current_density())
+        return Point(t, [u.x.array.copy() for u in m.unknowns], m.cell_voltage(), m.current_density())
 
     def _restore(self, arrays: list[np.ndarray]) -> None:
         for u, a in zip(self.model.unknowns, arrays, strict=True):
             u.x.array[:] = a
 
-    def _predict(self, history: list[_Point], t_new: float) -> list[np.ndarray]:
+    @staticmethod
+    def _predict(history: list[Point], t_new: float) -> list[np.ndarray]:
         """Lagrange extrapolation of every unknown through the history points to t_new."""
         ts = [p.t for p in history]
         weights = []
@@ -133,12 +192,16 @@ class Simulation:
         fields = range(len(history[0].arrays))
         return [sum(w * p.arrays[k] for w, p in zip(weights, history, strict=True)) for k in fields]
 
+    @property
+    def step(self) -> Step:
+        return self.experiment.steps[self.state.step_index]
+
     # -- one implicit step
-    def _solve(self, history: list[_Point], dt: float, dt_prev: float | None) -> tuple[bool, float, str]:
-        """Solve from history[-1] over dt. Returns (ok, error estimate, failure reason)."""
-        m = self.model
-        order = 2 if dt_prev is not None else 1
-        if order == 2:
+    def _solve(self, dt: float) -> tuple[bool, float, str]:
+        """Solve from the last accepted point over dt. Returns (ok, error estimate, failure)."""
+        m, st = self.model, self.state
+        history, dt_prev = st.history, st.dt_prev
+        if dt_prev is not None:
             omega = dt / dt_prev
             coefficients = ((1 + 2 * omega) / (1 + omega), -(1 + omega), omega**2 / (1 + omega))
         else:
@@ -147,9 +210,12 @@ class Simulation:
             const.value = a
         m.inv_dt.value = 1.0 / dt
         last = history[-1]
+        step = self.step
+        if step.profile is not None:
+            m.set_control(step.mode, step.setpoint(last.t + dt - st.step_start_s))
         theta_index = m.unknowns.index(m.theta)
         m.theta_n.x.array[:] = last.arrays[theta_index]
-        if order == 2:
+        if dt_prev is not None:
             m.theta_nm1.x.array[:] = history[-2].arrays[theta_index]
         # The step's start point carries the algebraic unknowns of the previous control: it
         # serves the BDF formula (theta is continuous) but not the predictor.
@@ -158,60 +224,81 @@ class Simulation:
         self._restore(predicted)
         self.problem.solve()
         ok, reason, its = converged(self.problem)
-        self.newton_iterations += its
+        st.newton_iterations += its
         if not ok:
-            return False, math.inf, f"Newton did not converge (SNES reason {reason})"
+            return False, math.inf, f"Newton did not converge (SNES reason {reason}); {self._worst_block()}"
+        bad = [u.name for u in m.unknowns if not self._all(np.all(np.isfinite(u.x.array)))]
+        if bad:
+            return False, math.inf, f"NaN in {', '.join(bad)}"
         theta = m.theta.x.array
-        local = (np.all(np.isfinite(theta)), theta.min(initial=np.inf), theta.max(initial=-np.inf))
-        finite = self.comm.allreduce(bool(local[0]), op=MPI.LAND)
-        t_min = self.comm.allreduce(local[1], op=MPI.MIN)
-        t_max = self.comm.allreduce(local[2], op=MPI.MAX)
-        if not finite or not math.isfinite(m.cell_voltage()):
-            return False, math.inf, "NaN in the solution"
+        t_min = self.comm.allreduce(theta.min(initial=np.inf), op=MPI.MIN)
+        t_max = self.comm.allreduce(theta.max(initial=-np.inf), op=MPI.MAX)
         if t_min <= 0.0 or t_max >= 1.0:
             return False, math.inf, f"stoichiometry left (0, 1): [{t_min:.6g}, {t_max:.6g}]"
         if len(guess_points) < 2:
             return True, 0.0, ""
         s = self.settings
-        d_theta = np.abs(theta - predicted[theta_index][: theta.size]).max(initial=0.0)
+        d_theta = np.abs(theta - predicted[theta_index]).max(initial=0.0)
         d_theta = self.comm.allreduce(d_theta, op=MPI.MAX)
         d_voltage = abs(m.cell_voltage() - float(predicted[m.unknowns.index(m.voltage)][0]))
         error = ERROR_FACTOR * max(d_theta / s.stoichiometry_tolerance, d_voltage / s.voltage_tolerance_V)
         return True, error, ""
 
+    def _all(self, flag: bool) -> bool:
+        return self.comm.allreduce(bool(flag), op=MPI.LAND)
+
+    def _worst_block(self) -> str:
+        """Name the unknown whose residual block is largest at the last Newton iterate."""
+        norms = []
+        for u, form in zip(self.model.unknowns, self.problem.F, strict=True):
+            vec = dolfinx.fem.petsc.assemble_vector(form)
+            vec.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+            norms.append((vec.norm(), u.name))
+            vec.destroy()
+        norm, name = max(norms)
+        return f"largest residual in the {name} equation ({norm:.3g})"
+
     # -- events
-    @staticmethod
-    def _event_value(event: Event, voltage: float, current: float) -> float:
+    def _dq(self, current: float, dt: float) -> float:
+        """Charge passed over a step just solved (C/m2), with the BDF weights of that solve."""
+        a0, _, a2 = (float(c.value) for c in self.model.bdf)
+        return (dt * current + a2 * self.state.last_dq) / a0
+
+    def _event_value(self, event: Event, point: Point, dt: float) -> float:
         """Signed distance to the event: it has happened when the value is <= 0."""
         if event.quantity == "voltage":
-            return voltage - event.value if event.direction == "below" else event.value - voltage
-        return abs(current) - event.value
+            v = point.voltage
+            return v - event.value if event.direction == "below" else event.value - v
+        if event.quantity == "current":
+            return abs(point.current) - event.value
+        return event.value - abs(self.state.step_capacity_C_m2 + self._dq(point.current, dt))
 
-    def _triggered(self, step: Step, point: _Point) -> Event | None:
-        for event in step.events:
-            if self._event_value(event, point.voltage, point.current) <= 0.0:
+    def _triggered(self, point: Point, dt: float) -> Event | None:
+        for event in self.step.events:
+            if self._event_value(event, point, dt) <= 0.0:
                 return event
         return None
 
-    def _locate(
-        self, history: list[_Point], dt_prev: float | None, dt: float, event: Event, g_end: float
-    ) -> tuple[float, _Point]:
+    def _locate(self, dt: float, event: Event, g_end: float) -> tuple[float, Point]:
         """Shorten the last step until the event is met within tolerance (Illinois method)."""
-        start = history[-1]
+        start = self.state.history[-1]
         tolerance = self.settings.event_tolerance_V if event.quantity == "voltage" else 1e-4 * event.value
-        a, g_a = 0.0, self._event_value(event, start.voltage, start.current)
+        if event.quantity == "capacity":  # the charge passed so far in the step
+            a, g_a = 0.0, event.value - abs(self.state.step_capacity_C_m2)
+        else:
+            a, g_a = 0.0, self._event_value(event, start, 0.0)
         b, g_b = dt, g_end
         side = 0
         for _ in range(60):
             trial = b - g_b * (b - a) / (g_b - g_a) if g_b != g_a else 0.5 * (a + b)
             if not (a < trial < b):
                 trial = 0.5 * (a + b)
-            ok, _, _ = self._solve(history, trial, dt_prev)
+            ok, _, _ = self._solve(trial)
             if not ok:  # shorter steps are easier: move the bracket's end towards the start
                 b = trial
                 continue
             point = self._capture(start.t + trial)
-            g = self._event_value(event, point.voltage, point.current)
+            g = self._event_value(event, point, trial)
             if (abs(g) <= tolerance and g <= 0.0) or abs(g) <= 0.1 * tolerance:
                 return trial, point
             if g > 0.0:
@@ -224,97 +311,176 @@ class Simulation:
                 if side == 1:
                     g_a *= 0.5
                 side = 1
-        raise SimulationError(f"step {self.step_index} ({event.quantity} event): could not locate the event")
+        raise SimulationError(
+            f"step {self.state.step_index} ({self.step.text!r}): could not locate its {event.quantity} event"
+        )
 
     # -- the run
-    def run(self) -> str:
-        """Run every step; returns "complete". Raises SimulationError when a step cannot go on."""
-        m = self.model
-        m.set_initial_state()
-        point = self._capture(0.0)
-        self._emit(point, step_index=0)
-        self.snapshot(0.0)
-        for index, step in enumerate(self.steps):
-            self.step_index = index
-            point = self._run_step(step, point)
+    def run(self, resume: bool = False) -> str:
+        """Run the experiment (from the current state when `resume`); returns "complete".
+
+        Raises SimulationError when a step cannot go on, Interrupted when asked to stop.
+        """
+        st = self.state
+        if not resume:
+            self.model.set_initial_state()
+            st.history = [self._capture(0.0)]
+            self._emit(st.history[0])
+            self.snapshot(0.0)
+            self._start_step(0)
+        else:
+            self._apply_control()
+        steps = self.experiment.steps
+        while st.step_index < len(steps):
+            ended = self._advance()
+            if ended:
+                self._finish_step(ended)
+                if st.step_index + 1 < len(steps):
+                    self._start_step(st.step_index + 1)
+                else:
+                    st.step_index += 1
+            if self._stop_requested():
+                if self.checkpoint is not None:
+                    self.checkpoint(self)
+                raise Interrupted
+            self._maybe_checkpoint()
         return "complete"
 
-    def _run_step(self, step: Step, start: _Point) -> _Point:
-        m = self.model
-        s = self.settings
-        m.set_control(step.mode, step.value)
-        end_time = start.t + step.duration_s if step.duration_s is not None else math.inf
-        history = [start]
-        dt_prev = None
-        dt = s.initial_step_s
-        self._last_dq = 0.0
-        point = start
-        field_times = [t for t in self.field_times if start.t < t]
+    def _stop_requested(self) -> bool:
+        return self.comm.allreduce(bool(self.stop_requested()), op=MPI.LOR)
+
+    def _maybe_checkpoint(self) -> None:
+        if self.checkpoint is None:
+            return
+        steps, wall = self._last_checkpoint
+        due_steps = self.checkpoint_every_steps and self.state.accepted_steps - steps >= self.checkpoint_every_steps
+        due_time = self.checkpoint_every_s and time.monotonic() - wall >= self.checkpoint_every_s
+        if self.comm.allreduce(bool(due_steps or due_time), op=MPI.LOR):
+            self.checkpoint(self)
+            self._last_checkpoint = (self.state.accepted_steps, time.monotonic())
+
+    def _apply_control(self) -> None:
+        step = self.step
+        self.model.set_control(step.mode, step.setpoint(self.state.history[-1].t - self.state.step_start_s))
+
+    def _start_step(self, index: int) -> None:
+        st = self.state
+        st.step_index = index
+        st.step_start_s = st.history[-1].t
+        st.history = st.history[-1:]
+        st.dt, st.dt_prev, st.last_dq = self.settings.initial_step_s, None, 0.0
+        st.step_capacity_C_m2 = st.step_energy_J_m2 = 0.0
+        self._apply_control()
+
+    def _limit(self) -> float:
+        """The next time the step must land on: its end, a field time or a profile breakpoint."""
+        st, step = self.state, self.step
+        t = st.history[-1].t
+        limits = [st.step_start_s + step.duration_s if step.duration_s is not None else math.inf]
+        limits += [ft for ft in self.field_times[st.fields_written :] if ft > t][:1]
+        limits += [st.step_start_s + b for b in step.breakpoints() if st.step_start_s + b > t * (1 + 1e-12)][:1]
+        return min(limits)
+
+    def _advance(self) -> str:
+        """Take one accepted time step. Returns why the experiment step ended ("" if it goes on)."""
+        st, s, step = self.state, self.settings, self.step
+        point = st.history[-1]
+        limit = self._limit()
+        dt = min(st.dt, s.max_step_s, limit - point.t)
+        retries, rejected = 0, False
         while True:
-            limit = min(end_time, field_times[0]) if field_times else end_time
-            dt = min(dt, s.max_step_s, limit - point.t)
-            retries = 0
-            rejected = False
-            while True:
-                ok, error, why = self._solve(history, dt, dt_prev)
-                if ok and error <= 1.0:
-                    break
-                self.rejected_steps += 1
-                rejected = True
-                if not ok:
-                    retries += 1
-                    if retries > s.max_retries:
-                        raise SimulationError(
-                            f"step {self.step_index} ({step.text!r}) at t = {point.t:.6g} s: {why}; "
-                            f"gave up after {s.max_retries} retries, last dt = {dt:.3g} s"
-                        )
-                    dt *= 0.25
-                else:
-                    dt *= max(0.2, 0.9 * error ** (-1.0 / 3.0))
-            new = self._capture(point.t + dt)
-            event = self._triggered(step, new)
-            if event is not None:
-                dt, new = self._locate(history, dt_prev, dt, event, self._event_value(event, new.voltage, new.current))
-            self._accept(new, dt)
-            history = ([*history, new])[-3:]
-            dt_prev, point = dt, new
-            at_field_time = field_times and abs(point.t - field_times[0]) <= 1e-9 * max(1.0, point.t)
-            if at_field_time:
-                self.snapshot(point.t)
-                field_times.pop(0)
-            if event is not None or point.t >= end_time - 1e-9 * max(1.0, end_time):
-                if not at_field_time:
-                    self.snapshot(point.t)
-                return point
-            growth = 1.0 if rejected else 2.0
-            dt = dt * min(growth, max(0.2, 0.9 * max(error, 1e-10) ** (-1.0 / 3.0)))
+            ok, error, why = self._solve(dt)
+            if ok and error <= 1.0:
+                break
+            st.rejected_steps += 1
+            rejected = True
+            if not ok:
+                retries += 1
+                if retries > s.max_retries:
+                    if why.startswith("stoichiometry") and step.events:
+                        why += f": the step's {step.events[0].quantity} limit is out of reach"
+                    raise SimulationError(
+                        f"step {st.step_index} ({step.text!r}) at t = {point.t:.6g} s: {why}; "
+                        f"gave up after {s.max_retries} retries, last dt = {dt:.3g} s"
+                    )
+                dt *= 0.25
+            else:
+                dt *= max(0.2, 0.9 * error ** (-1.0 / 3.0))
+        new = self._capture(point.t + dt)
+        event = self._triggered(new, dt)
+        if event is not None:
+            dt, new = self._locate(dt, event, self._event_value(event, new, dt))
+        self._accept(new, dt)
+        growth = 1.0 if rejected else 2.0
+        st.dt = dt * min(growth, max(0.2, 0.9 * max(error, 1e-10) ** (-1.0 / 3.0)))
+        due = [ft for ft in self.field_times[st.fields_written :] if ft <= new.t * (1 + 1e-12) + 1e-12]
+        if due:
+            st.fields_written += len(due)
+            self.snapshot(new.t)
+        end = st.step_start_s + step.duration_s if step.duration_s is not None else math.inf
+        if event is not None:
+            reason = f"{event.quantity} limit"
+        elif new.t >= end - 1e-9 * max(1.0, end):
+            reason = "time"
+        else:
+            return ""
+        if not due:
+            self.snapshot(new.t)
+        return reason
 
-    def _accept(self, point: _Point, dt: float) -> None:
+    def _accept(self, point: Point, dt: float) -> None:
         """Book-keep an accepted step: capacity with the BDF weights of the lithium balance."""
-        a0, _, a2 = (c.value for c in self.model.bdf)
-        dq = (dt * point.current + float(a2) * self._last_dq) / float(a0)
-        self._last_dq = dq
-        self.capacity_C_m2 += dq
-        self.energy_J_m2 += dt * point.current * point.voltage
-        self.t = point.t
-        self.accepted_steps += 1
-        self._emit(point, self.step_index)
+        st = self.state
+        dq = self._dq(point.current, dt)
+        st.last_dq = dq
+        st.capacity_C_m2 += dq
+        st.step_capacity_C_m2 += dq
+        energy = dt * point.current * point.voltage
+        st.energy_J_m2 += energy
+        st.step_energy_J_m2 += energy
+        st.accepted_steps += 1
+        st.history = [*st.history, point][-4:]
+        st.dt_prev = dt
+        self._emit(point)
 
-    def _emit(self, point: _Point, step_index: int) -> None:
-        m = self.model
-        self.record(
+    def _finish_step(self, reason: str) -> None:
+        st = self.state
+        last = st.history[-1]
+        q = st.step_capacity_C_m2
+        st.steps.append(
             {
-                "time_s": point.t,
-                "step": step_index,
-                "current_A_m2": point.current,
-                "voltage_V": point.voltage,
-                "capacity_mAh_cm2": self.capacity_C_m2 / 36000.0,
-                "energy_mWh_cm2": self.energy_J_m2 / 36000.0,
-                "surface_stoichiometry": m.surface_stoichiometry(),
-                "lithium_mol_m2": m.lithium_content(),
-                "temperature_K": float(m.temperature.value),
+                "step": st.step_index,
+                "cycle": self.experiment.cycles[st.step_index],
+                "text": self.step.text,
+                "start_s": st.step_start_s,
+                "end_s": last.t,
+                "end_reason": reason,
+                "capacity_mAh_cm2": q / 36000.0,
+                "energy_mWh_cm2": st.step_energy_J_m2 / 36000.0,
+                "mean_voltage_V": st.step_energy_J_m2 / q if q else last.voltage,
+                "end_voltage_V": last.voltage,
+                "end_current_A_m2": last.current,
             }
         )
+
+    def _emit(self, point: Point) -> None:
+        m, st = self.model, self.state
+        breakdown = m.voltage_breakdown()
+        row = {
+            "time_s": point.t,
+            "step": st.step_index,
+            "cycle": self.experiment.cycles[min(st.step_index, len(self.experiment.cycles) - 1)],
+            "current_A_m2": point.current,
+            "voltage_V": point.voltage,
+            "capacity_mAh_cm2": st.capacity_C_m2 / 36000.0,
+            "energy_mWh_cm2": st.energy_J_m2 / 36000.0,
+            "surface_stoichiometry": m.interface_means()["surface_stoichiometry"],
+            "mean_stoichiometry": m.mean_stoichiometry(),
+            "lithium_mol_m2": m.lithium_content(),
+            "temperature_K": float(m.temperature.value),
+            **breakdown,
+        }
+        self.record({k: v if isinstance(v, int) else float(v) for k, v in row.items()})
 
 
 def lithium_charge_balance(rows: list[dict]) -> tuple[float, float]:
