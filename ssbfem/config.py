@@ -265,7 +265,7 @@ def resolve(raw: dict) -> dict:
             if key in keys:
                 out[key] = _coerce(dotted, value, keys[key])
             elif key in library:
-                spec = Key(type(library[key]), "", check="nonnegative" if isinstance(library[key], float) else None)
+                spec = Key(type(library[key]), "")
                 out[key] = _coerce(dotted, value, spec)
             else:
                 raise InputError(dotted, f"unknown key; known: {', '.join(sorted(set(keys) | set(library)))}")
@@ -297,9 +297,8 @@ def resolve(raw: dict) -> dict:
         value = resolved["cell"]["positive"][key]
         if value not in registry:
             raise InputError(f"cell.positive.{key}", f"unknown law {value!r}; known: {', '.join(registry)}")
-    steps = resolved["experiment"]["steps"]
-    if not steps or not all(isinstance(s, str) for s in steps):
-        raise InputError("experiment.steps", "must be a non-empty list of strings")
+    if not resolved["experiment"]["steps"]:
+        raise InputError("experiment.steps", "the experiment has no steps")
     return resolved
 
 
@@ -353,6 +352,8 @@ def _toml_value(value: Any) -> str:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):  # an inline table inside an array
+        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
     raise TypeError(f"cannot write {type(value).__name__} as TOML")
 
 

@@ -25,20 +25,16 @@ class TimeSeries:
         self._path = path if comm.rank == 0 else None
         self._file = None
         self._writer = None
-        if self._path is not None:
-            self._file = open(self._path, "w", newline="")  # noqa: SIM115 - streamed row by row, closed by close()
 
-    def resume(self, rows: int) -> None:
-        """Keep the first `rows` rows of an existing file (a restart) and append after them."""
-        if self._path is None:
-            return
-        self._file.close()
-        with open(self._path, newline="") as f:
-            kept = list(csv.DictReader(f))[:rows]
+    def resume(self, rows: int, comm) -> None:
+        """Keep the first `rows` rows of the existing file (a restart); new rows follow them."""
+        kept = None
+        if self._path is not None:
+            with open(self._path, newline="") as f:
+                kept = list(csv.DictReader(f))[:rows]
+        kept = comm.bcast(kept, root=0)
         self.rows = [{k: _number(v) for k, v in r.items()} for r in kept]
-        self._file = open(self._path, "w", newline="")  # noqa: SIM115
-        self._writer = None
-        for row in list(self.rows):
+        for row in self.rows:
             self._write(row)
 
     def __call__(self, row: dict) -> None:
@@ -46,7 +42,9 @@ class TimeSeries:
         self._write(row)
 
     def _write(self, row: dict) -> None:
-        if self._file is not None:
+        if self._path is not None:
+            if self._file is None:
+                self._file = open(self._path, "w", newline="")  # noqa: SIM115 - streamed row by row, closed by close()
             if self._writer is None:
                 self._writer = csv.DictWriter(self._file, fieldnames=list(row))
                 self._writer.writeheader()

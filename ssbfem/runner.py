@@ -9,6 +9,7 @@ time step: everything so far is written, with a checkpoint, and ``run.json`` say
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import signal
@@ -158,10 +159,8 @@ class _StopSignals:
 
     def __enter__(self):
         for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
+            with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
                 self._previous[sig] = signal.signal(sig, self._handle)
-            except ValueError:  # not the main thread: leave signals alone
-                pass
         return self
 
     def _handle(self, signum, _frame):
@@ -252,7 +251,7 @@ def run(
     )
     if restart:
         extra = load_checkpoint(checkpoint_path, sim)
-        series.resume(extra["rows"])
+        series.resume(extra["rows"], comm)
         profiles.from_json(extra["profiles"])
         log.info("restart from t = %.6g s", sim.state.history[-1].t)
     if output is not None and rank0:

@@ -244,6 +244,20 @@ class Simulation:
         error = ERROR_FACTOR * max(d_theta / s.stoichiometry_tolerance, d_voltage / s.voltage_tolerance_V)
         return True, error, ""
 
+    def _exhausted(self, point: Point, step: Step) -> str:
+        """When the electrode is full or empty, say that the step's limit cannot be reached."""
+        theta = point.arrays[self.model.unknowns.index(self.model.theta)]
+        high = self.comm.allreduce(theta.max(initial=-np.inf), op=MPI.MAX)
+        low = self.comm.allreduce(theta.min(initial=np.inf), op=MPI.MIN)
+        if not step.events or (low > 1e-3 and high < 1 - 1e-3):
+            return ""
+        state, x = ("full", high) if high >= 1 - 1e-3 else ("empty", low)
+        limit = step.events[0]
+        return (
+            f"; the positive electrode is {state} (x = {x:.5f}) before the {limit.value:g} {limit.quantity} limit: "
+            "it is out of reach"
+        )
+
     def _all(self, flag: bool) -> bool:
         return self.comm.allreduce(bool(flag), op=MPI.LAND)
 
@@ -396,12 +410,11 @@ class Simulation:
             rejected = True
             if not ok:
                 retries += 1
-                if retries > s.max_retries:
-                    if why.startswith("stoichiometry") and step.events:
-                        why += f": the step's {step.events[0].quantity} limit is out of reach"
+                if retries > s.max_retries or 0.25 * dt < 1e-12 * max(1.0, point.t):
+                    why += self._exhausted(point, step)
                     raise SimulationError(
                         f"step {st.step_index} ({step.text!r}) at t = {point.t:.6g} s: {why}; "
-                        f"gave up after {s.max_retries} retries, last dt = {dt:.3g} s"
+                        f"gave up after {retries} tries, last dt = {dt:.3g} s"
                     )
                 dt *= 0.25
             else:

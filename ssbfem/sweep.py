@@ -50,9 +50,9 @@ def parse_vary(text: str) -> tuple[str, list]:
     key, values_text = (s.strip() for s in text.split("=", 1))
     if not key:
         raise InputError(text, "the key is empty")
-    items = [s.strip() for s in values_text.split(";" if key == STEPS_KEY else ",")]
     if not values_text:
         raise InputError(key, "no values given")
+    items = [s.strip() for s in values_text.split(";" if key == STEPS_KEY else ",")]
     if "" in items:
         raise InputError(key, f"empty value in {values_text!r}")
     if key == STEPS_KEY:
@@ -80,7 +80,9 @@ def run_sweep(
 
     Every case's config (and experiment) is validated before anything runs, so bad input raises
     InputError and leaves no output behind. A case whose simulation fails is recorded as ``failed``
-    with its message, and the sweep goes on. Columns: ``case``, the varied keys, then RESULT_COLUMNS.
+    with its message (and no numbers: its partial time series is in its directory), and the sweep goes
+    on; a case stopped by SIGINT/SIGTERM ends the sweep. Cases not run yet read ``pending``.
+    Columns: ``case``, the varied keys (a one-step experiment as its step string), then RESULT_COLUMNS.
     """
     parsed = [parse_vary(text) for text in varies]
     keys = [key for key, _ in parsed]
@@ -93,11 +95,12 @@ def run_sweep(
     case_overrides = [
         [*(overrides or []), *(f"{k}={_toml_literal(v)}" for k, v in zip(keys, combo, strict=True))] for combo in combos
     ]
+    base_dir = Path(config_path).resolve().parent  # relative profile files in steps, as for `ssbfem run`
     configs = []
     for combo, case_set in zip(combos, case_overrides, strict=True):
         try:
             cfg = load_config(config_path, case_set)
-            parse_steps(cfg)  # the experiment is otherwise only read once its case starts
+            parse_steps(cfg, base_dir)  # the experiment is otherwise only read once its case starts
         except InputError as exc:
             where = ", ".join(f"{k}={_display(v)}" for k, v in zip(keys, combo, strict=True))
             raise InputError(exc.key, f"{exc.reason} (sweep case {where})") from None
@@ -117,19 +120,21 @@ def run_sweep(
     _write_summary(output / "summary.csv", rows, comm)
     for i, cfg in enumerate(configs):
         try:
-            result = run(cfg, output / f"case_{i:03d}", comm)
+            result = run(cfg, output / f"case_{i:03d}", comm, base_dir=base_dir)
         except SimulationError as exc:
             rows[i].update(status="failed", message=str(exc))
         else:
-            rows[i].update(_results(result.status, result.series.rows))
+            rows[i].update(_results(result.status, result.message, result.series.rows))
         _write_summary(output / "summary.csv", rows, comm)
-        if rows[i]["status"] == "incomplete":  # interrupted (Ctrl-C): stop the sweep too
+        if rows[i]["status"] == "incomplete":  # stopped by SIGINT/SIGTERM: stop the sweep too
             break
     return rows
 
 
-def _results(status: str, series: list[dict]) -> dict[str, Any]:
+def _results(status: str, message: str, series: list[dict]) -> dict[str, Any]:
     """The summary values of one finished case from its time series."""
+    if not series:  # stopped before its first point
+        return {"status": status, "message": message}
     last = series[-1]
     capacity, energy = last["capacity_mAh_cm2"], last["energy_mWh_cm2"]
     mean_voltage = energy / capacity if capacity else sum(r["voltage_V"] for r in series) / len(series)
@@ -140,7 +145,7 @@ def _results(status: str, series: list[dict]) -> dict[str, Any]:
         "capacity_mAh_cm2": capacity,
         "energy_mWh_cm2": energy,
         "mean_voltage_V": mean_voltage,
-        "message": "",
+        "message": message,
     }
 
 

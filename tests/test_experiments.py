@@ -1,0 +1,129 @@
+"""Experiments driven like a cycler: cycles, holds, capacity limits, drive cycles, GITT, and the
+voltage breakdown (issue: experiments, results and runs that survive faults)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import simulate, thin_film
+
+from ssbfem.analysis import gitt_diffusivities
+from ssbfem.errors import InputError
+from ssbfem.simulation import lithium_charge_balance
+
+BREAKDOWN = ("ocp_positive_V", "ocp_negative_V")
+
+
+@pytest.mark.parametrize("dimension", [1, 2])
+def test_loss_breakdown_sums_to_voltage(dimension):
+    raw = thin_film(
+        cell={"dimension": dimension, "negative": {"thickness_um": 2.0}},
+        mesh={"in_plane_elements": 2},
+        experiment={"steps": ["Discharge at 2C until 3.6 V", "Rest for 5 minutes", "Charge at 1C for 5 minutes"]},
+    )
+    series = simulate(raw).series
+    losses = [n for n in series.names if n.startswith("loss_")]
+    assert len(losses) == 6
+    total = series["ocp_positive_V"] - series["ocp_negative_V"] + sum(series[n] for n in losses)
+    assert np.abs(total - series["voltage_V"]).max() <= 1e-9
+    discharge = series["step"] == 0
+    # On discharge every loss lowers the voltage; the electrolyte's is I L / sigma exactly.
+    for name in losses:
+        assert np.all(series[name][discharge][1:] <= 1e-12), name
+    ohmic = -series["current_A_m2"] * 3.62e-6 / 1.10896e-4
+    assert np.allclose(series["loss_ohmic_electrolyte_V"], ohmic, rtol=1e-6, atol=1e-12)
+
+
+def test_cccv_charge_then_discharge_cycles():
+    """Two CCCV-charge / CC-discharge cycles after a first discharge: charge conserved, and the
+    cycle table's coulombic efficiency is the ratio of its charges."""
+    raw = thin_film(
+        experiment={
+            "steps": [
+                "Discharge at 1C until 3.6 V",
+                {
+                    "cycle": ["Charge at 1C until 4.1 V", "Hold at 4.1 V until C/10", "Discharge at 1C until 3.6 V"],
+                    "repeat": 2,
+                },
+            ]
+        }
+    )
+    result = simulate(raw)
+    charge, inserted = lithium_charge_balance(result.series.rows)
+    assert abs(charge - inserted) <= 1e-8 * max(abs(charge), 1e-3 * 36000 * 0.2)
+    assert [s["cycle"] for s in result.steps] == [0, 1, 1, 1, 2, 2, 2]
+    assert [s["end_reason"] for s in result.steps][1:4] == ["voltage limit", "current limit", "voltage limit"]
+    cycle = result.cycles[1]
+    assert cycle["coulombic_efficiency"] == pytest.approx(
+        cycle["discharge_capacity_mAh_cm2"] / cycle["charge_capacity_mAh_cm2"], rel=1e-12
+    )
+    steps_total = sum(s["capacity_mAh_cm2"] for s in result.steps)
+    assert steps_total == pytest.approx(result.series.rows[-1]["capacity_mAh_cm2"], rel=1e-12)
+
+
+def test_capacity_limit():
+    result = simulate(thin_film(experiment={"steps": ["Discharge at 1C until 0.05 mAh/cm2 or 3.0 V"]}))
+    assert result.steps[0]["end_reason"] == "capacity limit"
+    assert result.steps[0]["capacity_mAh_cm2"] == pytest.approx(0.05, rel=2e-4)
+
+
+def test_drive_cycle_from_csv(tmp_path):
+    profile = tmp_path / "drive.csv"
+    profile.write_text("time_s,current_mA_cm2\n0,0.2\n60,0.4\n120,-0.1\n180,0.3\n")
+    result = simulate(thin_film(experiment={"steps": [f"Current profile from {profile}"]}))
+    t, current = result.series["time_s"], result.series["current_A_m2"]
+    running = t > 0
+    expected = np.interp(t[running], [0, 60, 120, 180], [2.0, 4.0, -1.0, 3.0])
+    assert np.allclose(current[running], expected, rtol=1e-8, atol=1e-9)
+    for breakpoint in (60.0, 120.0, 180.0):
+        assert np.min(np.abs(t - breakpoint)) < 1e-9
+    charge, inserted = lithium_charge_balance(result.series.rows)
+    assert abs(charge - inserted) <= 1e-8 * abs(charge)
+
+
+def test_gitt_recovers_diffusivity():
+    """GITT (Weppner-Huggins): D = 4 L^2/(pi tau) (dEs/dEt)^2 with tau << L^2/D. A faster
+    diffusivity keeps the relaxation short; the pulses are 0.4 % of L^2/D."""
+    diffusivity, thickness = 1e-13, 8.08e-6
+    tau = 0.004 * thickness**2 / diffusivity
+    raw = thin_film(
+        cell={"positive": {"diffusivity_m2_s": diffusivity, "initial_stoichiometry": 0.6}},
+        experiment={"steps": [{"cycle": [f"Discharge at 0.2C for {tau} s", "Rest for 1 hour"], "repeat": 4}]},
+    )
+    result = simulate(raw)
+    estimates = gitt_diffusivities(result.series, result.steps, thickness)
+    assert len(estimates) == 4
+    for d in estimates:
+        assert d == pytest.approx(diffusivity, rel=0.10)
+
+
+def test_bad_experiments_are_one_line_errors(tmp_path):
+    from ssbfem.config import resolve
+    from ssbfem.runner import parse_steps
+
+    cases = {
+        "Discharge at 1C untill 3 V": "cannot read",
+        "Dischrge at 1C until 3 V": "a step starts with",
+        f"Current profile from {tmp_path / 'nope.csv'}": "profile file not found",
+    }
+    for text, reason in cases.items():
+        with pytest.raises(InputError, match=reason) as info:
+            parse_steps(resolve(thin_film(experiment={"steps": [text]})))
+        assert "\n" not in str(info.value)
+
+
+def test_unreachable_cutoff_is_diagnosed():
+    """With a constant exchange current and the EMF table (3.0 V at x = 1) the voltage stays
+    above 2.0 V until the film is full."""
+    from ssbfem.errors import SimulationError
+
+    raw = thin_film(
+        cell={"positive": {"exchange_current_law": "constant", "ocp": "Raijmakers2020"}},
+        experiment={"steps": ["Discharge at 1C until 2.0 V"]},
+    )
+    with pytest.raises(SimulationError, match="out of reach") as info:
+        simulate(raw)
+    assert "\n" not in str(info.value)
+    assert math.isfinite(len(str(info.value)))

@@ -1,0 +1,103 @@
+"""Runs that survive faults: SIGTERM, restart, forced failures (run as separate processes)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from conftest import DEMO_CONFIG, REPO
+
+CYCLING = (
+    "experiment.steps=['Discharge at 2C until 3.7 V', "
+    "{cycle = ['Charge at 2C until 4.1 V', 'Hold at 4.1 V until C/5', 'Discharge at 2C until 3.7 V'], repeat = 3}]"
+)
+QUIET = ["--set", "output.fields=false", "--set", "output.plot=false"]
+
+
+def ssbfem(*args: str, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "ssbfem.cli", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
+
+
+def read_series(path) -> dict[str, np.ndarray]:
+    rows = list(csv.DictReader(path.open()))
+    return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
+
+
+def test_sigterm_then_restart_reproduces_the_uninterrupted_run(tmp_path):
+    reference, interrupted = tmp_path / "reference", tmp_path / "interrupted"
+    proc = ssbfem("run", str(DEMO_CONFIG), "-o", str(reference), "--set", CYCLING, *QUIET)
+    assert proc.wait(timeout=600) == 0, proc.stderr.read()
+
+    proc = ssbfem(
+        "run",
+        str(DEMO_CONFIG),
+        "-o",
+        str(interrupted),
+        "--set",
+        CYCLING,
+        *QUIET,
+        "--set",
+        "output.checkpoint_every_steps=25",
+    )
+    csv_path = interrupted / "timeseries.csv"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        if csv_path.exists() and sum(1 for _ in csv_path.open()) > 150:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    proc.send_signal(signal.SIGTERM)
+    code = proc.wait(timeout=120)
+    stderr = proc.stderr.read()
+    assert code == 1, stderr
+    assert "resume with: ssbfem run --restart" in stderr and "Traceback" not in stderr
+    meta = json.loads((interrupted / "run.json").read_text())
+    assert meta["status"] == "incomplete"
+    partial = read_series(csv_path)
+    assert len(partial["time_s"]) == meta["accepted_steps"] + 1  # readable, up to the last accepted step
+    assert (interrupted / "checkpoint.npz").is_file()
+
+    proc = ssbfem("run", "--restart", str(interrupted))
+    assert proc.wait(timeout=600) == 0, proc.stderr.read()
+    assert json.loads((interrupted / "run.json").read_text())["status"] == "complete"
+    a, b = read_series(reference / "timeseries.csv"), read_series(csv_path)
+    assert len(a["time_s"]) == len(b["time_s"])
+    for name in ("time_s", "voltage_V", "current_A_m2", "capacity_mAh_cm2", "loss_diffusion_positive_V"):
+        assert np.allclose(b[name], a[name], rtol=1e-10, atol=1e-13), name
+    steps_a = list(csv.DictReader((reference / "steps.csv").open()))
+    steps_b = list(csv.DictReader((interrupted / "steps.csv").open()))
+    assert [float(s["end_s"]) for s in steps_b] == pytest.approx([float(s["end_s"]) for s in steps_a], rel=1e-10)
+
+
+def test_forced_newton_failure_exits_1_with_a_diagnosis(tmp_path):
+    out = tmp_path / "absurd"
+    proc = ssbfem(
+        "run", str(DEMO_CONFIG), "-o", str(out), "--set", "experiment.steps=['Discharge at 1e5 A/m2 for 10 s']", *QUIET
+    )
+    code = proc.wait(timeout=300)
+    stderr = proc.stderr.read().strip()
+    assert code == 1
+    assert "Traceback" not in stderr and len(stderr.splitlines()) == 1
+    assert "step 0" in stderr and "gave up after" in stderr
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["status"] == "failed" and "gave up" in meta["message"]
+    assert read_series(out / "timeseries.csv")["time_s"][0] == 0.0  # what was computed is kept
+
+
+def test_restart_refuses_a_directory_without_checkpoint(tmp_path):
+    proc = ssbfem("run", "--restart", str(tmp_path))
+    assert proc.wait(timeout=120) == 2
+    assert "holds no checkpoint" in proc.stderr.read()
