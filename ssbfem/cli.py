@@ -28,6 +28,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="override a config key, e.g. cell.positive.diffusivity_m2_s=1e-13",
     )
+    sweep = sub.add_parser("sweep", help="run a grid of cases varying config keys; writes summary.csv")
+    sweep.add_argument("config", type=Path)
+    sweep.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        required=True,
+        help="a config key and its values (for experiment.steps, separate the steps with ';')",
+    )
+    sweep.add_argument("--output", "-o", type=Path, help="output directory (default: results/<config name>_sweep)")
+    sweep.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     mesh = sub.add_parser("mesh", help="build the mesh of a config and write it as .msh")
     mesh.add_argument("config", type=Path)
     mesh.add_argument("--output", "-o", type=Path, help="output .msh file (default: <config name>.msh)")
@@ -52,6 +64,15 @@ def main(argv: list[str] | None = None) -> int:
             return _report(result, args.restart, comm)
         if args.config is None:
             raise InputError("config", "give a config file (or --restart DIR)")
+        if args.command == "sweep":
+            from ssbfem.sweep import run_sweep
+
+            output = args.output or Path("results") / f"{args.config.stem}_sweep"
+            rows = run_sweep(args.config, args.vary, output, args.overrides, comm)
+            failed = [r for r in rows if r["status"] != "complete"]
+            if comm.rank == 0:
+                print(f"{len(rows) - len(failed)} of {len(rows)} cases complete -> {output / 'summary.csv'}")
+            return 1 if failed else 0
         cfg = load_config(args.config, args.overrides)
         if args.command == "mesh":
             return _mesh(cfg, args, comm)

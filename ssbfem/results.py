@@ -253,7 +253,7 @@ def plot_losses(series: TimeSeries, path: Path) -> None:
         new = level + series[name]
         ax.fill_between(t, level, new, color=f"C{i}", alpha=0.6, lw=0, label=name[5:-2].replace("_", " "))
         level = new
-    ax.plot(t, series["voltage_V"], color="w", lw=1.0, ls="--", label="cell voltage")
+    ax.plot(t, series["voltage_V"], color="k", lw=1.0, ls=":", label="cell voltage")
     ax.set_xlabel("Time (h)")
     ax.set_ylabel("Voltage (V)")
     ax.set_title("Voltage breakdown (losses stacked from the OCP)")
@@ -267,13 +267,15 @@ def plot_profiles(profiles: dict, path: Path) -> None:
     """Stoichiometry across the positive electrode at the snapshot times."""
     plt = _pyplot()
     x = np.array(profiles["x_um"])
-    fig, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
-    colors = plt.cm.viridis(np.linspace(0, 1, max(len(profiles["times_s"]), 2)))
-    for t, values, color in zip(profiles["times_s"], profiles["stoichiometry"], colors, strict=False):
-        ax.plot(x - x.min(), values, color=color, label=f"{t:.0f} s")
+    times = np.array(profiles["times_s"])
+    shown = np.unique(np.linspace(0, len(times) - 1, min(len(times), 12)).round().astype(int))
+    fig, ax = plt.subplots(figsize=(6.5, 4), constrained_layout=True)
+    norm = plt.Normalize(times.min() / 3600, max(times.max(), 1e-9) / 3600)
+    for i in shown:
+        ax.plot(x - x.min(), profiles["stoichiometry"][i], color=plt.cm.viridis(norm(times[i] / 3600)))
+    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="viridis"), ax=ax, label="Time (h)")
     ax.set_xlabel("Distance from the electrolyte interface (um)")
     ax.set_ylabel("Stoichiometry x = c/c_max")
-    ax.legend(fontsize=7, ncol=2)
     ax.grid(alpha=0.3)
     fig.savefig(path, dpi=120)
     plt.close(fig)

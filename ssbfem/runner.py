@@ -337,16 +337,43 @@ def restart_run(output: Path, comm: MPI.Comm = MPI.COMM_WORLD, progress: bool = 
 
 
 def _with_progress(series: TimeSeries, experiment: Experiment):
-    """Wrap the recorder with a one-line progress display on the terminal (rank 0)."""
-    start = time.monotonic()
+    """Wrap the recorder with a one-line progress display on the terminal (rank 0).
+
+    The ETA extrapolates the current step from how far it has come (in time, or in voltage
+    towards its limit) and the remaining steps from the mean wall time of the finished ones.
+    """
     n = len(experiment.steps)
+    start = time.monotonic()
+    current = {"step": -1, "wall": start, "v0": 0.0, "t0": 0.0}
+    finished_wall: list[float] = []
+
+    def fraction(row: dict) -> float:
+        step = experiment.steps[min(row["step"], n - 1)]
+        done = []
+        if step.duration_s:
+            done.append((row["time_s"] - current["t0"]) / step.duration_s)
+        for event in step.events:
+            if event.quantity == "voltage" and event.value != current["v0"]:
+                done.append((row["voltage_V"] - current["v0"]) / (event.value - current["v0"]))
+        return min(max(max(done, default=0.0), 0.0), 1.0)
 
     def record(row: dict) -> None:
         series(row)
-        elapsed = time.monotonic() - start
+        now_ = time.monotonic()
+        if row["step"] != current["step"]:
+            if current["step"] >= 0:
+                finished_wall.append(now_ - current["wall"])
+            current.update(step=row["step"], wall=now_, v0=row["voltage_V"], t0=row["time_s"])
+        f = fraction(row)
+        in_step = now_ - current["wall"]
+        remaining = in_step * (1 - f) / f if f > 0.01 else float("nan")
+        per_step = sum(finished_wall) / len(finished_wall) if finished_wall else in_step / max(f, 0.01)
+        eta = remaining + per_step * (n - 1 - min(row["step"], n - 1))
+        eta_text = f"{eta:7.0f} s" if eta == eta else "      ? s"
         sys.stderr.write(
             f"\rstep {min(row['step'] + 1, n)}/{n} (cycle {row['cycle'] + 1})  t = {row['time_s']:10.1f} s  "
-            f"V = {row['voltage_V']:.4f} V  Q = {row['capacity_mAh_cm2']:.4f} mAh/cm2  wall {elapsed:6.1f} s "
+            f"V = {row['voltage_V']:.4f} V  Q = {row['capacity_mAh_cm2']:.4f} mAh/cm2  "
+            f"elapsed {now_ - start:6.1f} s  ETA {eta_text} "
         )
         sys.stderr.flush()
 
