@@ -101,3 +101,29 @@ def test_restart_refuses_a_directory_without_checkpoint(tmp_path):
     proc = ssbfem("run", "--restart", str(tmp_path))
     assert proc.wait(timeout=120) == 2
     assert "holds no checkpoint" in proc.stderr.read()
+
+
+def test_restart_on_two_ranks_from_a_serial_checkpoint(tmp_path):
+    """A checkpoint is independent of the partition: a serial run resumed under mpiexec -n 2."""
+    from pathlib import Path
+
+    out = tmp_path / "run"
+    proc = ssbfem("run", str(DEMO_CONFIG), "-o", str(out), *QUIET, "--set", "output.checkpoint_every_steps=60")
+    assert proc.wait(timeout=300) == 0, proc.stderr.read()
+    serial = read_series(out / "timeseries.csv")
+    mpiexec = Path(sys.executable).parent / "mpiexec"
+    proc = subprocess.run(
+        [str(mpiexec), "-n", "2", sys.executable, "-m", "ssbfem.cli", "run", "--restart", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["status"] == "complete" and meta["ranks"] == 2
+    resumed = read_series(out / "timeseries.csv")
+    assert len(resumed["time_s"]) == len(serial["time_s"])
+    assert np.allclose(resumed["voltage_V"], serial["voltage_V"], rtol=1e-8, atol=1e-9)
+    assert resumed["capacity_mAh_cm2"][-1] == pytest.approx(serial["capacity_mAh_cm2"][-1], rel=1e-8)
