@@ -38,6 +38,14 @@ def _layer_keys(role: str, thickness_default: Any) -> dict[str, Key]:
         "material": Key(str, f"material of the layer (library name with role '{role}')", _REQUIRED),
         "thickness_um": Key(float, "thickness, micrometres", thickness_default, "positive"),
         "electronic_conductivity_S_m": Key(float, "electronic conductivity, S/m", None, "nonnegative"),
+        "density_kg_m3": Key(float, "density, kg/m3 (thermal models)", None, "positive"),
+        "heat_capacity_J_kg_K": Key(float, "specific heat capacity, J/(kg K) (thermal models)", None, "positive"),
+        "thermal_conductivity_W_m_K": Key(
+            float, "thermal conductivity across the stack (x), W/(m K)", None, "positive"
+        ),
+        "thermal_conductivity_in_plane_W_m_K": Key(
+            float, "thermal conductivity in plane (y, z), W/(m K); default: across", None, "positive"
+        ),
     }
 
 
@@ -96,12 +104,31 @@ SCHEMA: dict[str, dict[str, Key]] = {
             float, "Arrhenius activation energy of D, J/mol", None, "nonnegative"
         ),
         "ocp": Key(str, "open-circuit potential law (a name in ssbfem.materials.OCP_FUNCTIONS)", None),
+        "entropic_coefficient": Key(str, "dU/dT law for the reversible heat ('Ai2020' for LiCoO2, 'none')", "none"),
         "exchange_current_law": Key(
             str, "'insertion': i0 (x/0.5)^alpha_c ((1-x)/0.5)^alpha_a; 'constant'", "insertion"
         ),
         **_KINETICS,
     },
     "cell.positive_current_collector": _layer_keys("current_collector", _REQUIRED),
+    "thermal": {
+        "model": Key(
+            str,
+            "isothermal (T = cell.temperature_K), lumped (one temperature) or full (a field)",
+            "isothermal",
+            choices=("isothermal", "lumped", "full"),
+        ),
+        "initial_temperature_K": Key(float, "initial temperature (default cell.temperature_K)", None, "positive"),
+        "ambient_temperature_K": Key(
+            float, "ambient temperature of convection and radiation (default cell.temperature_K)", None, "positive"
+        ),
+        "boundaries": Key(
+            dict,
+            "per named boundary: {type = convection (h_W_m2_K), radiation (emissivity), flux (flux_W_m2, "
+            "inwards), fixed (temperature_K) or insulated; ambient_K}",
+            {},
+        ),
+    },
     "mesh": {
         "file": Key(str, "a .msh file with the named physical groups, used instead of the builder", None),
         "positive_elements": Key(int, "elements through the positive electrode", 48, "positive"),
@@ -122,6 +149,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "voltage_tolerance_V": Key(float, "local error tolerance of a time step on the voltage, V", 2.0e-4, "positive"),
         "stoichiometry_tolerance": Key(
             float, "local error tolerance of a time step on the stoichiometry", 1.0e-4, "positive"
+        ),
+        "temperature_tolerance_K": Key(
+            float, "local error tolerance of a time step on the temperature, K", 1.0e-2, "positive"
         ),
         "event_tolerance_V": Key(float, "how close a voltage cut-off is hit, V", 1.0e-4, "positive"),
         "initial_step_s": Key(float, "first time step after every change of step, s", 1.0e-3, "positive"),
@@ -288,6 +318,7 @@ def resolve(raw: dict) -> dict:
         sec = _section(resolved, kinetic)
         if sec is not None:
             sec.setdefault("cathodic_transfer_coefficient", 1.0 - sec["transfer_coefficient"])
+    _resolve_thermal(resolved)
     if "negative_current_collector" in resolved["cell"] and not resolved["cell"]["negative"].get("thickness_um"):
         raise InputError(
             "cell.negative.thickness_um", "required with a negative current collector (the Li layer must be meshed)"
@@ -300,6 +331,46 @@ def resolve(raw: dict) -> dict:
     if not resolved["experiment"]["steps"]:
         raise InputError("experiment.steps", "the experiment has no steps")
     return resolved
+
+
+_THERMAL_PROPERTIES = ("density_kg_m3", "heat_capacity_J_kg_K", "thermal_conductivity_W_m_K")
+_BOUNDARY_KEYS = {
+    "convection": ("h_W_m2_K",),
+    "radiation": ("emissivity",),
+    "flux": ("flux_W_m2",),
+    "fixed": ("temperature_K",),
+    "insulated": (),
+}
+
+
+def _resolve_thermal(resolved: dict) -> None:
+    """Defaults from the cell temperature; a thermal model needs every layer's thermal properties."""
+    th, cell = resolved["thermal"], resolved["cell"]
+    th.setdefault("initial_temperature_K", cell["temperature_K"])
+    th.setdefault("ambient_temperature_K", cell["temperature_K"])
+    for name, bc in th["boundaries"].items():
+        key = f"thermal.boundaries.{name}"
+        if not isinstance(bc, dict) or bc.get("type") not in _BOUNDARY_KEYS:
+            raise InputError(key, f"needs type = one of {', '.join(_BOUNDARY_KEYS)}")
+        for needed in _BOUNDARY_KEYS[bc["type"]]:
+            if not isinstance(bc.get(needed), (int, float)):
+                raise InputError(f"{key}.{needed}", f"a number is required for a {bc['type']} boundary")
+        unknown = set(bc) - {"type", "ambient_K", *_BOUNDARY_KEYS[bc["type"]]}
+        if unknown:
+            raise InputError(f"{key}.{sorted(unknown)[0]}", f"unknown key for a {bc['type']} boundary")
+    if th["model"] == "isothermal":
+        return
+    for section, layer in cell.items():
+        if not isinstance(layer, dict) or "material" not in layer:
+            continue
+        if section == "negative" and not layer.get("thickness_um"):
+            continue
+        for prop in _THERMAL_PROPERTIES:
+            if not isinstance(layer.get(prop), (int, float)):
+                raise InputError(
+                    f"cell.{section}.{prop}",
+                    f"required by the {th['model']} thermal model (not in the library for {layer['material']})",
+                )
 
 
 def _store(root: dict, dotted: str, value: dict) -> None:

@@ -22,10 +22,12 @@ from dataclasses import dataclass
 import basix.ufl
 import numpy as np
 import ufl
+from mpi4py import MPI
 
 from ssbfem._dolfinx import dolfinx
 from ssbfem.geometry import tags
 from ssbfem.geometry.io import CellMesh
+from ssbfem.errors import InputError
 from ssbfem.geometry.tags import MESH_UNIT_M
 from ssbfem.materials.arrhenius import arrhenius
 from ssbfem.materials.ocp import OCP_FUNCTIONS
@@ -93,9 +95,10 @@ class CellModel:
         entity_maps: Submesh entity maps the forms need.
     """
 
-    def __init__(self, cellmesh: CellMesh, cell: dict, degree: int = 2):
+    def __init__(self, cellmesh: CellMesh, cell: dict, degree: int = 2, thermal: dict | None = None):
         self.cellmesh = cellmesh
         self.cell = cell
+        self.thermal = thermal or {"model": "isothermal"}
         msh = cellmesh.mesh
         comm = msh.comm
         cellmesh.require(
@@ -109,7 +112,18 @@ class CellModel:
 
         # -- controls and time discretisation, all Constants so that no form is recompiled
         c = lambda v: fem.Constant(msh, dolfinx.default_scalar_type(v))
-        self.temperature = c(cell["temperature_K"])
+        thermal_model = self.thermal["model"]
+        if thermal_model == "isothermal":
+            self.temperature = c(cell["temperature_K"])
+        else:  # a field on the whole stack, or one lumped value (a global unknown)
+            space = (
+                fem.functionspace(msh, ("Lagrange", degree))
+                if thermal_model == "full"
+                else fem.functionspace(
+                    msh, basix.ufl.real_element(msh.basix_cell(), (), dtype=dolfinx.default_real_type)
+                )
+            )
+            self.temperature = fem.Function(space, name="temperature")
         self.mode = tuple(c(x) for x in (1.0, 0.0, 0.0))
         self.setpoint = tuple(c(0.0) for _ in range(3))
         self.inv_dt = c(0.0)
@@ -150,8 +164,9 @@ class CellModel:
         ds_neg_terminal = ds(fnames[tags.NEGATIVE_TERMINAL])
         self.terminal_area = comm.allreduce(fem.assemble_scalar(fem.form(1.0 * ds_pos_terminal)))
 
-        # -- material laws at the cell temperature
+        # -- material laws at the cell temperature (restricted to a side on interior facets)
         T = self.temperature
+        T_face = T("+") if isinstance(T, fem.Function) else T
         sigma_e = arrhenius(ely["conductivity_S_m"], ely["conductivity_activation_energy_J_mol"], T, t_ref)
         D = pos["diffusivity_m2_s"]  # a number, or a user law D(theta, T) in UFL, m2/s
         D = D(self.theta, T) if callable(D) else arrhenius(D, pos["diffusivity_activation_energy_J_mol"], T, t_ref)
@@ -161,14 +176,17 @@ class CellModel:
         # -- positive interface: Butler-Volmer, electrolyte on "+", electrode on "-"
         theta_surf = self.theta("-")
         alpha_a, alpha_c = pos["transfer_coefficient"], pos["cathodic_transfer_coefficient"]
-        i0_half = arrhenius(pos["exchange_current_A_m2"], pos["exchange_current_activation_energy_J_mol"], T, t_ref)
+        i0_half = arrhenius(
+            pos["exchange_current_A_m2"], pos["exchange_current_activation_energy_J_mol"], T_face, t_ref
+        )
         i0_pos = EXCHANGE_CURRENT_LAWS[pos["exchange_current_law"]](i0_half, theta_surf, alpha_a, alpha_c)
         phi_s_pos = self.psi_pos("-") + self.voltage("-")
         eta_pos = phi_s_pos - self.phi_e("+") - self.ocp(theta_surf)
-        j_pos = butler_volmer(i0_pos, eta_pos, alpha_a, alpha_c, T)
+        j_pos = butler_volmer(i0_pos, eta_pos, alpha_a, alpha_c, T_face)
 
         # -- negative interface: Li metal (U = 0); a meshed layer, or the negative terminal itself
-        i0_neg = arrhenius(neg["exchange_current_A_m2"], neg["exchange_current_activation_energy_J_mol"], T, t_ref)
+        T_neg = T_face if self.has_negative else T
+        i0_neg = arrhenius(neg["exchange_current_A_m2"], neg["exchange_current_activation_energy_J_mol"], T_neg, t_ref)
         if self.has_negative:
             dS_neg = dS(fnames[tags.NEGATIVE_INTERFACE])
             phi_e_neg, phi_s_neg, v_e_neg = self.phi_e("+"), self.psi_neg("-"), v_e("+")
@@ -176,7 +194,7 @@ class CellModel:
             dS_neg = ds_neg_terminal
             phi_e_neg, phi_s_neg, v_e_neg = self.phi_e, 0.0, v_e
         eta_neg = phi_s_neg - phi_e_neg
-        j_neg = butler_volmer(i0_neg, eta_neg, neg["transfer_coefficient"], neg["cathodic_transfer_coefficient"], T)
+        j_neg = butler_volmer(i0_neg, eta_neg, neg["transfer_coefficient"], neg["cathodic_transfer_coefficient"], T_neg)
         self.eta_pos, self.j_pos, self.eta_neg, self.j_neg = eta_pos, j_pos, eta_neg, j_neg
 
         # -- electrolyte: charge conservation; the interface currents enter it
@@ -216,6 +234,13 @@ class CellModel:
         if self.leakage:
             self._add_leakage(ely, dx, dS_pos, dS_neg, v_p, phi_s_pos)
 
+        # -- time-dependent unknowns: (u, u at t_n, u at t_n-1, what its error tolerance is on)
+        self.dynamic = [(self.theta, self.theta_n, self.theta_nm1, "stoichiometry")]
+        self.bcs: list = []
+        self.heat_forms: dict[str, fem.Form] = {}
+        if thermal_model != "isothermal":
+            self._add_heat(dx, ds, dS_pos, dS_neg, T_face, sigma_e, theta_surf, series_resistance)
+
         # -- scalar outputs (per m2 of footprint)
         form = lambda e: fem.form(e, entity_maps=self.entity_maps)
         self._current_form = form(self.current_out / self.terminal_area * ds_pos_terminal)
@@ -246,6 +271,121 @@ class CellModel:
                 ("psi_neg", psi_neg + 0.0 * phi_e_neg, dS_neg_q, negative_area),
             )
         }
+
+    def _add_heat(self, dx, ds, dS_pos, dS_neg, T_face, sigma_e, theta_surf, series_resistance) -> None:
+        """Energy balance of the whole stack (temperature on the parent mesh, or lumped).
+
+        Sources: Joule heat in the electrolyte and every electronic conductor; at each interface
+        the irreversible heat j eta and the reversible heat j T dU/dT; the terminal contacts'
+        I^2 R. Boundaries: convection, radiation, a given flux, a fixed temperature (full model
+        only); any other boundary is insulated (symmetry).
+        """
+        from ssbfem.materials.ocp import ENTROPIC_COEFFICIENTS
+        from ssbfem.physics import heat
+
+        th, T, cm = self.thermal, self.temperature, self.cellmesh
+        names, fnames, dim = cm.cell_names, cm.facet_names, cm.dimension
+        lumped = th["model"] == "lumped"
+        self.T_n = fem.Function(T.function_space)
+        self.T_nm1 = fem.Function(T.function_space)
+        self.unknowns.append(T)
+        self.dynamic.append((T, self.T_n, self.T_nm1, "temperature"))
+        w = ufl.TestFunction(T.function_space)
+        bdf = self.bdf
+        rate = self.inv_dt * (bdf[0] * T + bdf[1] * self.T_n + bdf[2] * self.T_nm1)
+        F_T = 0
+        for layer in tags.LAYER_ORDER:
+            if layer not in names:
+                continue
+            props = self._layer(layer)
+            k = heat.conductivity_tensor(
+                props["thermal_conductivity_W_m_K"],
+                props.get("thermal_conductivity_in_plane_W_m_K") or props["thermal_conductivity_W_m_K"],
+                dim,
+            )
+            rho_cp = props["density_kg_m3"] * props["heat_capacity_J_kg_K"]
+            F_T += heat.heat_balance(rate, T, w, rho_cp, k, dx(names[layer]), conduct=not lumped)
+        # sources (W per mesh-unit area); each also kept as an output form
+        joule_e = heat.joule_heat(sigma_e, self.phi_e) * dx(names[tags.ELECTROLYTE])
+        if self.leakage:
+            joule_e += heat.joule_heat(self.cell["electrolyte"]["electronic_conductivity_S_m"], self.phi_leak) * dx(
+                names[tags.ELECTROLYTE]
+            )
+        conductors = [(self.psi_pos, (tags.POSITIVE, tags.POSITIVE_CC))]
+        if self.has_negative:
+            conductors.append((self.psi_neg, (tags.NEGATIVE, tags.NEGATIVE_CC)))
+        joule_s = sum(
+            heat.joule_heat(self._electronic_conductivity(layer), psi) * dx(names[layer])
+            for psi, layers in conductors
+            for layer in layers
+            if layer in names
+        )
+        dU_dT = ENTROPIC_COEFFICIENTS[self.cell["positive"]["entropic_coefficient"]]
+        irreversible = (
+            heat.reaction_heat(self.j_pos, self.eta_pos) * dS_pos
+            + heat.reaction_heat(self.j_neg, self.eta_neg) * dS_neg
+        )
+        reversible = heat.reversible_heat(self.j_pos, T_face, dU_dT(theta_surf)) * dS_pos
+        contact = self.current_out**2 * series_resistance * ds(fnames[tags.POSITIVE_TERMINAL])
+        if self.has_negative:
+            contact += self.psi_neg**2 / GROUND_RESISTANCE_OHM_M2 * ds(fnames[tags.NEGATIVE_TERMINAL])
+        sources = {
+            "joule_electrolyte": joule_e,
+            "joule_electrodes": joule_s,
+            "reaction_irreversible": irreversible,
+            "reaction_reversible": reversible,
+            "contact": contact,
+        }
+        w_face = w("+")
+        for integral in sources.values():
+            F_T -= self._weighted(integral, w, w_face)
+        # boundaries
+        lost = 0
+        for name, bc in th["boundaries"].items():
+            if name not in fnames:
+                raise InputError(
+                    f"thermal.boundaries.{name}", f"the mesh has no boundary {name!r}; it has {sorted(fnames)}"
+                )
+            ambient = bc.get("ambient_K", th["ambient_temperature_K"])
+            kind = bc["type"]
+            if kind == "fixed":
+                if lumped:
+                    raise InputError(f"thermal.boundaries.{name}", "a fixed temperature needs the full thermal model")
+                facets = cm.facets(name)
+                dofs = fem.locate_dofs_topological(T.function_space, dim - 1, facets)
+                self.bcs.append(
+                    fem.dirichletbc(dolfinx.default_scalar_type(bc["temperature_K"]), dofs, T.function_space)
+                )
+                continue
+            q_out = heat.boundary_heat(bc, T, ambient)
+            lost += q_out * ds(fnames[name])
+            F_T += q_out * w * ds(fnames[name])
+        self.residuals.append(F_T)
+        form = lambda e: fem.form(e, entity_maps=self.entity_maps)
+        self.heat_forms = {name: form(integral) for name, integral in sources.items()}
+        if lost != 0:
+            self.heat_forms["lost"] = form(lost)
+        stored = sum(
+            self._layer(layer)["density_kg_m3"]
+            * self._layer(layer)["heat_capacity_J_kg_K"]
+            * MESH_UNIT_M
+            * (T - th["initial_temperature_K"])
+            * dx(names[layer])
+            for layer in tags.LAYER_ORDER
+            if layer in names
+        )
+        self.heat_forms["stored"] = form(stored)
+        total_volume = self.cellmesh.mesh.comm.allreduce(fem.assemble_scalar(fem.form(1.0 * dx)))
+        self._temperature_mean = form(T / total_volume * dx)
+
+    @staticmethod
+    def _weighted(integral: ufl.Form, w, w_face) -> ufl.Form:
+        """The source integral tested with w (w("+") on interior facets)."""
+        out = 0
+        for itg in integral.integrals():
+            weight = w_face if itg.integral_type() == "interior_facet" else w
+            out += ufl.Form([itg.reconstruct(integrand=itg.integrand() * weight)])
+        return out
 
     def _add_leakage(self, ely: dict, dx, dS_pos, dS_neg, v_p, phi_s_pos) -> None:
         """Electron potential phi_leak (V) in the electrolyte, -div(sigma_leak grad phi_leak) = 0.
@@ -278,15 +418,20 @@ class CellModel:
             if layer in names
         )
 
+    def _layer(self, layer: str) -> dict:
+        """The config section of a layer."""
+        return self.cell[
+            {
+                tags.NEGATIVE_CC: "negative_current_collector",
+                tags.NEGATIVE: "negative",
+                tags.ELECTROLYTE: "electrolyte",
+                tags.POSITIVE: "positive",
+                tags.POSITIVE_CC: "positive_current_collector",
+            }[layer]
+        ]
+
     def _electronic_conductivity(self, layer: str):
-        section = {
-            tags.NEGATIVE_CC: "negative_current_collector",
-            tags.NEGATIVE: "negative",
-            tags.ELECTROLYTE: "electrolyte",
-            tags.POSITIVE: "positive",
-            tags.POSITIVE_CC: "positive_current_collector",
-        }[layer]
-        return self.cell[section]["electronic_conductivity_S_m"]
+        return self._layer(layer)["electronic_conductivity_S_m"]
 
     # -- state
     def set_initial_state(self) -> None:
@@ -298,6 +443,9 @@ class CellModel:
             if f is not self.theta:
                 f.x.array[:] = 0.0
         self.voltage.x.array[:] = float(self.ocp(x0, np))
+        if isinstance(self.temperature, fem.Function):
+            for f in (self.temperature, self.T_n, self.T_nm1):
+                f.x.array[:] = self.thermal["initial_temperature_K"]
 
     def set_control(self, mode: str, value: float) -> None:
         """mode: "current" (A/m2), "voltage" (V), "power" (W/m2); "rest" is zero current."""
@@ -323,6 +471,27 @@ class CellModel:
     def lithium_content(self) -> float:
         """Lithium in the positive electrode per footprint area, mol/m2."""
         return self._sum(self._lithium_form) * self.lithium_scale
+
+    def temperatures(self) -> dict[str, float]:
+        """Minimum, mean and maximum temperature, K."""
+        T = self.temperature
+        if not isinstance(T, fem.Function):
+            return {
+                "temperature_K": float(T.value),
+                "temperature_min_K": float(T.value),
+                "temperature_max_K": float(T.value),
+            }
+        comm = self.cellmesh.mesh.comm
+        return {
+            "temperature_K": self._sum(self._temperature_mean),
+            "temperature_min_K": comm.allreduce(T.x.array.min(initial=np.inf), op=MPI.MIN),
+            "temperature_max_K": comm.allreduce(T.x.array.max(initial=-np.inf), op=MPI.MAX),
+        }
+
+    def heat(self) -> dict[str, float]:
+        """Heat sources, heat lost through the boundaries (W per m2 of footprint) and heat stored
+        since the start (J/m2); empty for an isothermal cell."""
+        return {name: self._sum(f) / self.terminal_area for name, f in self.heat_forms.items()}
 
     def mean_stoichiometry(self) -> float:
         """Mean stoichiometry of the positive electrode."""

@@ -206,7 +206,7 @@ def run(
     experiment = parse_steps(cfg, base_dir)
     cellmesh = build_mesh(cfg, comm)
     wall0 = time.perf_counter()
-    model = CellModel(cellmesh, cfg["cell"], degree=cfg["mesh"]["degree"])
+    model = CellModel(cellmesh, cfg["cell"], degree=cfg["mesh"]["degree"], thermal=cfg["thermal"])
     rank0 = comm.rank == 0
     out_cfg = cfg["output"]
     meta = {"status": "running", "started": now(), "command": command, "ranks": comm.size, **versions()}

@@ -45,9 +45,12 @@ def create_solver(model: CellModel, petsc_options: dict | None = None) -> dolfin
         petsc_options=options,
         entity_maps=model.entity_maps,
         kind="mpi",
+        bcs=model.bcs,
     )
-    # The cell model has no Dirichlet conditions (terminals are Robin, the voltage a global
-    # unknown), so the residual needs no lifting: assembling it alone halves its cost.
+    if model.bcs:
+        return problem
+    # Without Dirichlet conditions (terminals are Robin, the voltage a global unknown; only a
+    # fixed temperature adds one) the residual needs no lifting: assembling it alone halves its cost.
     context = {"u": problem.u, "residual": problem.F, "blocks": problem.b.getAttr("_blocks")}
     problem.solver.setFunction(_assemble_residual, problem.b, kargs=context)
     return problem

@@ -10,11 +10,12 @@ from mpi4py import MPI
 pytestmark = pytest.mark.mpi
 
 
-@pytest.mark.parametrize("dimension", [1, 2])
-def test_ranks_agree(dimension):
+@pytest.mark.parametrize("dimension,thermal", [(1, "isothermal"), (2, "isothermal"), (2, "full")])
+def test_ranks_agree(dimension, thermal):
     raw = thin_film(
-        cell={"dimension": dimension},
+        cell={"dimension": dimension, "positive": {"density_kg_m3": 5050.0, "heat_capacity_J_kg_K": 750.0}},
         mesh={"in_plane_elements": 2},
+        thermal={"model": thermal, "boundaries": {"positive_terminal": {"type": "convection", "h_W_m2_K": 10.0}}},
         experiment={"steps": ["Discharge at 2C until 3.6 V"]},
     )
     world = simulate(raw, MPI.COMM_WORLD)
@@ -24,6 +25,8 @@ def test_ranks_agree(dimension):
     assert np.abs(v_world - alone.series.column("voltage_V")).max() <= 1e-6
     q = [r.series.rows[-1]["capacity_mAh_cm2"] for r in (world, alone)]
     assert q[0] == pytest.approx(q[1], rel=1e-6)
+    temperatures = [r.series.rows[-1]["temperature_max_K"] for r in (world, alone)]
+    assert temperatures[0] == pytest.approx(temperatures[1], abs=1e-8)
 
 
 def test_cli_run_under_mpi(tmp_path):

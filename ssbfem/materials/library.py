@@ -61,6 +61,20 @@ def _electrolyte(name: str, sigma: float, sigma_src: str, ea_ev: float, ea_src: 
     return Material(name, "electrolyte", props)
 
 
+def _metal(
+    name: str, sigma: float, resistivity: str, density: float, cp: float, cp_source: str, k: float, **extra: Property
+) -> Material:
+    """A current-collector metal: electrical and thermal data at room temperature."""
+    props = {
+        "electronic_conductivity_S_m": Property(sigma, f"CRC: {resistivity}"),
+        "density_kg_m3": Property(density, "CRC"),
+        "heat_capacity_J_kg_K": Property(cp, cp_source),
+        "thermal_conductivity_W_m_K": Property(k, "CRC"),
+    }
+    props.update(extra)
+    return Material(name, "current_collector", props)
+
+
 _MATERIALS = [
     _electrolyte(
         "LiPON",
@@ -129,7 +143,9 @@ _MATERIALS = [
             "exchange_current_A_m2": Property(4.70, "Raijmakers2020: 0.470 mA/cm2 at x = 0.51"),
             "transfer_coefficient": Property(0.5, "Raijmakers2020"),
             "exchange_current_activation_energy_J_mol": Property(0.0, "not in the sources: isothermal unless set"),
-            "thermal_conductivity_W_m_K": Property(8.4, "Pang2021 (cross-plane; 53.6 in-plane)"),
+            "thermal_conductivity_W_m_K": Property(8.4, "Pang2021 (cross-plane, first principles)"),
+            "thermal_conductivity_in_plane_W_m_K": Property(53.6, "Pang2021 (in-plane, first principles)"),
+            "entropic_coefficient": Property("Ai2020", "Ai2020 (fit for 0.43 < x < 0.9936)"),
             "thermal_expansion_1_K": Property(1.25e-5, "Ren2023"),
             "youngs_modulus_Pa": Property(375e9, "Ai2020"),
             "poissons_ratio": Property(0.2, "Ai2020"),
@@ -167,27 +183,24 @@ _MATERIALS = [
             "youngs_modulus_Pa": Property(7.8e9, "Pang2021 (1.9-7.8 GPa)"),
             "shear_modulus_Pa": Property(4.25e9, "Pang2021"),
             "thermal_conductivity_W_m_K": Property(81.8, "Pang2021"),
+            "density_kg_m3": Property(534.0, "CRC"),
+            "heat_capacity_J_kg_K": Property(3582.0, "CRC"),
         },
     ),
-    Material(
-        "Cu",
-        "current_collector",
-        {
-            "electronic_conductivity_S_m": Property(5.96e7, "CRC: 16.8 nOhm m"),
-            "heat_capacity_J_kg_K": Property(390.0, "Pang2021"),
-        },
-    ),
-    Material(
+    _metal("Cu", 5.96e7, "16.8 nOhm m", 8960.0, 390.0, "Pang2021", 401.0),
+    _metal(
         "Al",
-        "current_collector",
-        {
-            "electronic_conductivity_S_m": Property(3.77e7, "CRC: 26.5 nOhm m"),
-            "fracture_toughness_Pa_m05": Property(30e6, "Pang2021 (25-35 MPa m^0.5)"),
-        },
+        3.77e7,
+        "26.5 nOhm m",
+        2700.0,
+        897.0,
+        "CRC",
+        237.0,
+        fracture_toughness_Pa_m05=Property(30e6, "Pang2021 (25-35 MPa m^0.5)"),
     ),
-    Material("Pt", "current_collector", {"electronic_conductivity_S_m": Property(9.43e6, "CRC: 106 nOhm m")}),
-    Material("Ni", "current_collector", {"electronic_conductivity_S_m": Property(1.43e7, "CRC: 69.3 nOhm m")}),
-    Material("Au", "current_collector", {"electronic_conductivity_S_m": Property(4.10e7, "CRC: 24.4 nOhm m")}),
+    _metal("Pt", 9.43e6, "106 nOhm m", 21450.0, 133.0, "CRC", 71.6),
+    _metal("Ni", 1.43e7, "69.3 nOhm m", 8908.0, 444.0, "CRC", 90.9),
+    _metal("Au", 4.10e7, "24.4 nOhm m", 19300.0, 129.0, "CRC", 318.0),
 ]
 
 MATERIALS: dict[str, Material] = {m.name: m for m in _MATERIALS}

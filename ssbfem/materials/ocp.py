@@ -95,3 +95,22 @@ OCP_FUNCTIONS: dict[str, Callable] = {
     "Raijmakers2020": licoo2_raijmakers2020,
     "Chen2020": nmc811_chen2020,
 }
+
+
+def licoo2_entropic_ai2020(x, m: ModuleType = ufl):
+    """LiCoO2 entropic coefficient dU/dT (V/K) of Ai et al., J. Electrochem. Soc. 167 (2020)
+    013512, a degree-7 polynomial fit valid for 0.43 < x < 0.9936."""
+    p = (-3.20392657, 14.5719049, -27.9047599, 29.1744564, -17.992018, 6.54799331, -1.30382445, 0.109667298)
+    result = p[0]
+    for coefficient in p[1:]:
+        result = result * x + coefficient
+    return result
+
+
+def no_entropy(x, m: ModuleType = ufl):
+    """dU/dT = 0 (no reversible heat)."""
+    return 0.0 * x
+
+
+#: Entropic coefficients dU/dT (V/K) by config name.
+ENTROPIC_COEFFICIENTS: dict[str, Callable] = {"Ai2020": licoo2_entropic_ai2020, "none": no_entropy}

@@ -1,0 +1,128 @@
+"""Thermal energy balance coupled two-way to the electrochemistry (verification case E, the
+lumped convective limit, energy conservation, reversible heat, Arrhenius coupling)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import simulate, thin_film
+from test_verification_cells import symmetric_cell
+
+from ssbfem.constants import GAS_CONSTANT
+from ssbfem.materials.ocp import ENTROPIC_COEFFICIENTS
+
+LICOO2_THERMAL = {"density_kg_m3": 5050.0, "heat_capacity_J_kg_K": 750.0}  # test values
+ELECTROLYTE_THERMAL = {"density_kg_m3": 2680.0, "heat_capacity_J_kg_K": 1400.0, "thermal_conductivity_W_m_K": 1.4}
+# The symmetric cell's second Li electrode: Li's thermal data and no entropy.
+METAL_LIKE_POSITIVE = {
+    "density_kg_m3": 534.0,
+    "heat_capacity_J_kg_K": 3582.0,
+    "thermal_conductivity_W_m_K": 81.8,
+    "entropic_coefficient": "none",
+}
+CASE_E = {0.01: 0.010000, 0.1: 0.098873, 0.2: 0.185193, 0.5: 0.349727, 1.0: 0.456239, 2.0: 0.496289}
+
+
+def test_slab_with_source_case_E():
+    """Symmetric-cell electrolyte (500 um) at constant current: uniform Joule heat q = I^2/sigma,
+    temperature fixed at both faces; mid-plane temperature against the series solution."""
+    current, sigma, half = 100.0, 0.005, 250e-6
+    k, rho_cp = ELECTROLYTE_THERMAL["thermal_conductivity_W_m_K"], 2680.0 * 1400.0
+    alpha, q = k / rho_cp, current**2 / sigma
+    horizon = 2.0 * half**2 / alpha
+    raw = symmetric_cell(current / 10.0)
+    raw["cell"]["electrolyte"].update(
+        ELECTROLYTE_THERMAL, conductivity_S_m=sigma, conductivity_activation_energy_J_mol=0.0
+    )
+    raw["cell"]["positive"].update(METAL_LIKE_POSITIVE)
+    raw["experiment"] = {"steps": [f"Discharge at {current} A/m2 for {horizon} s"]}
+    raw["mesh"].update(electrolyte_elements=16)
+    raw["solver"] = {"temperature_tolerance_K": 1e-7}
+    fixed = {"type": "fixed", "temperature_K": 298.15}
+    raw["thermal"] = {"model": "full", "boundaries": {"negative_terminal": fixed, "electrolyte|positive": fixed}}
+    raw["output"]["field_times_s"] = [fo * half**2 / alpha for fo in CASE_E if fo < 2.0]
+    series = simulate(raw).series
+    for fo, expected in CASE_E.items():
+        k_row = int(np.argmin(np.abs(series["time_s"] - fo * half**2 / alpha)))
+        theta = (series["temperature_max_K"][k_row] - 298.15) * k / (q * half**2)
+        assert theta == pytest.approx(expected, rel=1e-3), fo
+
+
+def test_lumped_convective_limit():
+    """One temperature, cooled by h on the positive face: T - T_inf = (Q/h)(1 - exp(-h t/C)),
+    Q the heat generated per footprint (all of I |V| in a symmetric cell), C the heat capacity."""
+    h, horizon = 5.0e3, 2.0
+    raw = symmetric_cell(5.0)
+    raw["cell"]["electrolyte"].update(ELECTROLYTE_THERMAL, conductivity_activation_energy_J_mol=0.0)
+    raw["cell"]["positive"].update(METAL_LIKE_POSITIVE)
+    raw["experiment"] = {"steps": [f"Discharge at 5 mA/cm2 for {horizon} s"]}
+    raw["thermal"] = {"model": "lumped", "boundaries": {"positive_terminal": {"type": "convection", "h_W_m2_K": h}}}
+    raw["solver"] = {"temperature_tolerance_K": 1e-7}
+    series = simulate(raw).series
+    capacity = 2680.0 * 1400.0 * 500e-6 + 534.0 * 3582.0 * 10e-6  # J/(m2 K)
+    t, rise = series["time_s"][1:], series["temperature_K"][1:] - 298.15
+    generated = series["heat_generated_J_m2"][-1] / horizon  # constant: the current is
+    expected = generated / h * (1 - np.exp(-h * t / capacity))
+    assert np.allclose(rise, expected, rtol=2e-3, atol=1e-9)
+    # all the electrical work becomes heat: I |V|
+    work = 50.0 * abs(series["voltage_V"][-1])
+    assert series["heat_generated_J_m2"][-1] / horizon == pytest.approx(work, rel=2e-3)
+
+
+@pytest.mark.parametrize("model", ["lumped", "full"])
+def test_energy_balance_over_a_discharge(model):
+    raw = thin_film(
+        cell={"positive": LICOO2_THERMAL, "negative": {"thickness_um": 2.0}},
+        thermal={
+            "model": model,
+            "boundaries": {
+                "positive_terminal": {"type": "convection", "h_W_m2_K": 10.0},
+                "negative_terminal": {"type": "radiation", "emissivity": 0.8},
+            },
+        },
+        experiment={"steps": ["Discharge at 4C until 3.0 V"]},
+    )
+    s = simulate(raw).series
+    generated, lost, stored = s["heat_generated_J_m2"][-1], s["heat_lost_J_m2"][-1], s["heat_stored_J_m2"][-1]
+    assert generated > 0 and lost > 0 and stored > 0
+    assert abs(generated - lost - stored) <= 1e-6 * generated
+    for name in ("joule_electrolyte", "reaction_irreversible"):
+        assert np.all(s[f"heat_{name}_W_m2"] >= -1e-12)
+
+
+def test_reversible_heat_changes_sign_with_dU_dT():
+    """A test law dU/dT = 1e-4 (x - 0.56) V/K: the reversible heat j T dU/dT flips sign where the
+    surface stoichiometry crosses 0.56, and equals -I T dU/dT(x_surface) in 1D."""
+    ENTROPIC_COEFFICIENTS["test_linear"] = lambda x, m=None: 1e-4 * (x - 0.56)
+    try:
+        raw = thin_film(
+            cell={"positive": {**LICOO2_THERMAL, "entropic_coefficient": "test_linear"}},
+            thermal={"model": "lumped", "boundaries": {"positive_terminal": {"type": "convection", "h_W_m2_K": 10.0}}},
+            experiment={"steps": ["Discharge at 1C until 3.8 V"]},
+        )
+        s = simulate(raw).series
+    finally:
+        del ENTROPIC_COEFFICIENTS["test_linear"]
+    running = s["time_s"] > 0
+    expected = -s["current_A_m2"] * s["temperature_K"] * 1e-4 * (s["surface_stoichiometry"] - 0.56)
+    assert np.allclose(s["heat_reaction_reversible_W_m2"][running], expected[running], rtol=1e-9, atol=1e-12)
+    signs = np.sign(s["heat_reaction_reversible_W_m2"][running])
+    assert signs.min() < 0 < signs.max()
+
+
+def test_warmer_cell_delivers_more_at_4C_by_arrhenius():
+    """Isothermal cells at 298 and 328 K: more capacity when warmer, and the electrolyte's ohmic
+    loss follows sigma(T) = sigma_ref exp(-Ea/R (1/T - 1/T_ref)) evaluated directly."""
+    capacities = {}
+    for temperature in (298.15, 328.15):
+        s = simulate(
+            thin_film(cell={"temperature_K": temperature}, experiment={"steps": ["Discharge at 4C until 3.0 V"]})
+        ).series
+        capacities[temperature] = s["capacity_mAh_cm2"][-1]
+        ea = 0.51 * 96485.33212  # LiPON, library
+        sigma = 1.10896e-4 * math.exp(-ea / GAS_CONSTANT * (1 / temperature - 1 / 298.15))
+        expected = -s["current_A_m2"] * 3.62e-6 / sigma
+        assert np.allclose(s["loss_ohmic_electrolyte_V"], expected, rtol=1e-6, atol=1e-12)
+    assert capacities[328.15] > capacities[298.15]
