@@ -118,6 +118,13 @@ SCHEMA: dict[str, dict[str, Key]] = {
             "isothermal",
             choices=("isothermal", "lumped", "full"),
         ),
+        "coupling": Key(
+            str,
+            "monolithic: one Newton solve for all fields; lagged: the electrochemistry uses the "
+            "temperature of the previous step",
+            "monolithic",
+            choices=("monolithic", "lagged"),
+        ),
         "initial_temperature_K": Key(float, "initial temperature (default cell.temperature_K)", None, "positive"),
         "ambient_temperature_K": Key(
             float, "ambient temperature of convection and radiation (default cell.temperature_K)", None, "positive"

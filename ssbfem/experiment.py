@@ -6,7 +6,8 @@ Examples: "Discharge at 1C until 3.0 V", "Charge at 0.5 mA/cm2 until 4.2 V",
 
 Currents and powers are positive on discharge. Every step ends at its duration or at the first
 of its events: a voltage reached, a current magnitude fallen below a value (holds), or a charge
-passed in the step ("until 0.05 mAh/cm2").
+passed in the step ("until 0.05 mAh/cm2"), or the hottest point reaching a temperature
+("until 333 K").
 
 A current or power time series (drive cycle) is a step too: "Current profile from drive.csv",
 "Power profile from drive.csv until 3.0 V". The CSV has a header: ``time_s`` and one of
@@ -51,7 +52,7 @@ _TIME_UNITS = {
 class Event:
     """A step ends when `quantity` ("voltage" or "current") crosses `value` going `direction`."""
 
-    quantity: str  # "voltage", "current" or "capacity"
+    quantity: str  # "voltage", "current", "capacity" or "temperature" (the maximum, K)
     value: float  # V; A/m2 (magnitude) for a current; C/m2 passed in the step for a capacity
     direction: str  # "below" or "above"
 
@@ -129,6 +130,7 @@ def _quantity(text: str, units: Units, key: str, step: str) -> tuple[str, float]
         "mW/cm2": ("power", 10.0),
         "V": ("voltage", 1.0),
         "mV": ("voltage", 1e-3),
+        "K": ("temperature", 1.0),
         "mAh/cm2": ("capacity", 36000.0),
         "Ah/m2": ("capacity", 3600.0),
         "mAh": ("capacity", 3.6 / area),
@@ -246,6 +248,8 @@ def _events(until: str | None, verb: str, units: Units, key: str, text: str) -> 
             events.append(Event("current", abs(x), "below"))
         elif kind == "capacity":
             events.append(Event("capacity", abs(x), "above"))
+        elif kind == "temperature":
+            events.append(Event("temperature", x, "above"))
         else:
             raise InputError(key, f"{text!r}: cannot end a step on a {kind}")
     return tuple(events)

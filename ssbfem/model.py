@@ -124,6 +124,8 @@ class CellModel:
                 )
             )
             self.temperature = fem.Function(space, name="temperature")
+            self.T_n = fem.Function(space)
+            self.T_nm1 = fem.Function(space)
         self.mode = tuple(c(x) for x in (1.0, 0.0, 0.0))
         self.setpoint = tuple(c(0.0) for _ in range(3))
         self.inv_dt = c(0.0)
@@ -164,8 +166,13 @@ class CellModel:
         ds_neg_terminal = ds(fnames[tags.NEGATIVE_TERMINAL])
         self.terminal_area = comm.allreduce(fem.assemble_scalar(fem.form(1.0 * ds_pos_terminal)))
 
-        # -- material laws at the cell temperature (restricted to a side on interior facets)
+        # -- material laws at the cell temperature (restricted to a side on interior facets); with
+        #    lagged coupling the electrochemistry sees a temperature extrapolated from the previous
+        #    steps (set by the time stepper), not the unknown
         T = self.temperature
+        self.T_lagged = None
+        if self.thermal.get("coupling") == "lagged" and isinstance(T, fem.Function):
+            T = self.T_lagged = fem.Function(T.function_space)
         T_face = T("+") if isinstance(T, fem.Function) else T
         sigma_e = arrhenius(ely["conductivity_S_m"], ely["conductivity_activation_energy_J_mol"], T, t_ref)
         D = pos["diffusivity_m2_s"]  # a number, or a user law D(theta, T) in UFL, m2/s
@@ -239,7 +246,7 @@ class CellModel:
         self.bcs: list = []
         self.heat_forms: dict[str, fem.Form] = {}
         if thermal_model != "isothermal":
-            self._add_heat(dx, ds, dS_pos, dS_neg, T_face, sigma_e, theta_surf, series_resistance)
+            self._add_heat(dx, ds, dS_pos, dS_neg, sigma_e, theta_surf, series_resistance)
 
         # -- scalar outputs (per m2 of footprint)
         form = lambda e: fem.form(e, entity_maps=self.entity_maps)
@@ -272,7 +279,7 @@ class CellModel:
             )
         }
 
-    def _add_heat(self, dx, ds, dS_pos, dS_neg, T_face, sigma_e, theta_surf, series_resistance) -> None:
+    def _add_heat(self, dx, ds, dS_pos, dS_neg, sigma_e, theta_surf, series_resistance) -> None:
         """Energy balance of the whole stack (temperature on the parent mesh, or lumped).
 
         Sources: Joule heat in the electrolyte and every electronic conductor; at each interface
@@ -286,8 +293,6 @@ class CellModel:
         th, T, cm = self.thermal, self.temperature, self.cellmesh
         names, fnames, dim = cm.cell_names, cm.facet_names, cm.dimension
         lumped = th["model"] == "lumped"
-        self.T_n = fem.Function(T.function_space)
-        self.T_nm1 = fem.Function(T.function_space)
         self.unknowns.append(T)
         self.dynamic.append((T, self.T_n, self.T_nm1, "temperature"))
         w = ufl.TestFunction(T.function_space)
@@ -325,7 +330,7 @@ class CellModel:
             heat.reaction_heat(self.j_pos, self.eta_pos) * dS_pos
             + heat.reaction_heat(self.j_neg, self.eta_neg) * dS_neg
         )
-        reversible = heat.reversible_heat(self.j_pos, T_face, dU_dT(theta_surf)) * dS_pos
+        reversible = heat.reversible_heat(self.j_pos, T("+"), dU_dT(theta_surf)) * dS_pos
         contact = self.current_out**2 * series_resistance * ds(fnames[tags.POSITIVE_TERMINAL])
         if self.has_negative:
             contact += self.psi_neg**2 / GROUND_RESISTANCE_OHM_M2 * ds(fnames[tags.NEGATIVE_TERMINAL])
@@ -444,7 +449,7 @@ class CellModel:
                 f.x.array[:] = 0.0
         self.voltage.x.array[:] = float(self.ocp(x0, np))
         if isinstance(self.temperature, fem.Function):
-            for f in (self.temperature, self.T_n, self.T_nm1):
+            for f in (self.temperature, self.T_n, self.T_nm1, self.T_lagged or self.T_n):
                 f.x.array[:] = self.thermal["initial_temperature_K"]
 
     def set_control(self, mode: str, value: float) -> None:

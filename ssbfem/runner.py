@@ -38,6 +38,7 @@ from ssbfem.results import (
     cycle_summaries,
     now,
     plot_cycles,
+    plot_heat,
     plot_losses,
     plot_profiles,
     plot_voltage,
@@ -317,6 +318,8 @@ def _write_outputs(
         plot_profiles(profiles, output / "concentration.png")
     if len(cycles) > 1:
         plot_cycles(cycles, output / "cycles.png")
+    if "heat_generated_J_m2" in series.names:
+        plot_heat(series, output / "heat.png")
 
 
 def _restart_suffix(output: Path) -> str:

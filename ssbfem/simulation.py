@@ -227,6 +227,8 @@ class Simulation:
         guess_points = history[1:][-3:] if len(history) > 1 else history
         predicted = self._predict(guess_points, last.t + dt) if len(guess_points) > 1 else last.arrays
         self._restore(predicted)
+        if m.T_lagged is not None:  # lagged coupling: the electrochemistry takes the predicted T
+            m.T_lagged.x.array[:] = predicted[m.unknowns.index(m.temperature)]
         self.problem.solve()
         ok, reason, its = converged(self.problem)
         st.newton_iterations += its
@@ -292,6 +294,12 @@ class Simulation:
             return v - event.value if event.direction == "below" else event.value - v
         if event.quantity == "current":
             return abs(point.current) - event.value
+        if event.quantity == "temperature":
+            m = self.model
+            if m.temperature not in m.unknowns:
+                return event.value - float(m.temperature.value)
+            hottest = point.arrays[m.unknowns.index(m.temperature)].max(initial=-np.inf)
+            return event.value - self.comm.allreduce(hottest, op=MPI.MAX)
         return event.value - abs(self.state.step_capacity_C_m2 + self._dq(point.current, dt))
 
     def _triggered(self, point: Point, dt: float) -> Event | None:
@@ -303,7 +311,8 @@ class Simulation:
     def _locate(self, dt: float, event: Event, g_end: float) -> tuple[float, Point]:
         """Shorten the last step until the event is met within tolerance (Illinois method)."""
         start = self.state.history[-1]
-        tolerance = self.settings.event_tolerance_V if event.quantity == "voltage" else 1e-4 * event.value
+        tolerances = {"voltage": self.settings.event_tolerance_V, "temperature": 1e-3}  # V, K
+        tolerance = tolerances.get(event.quantity, 1e-4 * event.value)
         if event.quantity == "capacity":  # the charge passed so far in the step
             a, g_a = 0.0, event.value - abs(self.state.step_capacity_C_m2)
         else:

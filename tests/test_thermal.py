@@ -126,3 +126,66 @@ def test_warmer_cell_delivers_more_at_4C_by_arrhenius():
         expected = -s["current_A_m2"] * 3.62e-6 / sigma
         assert np.allclose(s["loss_ohmic_electrolyte_V"], expected, rtol=1e-6, atol=1e-12)
     assert capacities[328.15] > capacities[298.15]
+
+
+def test_lagged_coupling_matches_monolithic():
+    """The lagged (extrapolated-temperature) coupling against the monolithic one on a 4C
+    discharge heating a poorly cooled film by about 10 K: the splitting error is small."""
+    series = {}
+    for coupling in ("monolithic", "lagged"):
+        raw = thin_film(
+            cell={"positive": LICOO2_THERMAL},
+            thermal={
+                "model": "lumped",
+                "coupling": coupling,
+                "boundaries": {"positive_terminal": {"type": "convection", "h_W_m2_K": 0.05}},
+            },
+            experiment={"steps": ["Discharge at 4C until 3.0 V"]},
+        )
+        series[coupling] = simulate(raw).series
+    a, b = series["monolithic"], series["lagged"]
+    assert a["temperature_K"][-1] - 298.15 > 5.0
+    t = a["time_s"]
+    assert np.abs(np.interp(t, b["time_s"], b["voltage_V"]) - a["voltage_V"]).max() < 2e-4
+    assert np.abs(np.interp(t, b["time_s"], b["temperature_K"]) - a["temperature_K"]).max() < 2e-3
+    assert b["capacity_mAh_cm2"][-1] == pytest.approx(a["capacity_mAh_cm2"][-1], rel=1e-4)
+
+
+def test_temperature_limit_ends_a_step():
+    raw = thin_film(
+        cell={"positive": LICOO2_THERMAL},
+        thermal={"model": "lumped", "boundaries": {"positive_terminal": {"type": "convection", "h_W_m2_K": 0.05}}},
+        experiment={"steps": ["Discharge at 4C until 3.0 V or 303.15 K"]},
+    )
+    result = simulate(raw)
+    assert result.steps[0]["end_reason"] == "temperature limit"
+    assert result.series["temperature_max_K"][-1] == pytest.approx(303.15, abs=1e-3)
+
+
+def test_stack_conducts_like_its_series_formula():
+    """At rest, T fixed on the negative face and a flux q into the positive face: the steady
+    temperature difference across the stack is q L / k_eff with k_eff from the series formula."""
+    from ssbfem.physics.heat import effective_conductivities
+
+    flux = 1.0e4
+    raw = thin_film(
+        cell={
+            "negative_current_collector": {"material": "Cu", "thickness_um": 2.0},
+            "negative": {"thickness_um": 3.0},
+            "electrolyte": ELECTROLYTE_THERMAL,
+            "positive": LICOO2_THERMAL,
+            "positive_current_collector": {"material": "Pt", "thickness_um": 1.0},
+        },
+        thermal={
+            "model": "full",
+            "boundaries": {
+                "negative_terminal": {"type": "fixed", "temperature_K": 298.15},
+                "positive_terminal": {"type": "flux", "flux_W_m2": flux},
+            },
+        },
+        experiment={"steps": ["Rest for 1 s"]},
+    )
+    rise = simulate(raw).series["temperature_max_K"][-1] - 298.15
+    layers = [(2.0, 401.0), (3.0, 81.8), (3.62, 1.4), (8.08, 8.4), (1.0, 71.6)]  # um, W/(m K): library values
+    across, _ = effective_conductivities([L for L, _ in layers], [k for _, k in layers], [k for _, k in layers])
+    assert rise == pytest.approx(flux * sum(L for L, _ in layers) * 1e-6 / across, rel=1e-6)

@@ -73,3 +73,17 @@ def boundary_heat(bc: dict, temperature, ambient):
     if kind == "flux":  # given inwards
         return -bc["flux_W_m2"] + 0.0 * temperature
     return 0.0 * temperature  # insulated, symmetry
+
+
+def effective_conductivities(
+    thicknesses: list[float], cross_plane: list[float], in_plane: list[float]
+) -> tuple[float, float]:
+    """Effective conductivities of a layered stack (Pang et al. 2021, Table A.1), W/(m K).
+
+    Across the layers they add in series, k = sum(L_i) / sum(L_i / k_i); along them in parallel,
+    k = sum(L_i k_i) / sum(L_i). A check on the resolved model and a reduced model of a stack.
+    """
+    total = sum(thicknesses)
+    across = total / sum(L / k for L, k in zip(thicknesses, cross_plane, strict=True))
+    along = sum(L * k for L, k in zip(thicknesses, in_plane, strict=True)) / total
+    return across, along
