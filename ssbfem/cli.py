@@ -40,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--output", "-o", type=Path, help="output directory (default: results/<config name>_sweep)")
     sweep.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    sub.add_parser("info", help="versions of ssbfem, DOLFINx, PETSc and MPI, and the number of ranks")
     mesh = sub.add_parser("mesh", help="build the mesh of a config and write it as .msh")
     mesh.add_argument("config", type=Path)
     mesh.add_argument("--output", "-o", type=Path, help="output .msh file (default: <config name>.msh)")
@@ -53,6 +54,13 @@ def main(argv: list[str] | None = None) -> int:
 
     comm = MPI.COMM_WORLD
     command = shlex.join(["ssbfem", *(argv if argv is not None else sys.argv[1:])])
+    if args.command == "info":
+        from ssbfem.results import versions
+
+        if comm.rank == 0:
+            for key, value in {**versions(), "ranks": comm.size}.items():
+                print(f"{key}: {value}")
+        return 0
     try:
         from ssbfem.config import load_config
         from ssbfem.runner import restart_run, run

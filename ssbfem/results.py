@@ -142,10 +142,16 @@ def versions() -> dict:
     from ssbfem import __version__
     from ssbfem._dolfinx import PETSc
 
+    import gmsh
+
     return {
         "ssbfem": __version__,
         "dolfinx": dolfinx.__version__,
         "petsc": ".".join(map(str, PETSc.Sys.getVersion())),
+        "petsc_packages": ", ".join(
+            p for p in ("mumps", "superlu_dist", "hypre", "hdf5") if PETSc.Sys.hasExternalPackage(p)
+        ),
+        "gmsh": gmsh.__version__,
         "mpi": MPI.Get_library_version().splitlines()[0].strip(),
     }
 

@@ -149,3 +149,11 @@ def test_shipped_mesh_reproduces_the_builder(reference_discharge, tmp_path):
     assert result.series.rows[-1]["capacity_mAh_cm2"] == pytest.approx(
         reference_discharge.series.rows[-1]["capacity_mAh_cm2"], rel=1e-9
     )
+
+
+def test_info_reports_the_stack(capsys):
+    import dolfinx
+
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert f"dolfinx: {dolfinx.__version__}" in out and "mumps" in out and "ranks: 1" in out
