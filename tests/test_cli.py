@@ -152,7 +152,7 @@ def test_shipped_mesh_reproduces_the_builder(reference_discharge, tmp_path):
 
 
 def test_info_reports_the_stack(capsys):
-    import dolfinx
+    from ssbfem._dolfinx import dolfinx
 
     assert main(["info"]) == 0
     out = capsys.readouterr().out
