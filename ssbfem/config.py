@@ -64,6 +64,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "cell": {
         "architecture": Key(str, "cell architecture", "thin-film", choices=("thin-film",)),
         "dimension": Key(int, "spatial dimension of the mesh", 1, choices=(1, 2, 3)),
+        "units": Key(
+            int, "unit cells in a stack (mirrored, sharing collectors, joined in parallel through tabs)", 1, "positive"
+        ),
         "area_cm2": Key(float, "footprint area, cm2 (converts A to A/m2)", 1.0, "positive"),
         "temperature_K": Key(float, "cell temperature, K", 298.15, "positive"),
         "reference_temperature_K": Key(float, "temperature at which property values hold, K", 298.15, "positive"),
@@ -326,6 +329,10 @@ def resolve(raw: dict) -> dict:
         if sec is not None:
             sec.setdefault("cathodic_transfer_coefficient", 1.0 - sec["transfer_coefficient"])
     _resolve_thermal(resolved)
+    if resolved["cell"]["units"] > 1:
+        for needed in ("negative_current_collector", "positive_current_collector"):
+            if needed not in resolved["cell"]:
+                raise InputError(f"cell.{needed}", "a stack of unit cells needs both current collectors")
     if "negative_current_collector" in resolved["cell"] and not resolved["cell"]["negative"].get("thickness_um"):
         raise InputError(
             "cell.negative.thickness_um", "required with a negative current collector (the Li layer must be meshed)"

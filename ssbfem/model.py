@@ -34,7 +34,7 @@ from ssbfem.materials.ocp import OCP_FUNCTIONS
 from ssbfem.physics.charge import ohmic_conduction
 from ssbfem.physics.diffusion import fickian_diffusion
 from ssbfem.physics.kinetics import EXCHANGE_CURRENT_LAWS, butler_volmer
-from ssbfem.physics.terminal import control_law, terminal_current
+from ssbfem.physics.terminal import control_law
 
 fem = dolfinx.fem
 
@@ -101,10 +101,19 @@ class CellModel:
         self.thermal = thermal or {"model": "isothermal"}
         msh = cellmesh.mesh
         comm = msh.comm
-        cellmesh.require(
-            cells=(tags.ELECTROLYTE, tags.POSITIVE),
-            facets=(tags.NEGATIVE_TERMINAL, tags.POSITIVE_TERMINAL, tags.POSITIVE_INTERFACE),
-        )
+        # A stack of unit cells collects current through tabs on every collector; a single cell
+        # through its two outer faces (terminals).
+        self.tabs = cell.get("units", 1) > 1
+        if self.tabs:
+            cellmesh.require(
+                cells=(tags.ELECTROLYTE, tags.POSITIVE, tags.NEGATIVE, tags.NEGATIVE_CC, tags.POSITIVE_CC),
+                facets=(tags.BOTTOM, tags.POSITIVE_INTERFACE, tags.NEGATIVE_INTERFACE),
+            )
+        else:
+            cellmesh.require(
+                cells=(tags.ELECTROLYTE, tags.POSITIVE),
+                facets=(tags.NEGATIVE_TERMINAL, tags.POSITIVE_TERMINAL, tags.POSITIVE_INTERFACE),
+            )
         self.has_negative = tags.NEGATIVE in cellmesh.cell_names
         if self.has_negative:
             cellmesh.require(facets=(tags.NEGATIVE_INTERFACE,))
@@ -162,9 +171,34 @@ class CellModel:
         interfaces = [tags.POSITIVE_INTERFACE] + ([tags.NEGATIVE_INTERFACE] if self.has_negative else [])
         dS = interface_measure(cellmesh, interfaces, self.electrolyte)
         dS_pos = dS(fnames[tags.POSITIVE_INTERFACE])
-        ds_pos_terminal = ds(fnames[tags.POSITIVE_TERMINAL])
-        ds_neg_terminal = ds(fnames[tags.NEGATIVE_TERMINAL])
-        self.terminal_area = comm.allreduce(fem.assemble_scalar(fem.form(1.0 * ds_pos_terminal)))
+        # Connections to the external circuit: the current density leaving a conductor there is
+        # g psi (A per m2 of face, or per m2 and mesh-unit thickness of a tab's collector volume).
+        series_resistance = cell["series_resistance_ohm_cm2"] * 1e-4
+        if self.tabs:
+
+            def tab(layer: str, resistance: float):
+                thickness_m = (
+                    cell[
+                        {
+                            tags.POSITIVE_CC: "positive_current_collector",
+                            tags.NEGATIVE_CC: "negative_current_collector",
+                        }[layer]
+                    ]["thickness_um"]
+                    * 1e-6
+                )
+                return dx(names[layer]), MESH_UNIT_M / (resistance * thickness_m)
+
+            (conn_pos, g_pos), (conn_neg, g_neg) = (
+                tab(tags.POSITIVE_CC, series_resistance),
+                tab(tags.NEGATIVE_CC, GROUND_RESISTANCE_OHM_M2),
+            )
+            footprint = ds(fnames[tags.BOTTOM])
+        else:
+            conn_pos, g_pos = ds(fnames[tags.POSITIVE_TERMINAL]), 1.0 / series_resistance
+            conn_neg, g_neg = ds(fnames[tags.NEGATIVE_TERMINAL]), 1.0 / GROUND_RESISTANCE_OHM_M2
+            footprint = conn_pos
+        ds_neg_terminal = conn_neg
+        self.terminal_area = comm.allreduce(fem.assemble_scalar(fem.form(1.0 * footprint)))
 
         # -- material laws at the cell temperature (restricted to a side on interior facets); with
         #    lagged coupling the electrochemistry sees a temperature extrapolated from the previous
@@ -211,9 +245,8 @@ class CellModel:
         # -- positive conductors: charge conservation; interface and terminal currents leave
         F_p = self._conduction(self.psi_pos, v_p, (tags.POSITIVE, tags.POSITIVE_CC), dx)
         F_p += j_pos * v_p("-") * dS_pos
-        series_resistance = cell["series_resistance_ohm_cm2"] * 1e-4
-        self.current_out = terminal_current(self.psi_pos, 0.0, series_resistance)
-        F_p += self.current_out * v_p * ds_pos_terminal
+        self.current_out = g_pos * self.psi_pos
+        F_p += self.current_out * v_p * conn_pos
 
         # -- positive electrode: Fickian diffusion of Li, fed by the interface current
         bdf = self.bdf
@@ -223,7 +256,7 @@ class CellModel:
 
         # -- external circuit
         F_v = control_law(
-            self.current_out, self.voltage, w_v, ds_pos_terminal, self.terminal_area, self.mode, self.setpoint
+            self.current_out, self.voltage, w_v, conn_pos, footprint, self.terminal_area, self.mode, self.setpoint
         )
         self.residuals = [F_e, F_p, F_theta, F_v]
 
@@ -232,7 +265,7 @@ class CellModel:
             v_n = tests[4]
             F_n = self._conduction(self.psi_neg, v_n, (tags.NEGATIVE, tags.NEGATIVE_CC), dx)
             F_n += j_neg * v_n("-") * dS_neg
-            F_n += terminal_current(self.psi_neg, 0.0, GROUND_RESISTANCE_OHM_M2) * v_n * ds_neg_terminal
+            F_n += g_neg * self.psi_neg * v_n * conn_neg
             self.residuals.append(F_n)
 
         # -- electronic leakage through the electrolyte (optional): electrons conduct from the
@@ -246,11 +279,14 @@ class CellModel:
         self.bcs: list = []
         self.heat_forms: dict[str, fem.Form] = {}
         if thermal_model != "isothermal":
-            self._add_heat(dx, ds, dS_pos, dS_neg, sigma_e, theta_surf, series_resistance)
+            contact = g_pos * self.psi_pos**2 * conn_pos
+            if self.has_negative:
+                contact += g_neg * self.psi_neg**2 * conn_neg
+            self._add_heat(dx, ds, dS_pos, dS_neg, sigma_e, theta_surf, contact)
 
         # -- scalar outputs (per m2 of footprint)
         form = lambda e: fem.form(e, entity_maps=self.entity_maps)
-        self._current_form = form(self.current_out / self.terminal_area * ds_pos_terminal)
+        self._current_form = form(self.current_out / self.terminal_area * conn_pos)
         self._lithium_form = form(self.theta * dx(names[tags.POSITIVE]))
         self._volume = comm.allreduce(fem.assemble_scalar(form(1.0 * dx(names[tags.POSITIVE]))))
         self.lithium_scale = c_max * MESH_UNIT_M / self.terminal_area  # mol/m2 per unit of int(theta)
@@ -279,7 +315,7 @@ class CellModel:
             )
         }
 
-    def _add_heat(self, dx, ds, dS_pos, dS_neg, sigma_e, theta_surf, series_resistance) -> None:
+    def _add_heat(self, dx, ds, dS_pos, dS_neg, sigma_e, theta_surf, contact) -> None:
         """Energy balance of the whole stack (temperature on the parent mesh, or lumped).
 
         Sources: Joule heat in the electrolyte and every electronic conductor; at each interface
@@ -331,9 +367,6 @@ class CellModel:
             + heat.reaction_heat(self.j_neg, self.eta_neg) * dS_neg
         )
         reversible = heat.reversible_heat(self.j_pos, T("+"), dU_dT(theta_surf)) * dS_pos
-        contact = self.current_out**2 * series_resistance * ds(fnames[tags.POSITIVE_TERMINAL])
-        if self.has_negative:
-            contact += self.psi_neg**2 / GROUND_RESISTANCE_OHM_M2 * ds(fnames[tags.NEGATIVE_TERMINAL])
         sources = {
             "joule_electrolyte": joule_e,
             "joule_electrodes": joule_s,

@@ -50,22 +50,28 @@ from ssbfem.simulation import Interrupted, Simulation, StepperSettings
 
 
 def thin_film_layers(cfg: dict) -> list[Layer]:
-    """The stack of a thin-film config, negative terminal first, graded towards the electrolyte."""
+    """The stack of a thin-film config, negative terminal first, graded towards the electrolyte.
+
+    With ``cell.units = N > 1`` the unit cell is repeated N times, every other one mirrored, so
+    that neighbours share a current collector: CC- | Li SE PE | CC+ | PE SE Li | CC- | ...
+    """
     cell, mesh = cfg["cell"], cfg["mesh"]
     cc_elements = mesh["current_collector_elements"]
-    layers = []
-    if "negative_current_collector" in cell:
-        layers.append(Layer(tags.NEGATIVE_CC, cell["negative_current_collector"]["thickness_um"], cc_elements))
+
+    def collector(name: str, section: str) -> list[Layer]:
+        return [Layer(name, cell[section]["thickness_um"], cc_elements)] if section in cell else []
+
+    unit = []
     if cell["negative"].get("thickness_um"):
-        layers.append(
-            Layer(tags.NEGATIVE, cell["negative"]["thickness_um"], mesh["negative_elements"], refine_end=True)
-        )
-    layers.append(
-        Layer(tags.ELECTROLYTE, cell["electrolyte"]["thickness_um"], mesh["electrolyte_elements"], True, True)
-    )
-    layers.append(Layer(tags.POSITIVE, cell["positive"]["thickness_um"], mesh["positive_elements"], refine_start=True))
-    if "positive_current_collector" in cell:
-        layers.append(Layer(tags.POSITIVE_CC, cell["positive_current_collector"]["thickness_um"], cc_elements))
+        unit.append(Layer(tags.NEGATIVE, cell["negative"]["thickness_um"], mesh["negative_elements"], refine_end=True))
+    unit.append(Layer(tags.ELECTROLYTE, cell["electrolyte"]["thickness_um"], mesh["electrolyte_elements"], True, True))
+    unit.append(Layer(tags.POSITIVE, cell["positive"]["thickness_um"], mesh["positive_elements"], refine_start=True))
+    mirrored = [Layer(x.name, x.thickness_um, x.elements, x.refine_end, x.refine_start) for x in reversed(unit)]
+    negative_cc = collector(tags.NEGATIVE_CC, "negative_current_collector")
+    positive_cc = collector(tags.POSITIVE_CC, "positive_current_collector")
+    layers = list(negative_cc)
+    for k in range(cell.get("units", 1)):
+        layers += (unit + positive_cc) if k % 2 == 0 else (mirrored + negative_cc)
     return layers
 
 
@@ -76,19 +82,23 @@ def build_mesh(cfg: dict, comm: MPI.Comm = MPI.COMM_WORLD) -> CellMesh:
         return load_mesh(mesh["file"], comm)
     layers = thin_film_layers(cfg)
     dim, width, n, grading = cfg["cell"]["dimension"], mesh["width_um"], mesh["in_plane_elements"], mesh["grading"]
-    return mesh_from_model(comm, lambda: build_thin_film(layers, dim, width, n, grading))
+    stack = cfg["cell"].get("units", 1) > 1
+    outer = (tags.BOTTOM, tags.TOP) if stack else (tags.NEGATIVE_TERMINAL, tags.POSITIVE_TERMINAL)
+    return mesh_from_model(comm, lambda: build_thin_film(layers, dim, width, n, grading, outer_names=outer))
 
 
 def one_c_current(cell: dict) -> float:
-    """Current density of 1C, A/m2: the nominal capacity, or the positive electrode's capacity
-    from its initial stoichiometry to 1, passed in one hour."""
+    """Current density of 1C, A/m2 of footprint: the nominal capacity, or the positive
+    electrode's capacity from its initial stoichiometry to 1, passed in one hour (times the
+    number of unit cells of a stack)."""
+    units = cell.get("units", 1)
     if cell.get("nominal_capacity_mAh_cm2"):
-        return cell["nominal_capacity_mAh_cm2"] * 10.0
+        return cell["nominal_capacity_mAh_cm2"] * 10.0 * units
     pos = cell["positive"]
     capacity = (
         FARADAY * pos["max_concentration_mol_m3"] * pos["thickness_um"] * 1e-6 * (1 - pos["initial_stoichiometry"])
     )
-    return capacity / 3600.0
+    return units * capacity / 3600.0
 
 
 def parse_steps(cfg: dict, base_dir: Path | None = None) -> Experiment:

@@ -88,3 +88,21 @@ def test_collectors_and_meshed_lithium_add_only_their_ohmic_drop(reference_disch
     t_ref = reference_discharge.series.column("time_s")
     v = np.interp(t_ref, result.series.column("time_s"), result.series.column("voltage_V"))
     assert np.abs(v - reference_discharge.series.column("voltage_V")).max() < 1e-5
+
+
+@pytest.mark.parametrize("units", [2, 3])
+def test_stack_of_unit_cells_in_parallel(units):
+    """Mirrored unit cells sharing collectors, joined through tabs: at N times the current each
+    behaves as the single cell (same voltage), and the stack delivers N times its capacity."""
+    base = {
+        "negative_current_collector": {"material": "Cu", "thickness_um": 1.0},
+        "negative": {"thickness_um": 2.0},
+        "positive_current_collector": {"material": "Pt", "thickness_um": 0.5},
+    }
+    steps = {"steps": ["Discharge at 1C until 3.0 V"]}
+    single = simulate(thin_film(cell=base, experiment=steps)).series
+    stack = simulate(thin_film(cell={**base, "units": units}, experiment=steps)).series
+    assert stack["current_A_m2"][-1] == pytest.approx(units * single["current_A_m2"][-1], rel=1e-9)
+    v = np.interp(single["time_s"], stack["time_s"], stack["voltage_V"])
+    assert np.abs(v - single["voltage_V"]).max() < 1e-6
+    assert stack["capacity_mAh_cm2"][-1] == pytest.approx(units * single["capacity_mAh_cm2"][-1], rel=1e-6)

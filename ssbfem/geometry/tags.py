@@ -6,6 +6,8 @@ two layers they separate (``"a|b"``, in stacking order from negative to positive
 two outer faces through which current leaves the cell are the terminals.
 
 Stacking direction is x (0 at the negative terminal); the in-plane directions are y and z.
+A stack of N unit cells repeats the layers mirrored, so that neighbouring cells share a current
+collector (same names throughout); its outer faces are ``bottom`` and ``top``.
 Mesh coordinates are in micrometres.
 """
 
@@ -24,6 +26,10 @@ NEGATIVE_TERMINAL = "negative_terminal"
 POSITIVE_TERMINAL = "positive_terminal"
 LATERAL = "lateral"
 
+#: Outer faces of a stack of unit cells (its collectors connect through tabs, not these faces).
+BOTTOM = "bottom"
+TOP = "top"
+
 #: Interfaces at which charge transfer happens.
 NEGATIVE_INTERFACE = f"{NEGATIVE}|{ELECTROLYTE}"
 POSITIVE_INTERFACE = f"{ELECTROLYTE}|{POSITIVE}"
@@ -33,5 +39,7 @@ MESH_UNIT_M = 1.0e-6
 
 
 def interface_name(first: str, second: str) -> str:
-    """Name of the interface between two adjacent layers (stacking order)."""
-    return f"{first}|{second}"
+    """Name of the interface between two adjacent layers, in the order of LAYER_ORDER (so a
+    mirrored unit cell of a stack gives the same names)."""
+    a, b = sorted((first, second), key=LAYER_ORDER.index)
+    return f"{a}|{b}"

@@ -49,6 +49,7 @@ def build_thin_film(
     in_plane_elements: int = 1,
     grading: float = 10.0,
     name: str = "thin_film",
+    outer_names: tuple[str, str] = (tags.NEGATIVE_TERMINAL, tags.POSITIVE_TERMINAL),
 ) -> None:
     """Add a meshed planar stack to the current Gmsh model (call on one rank only).
 
@@ -59,6 +60,7 @@ def build_thin_film(
         in_plane_elements: Elements along each in-plane edge.
         grading: Ratio of the largest to the smallest element within a refined layer.
         name: Gmsh model name.
+        outer_names: Names of the faces at the two ends of the stack.
 
     Physical groups: one per layer (its name), one per interface between adjacent layers
     (``"a|b"``), ``negative_terminal`` and ``positive_terminal`` on the two outer faces, and
@@ -111,18 +113,20 @@ def build_thin_film(
     gmsh.model.geo.synchronize()
 
     tdim = dimension
-    for layer in layers:
-        gmsh.model.addPhysicalGroup(tdim, _entities_between(tdim, *_layer_span(layers, layer)), name=layer.name)
     xs = _interfaces_x(layers)
+    groups: dict[tuple[int, str], list[int]] = {}  # a name may recur (the layers of a stack)
+    for i, layer in enumerate(layers):
+        groups.setdefault((tdim, layer.name), []).extend(_entities_between(tdim, xs[i], xs[i + 1]))
     for i, xi in enumerate(xs):
-        ents = _entities_between(tdim - 1, xi, xi)
         if i == 0:
-            pname = tags.NEGATIVE_TERMINAL
+            pname = outer_names[0]
         elif i == len(xs) - 1:
-            pname = tags.POSITIVE_TERMINAL
+            pname = outer_names[1]
         else:
             pname = tags.interface_name(layers[i - 1].name, layers[i].name)
-        gmsh.model.addPhysicalGroup(tdim - 1, ents, name=pname)
+        groups.setdefault((tdim - 1, pname), []).extend(_entities_between(tdim - 1, xi, xi))
+    for (dim, pname), ents in groups.items():
+        gmsh.model.addPhysicalGroup(dim, ents, name=pname)
     if dimension > 1:
         planes = {e for xi in xs for e in _entities_between(tdim - 1, xi, xi)}
         lateral = [tag for _, tag in gmsh.model.getEntities(tdim - 1) if tag not in planes]
@@ -135,12 +139,6 @@ def _interfaces_x(layers: list[Layer]) -> list[float]:
     for layer in layers:
         xs.append(xs[-1] + layer.thickness_um)
     return xs
-
-
-def _layer_span(layers: list[Layer], layer: Layer) -> tuple[float, float]:
-    xs = _interfaces_x(layers)
-    i = layers.index(layer)
-    return xs[i], xs[i + 1]
 
 
 def _entities_between(dim: int, x0: float, x1: float) -> list[int]:
