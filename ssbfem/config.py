@@ -129,12 +129,12 @@ SCHEMA: dict[str, dict[str, Key]] = {
             choices=("monolithic", "lagged"),
         ),
         "initial_temperature_K": Key(float, "initial temperature (default cell.temperature_K)", None, "positive"),
-        "ambient_temperature_K": Key(
+        "ambient_K": Key(
             float, "ambient temperature of convection and radiation (default cell.temperature_K)", None, "positive"
         ),
         "boundaries": Key(
             dict,
-            "per named boundary: {type = convection (h_W_m2_K), radiation (emissivity), flux (flux_W_m2, "
+            "per named boundary: {type = convection (h_W_m2K), radiation (emissivity), flux (flux_W_m2, "
             "inwards), fixed (temperature_K) or insulated; ambient_K}",
             {},
         ),
@@ -349,7 +349,7 @@ def resolve(raw: dict) -> dict:
 
 _THERMAL_PROPERTIES = ("density_kg_m3", "heat_capacity_J_kg_K", "thermal_conductivity_W_m_K")
 _BOUNDARY_KEYS = {
-    "convection": ("h_W_m2_K",),
+    "convection": ("h_W_m2K",),
     "radiation": ("emissivity",),
     "flux": ("flux_W_m2",),
     "fixed": ("temperature_K",),
@@ -361,7 +361,7 @@ def _resolve_thermal(resolved: dict) -> None:
     """Defaults from the cell temperature; a thermal model needs every layer's thermal properties."""
     th, cell = resolved["thermal"], resolved["cell"]
     th.setdefault("initial_temperature_K", cell["temperature_K"])
-    th.setdefault("ambient_temperature_K", cell["temperature_K"])
+    th.setdefault("ambient_K", cell["temperature_K"])
     for name, bc in th["boundaries"].items():
         key = f"thermal.boundaries.{name}"
         if not isinstance(bc, dict) or bc.get("type") not in _BOUNDARY_KEYS:

@@ -89,12 +89,15 @@ class FieldWriter:
         if model.has_negative:
             self.writers.append(vtx(comm, directory / f"phi_s_negative{suffix}.bp", [model.psi_neg], engine="BP4"))
         if model.thermal["model"] == "full":
-            self.writers.append(vtx(comm, directory / f"temperature{suffix}.bp", [model.temperature], engine="BP4"))
+            self.temperature = fem.Function(model.temperature_rise.function_space, name="temperature")
+            self.writers.append(vtx(comm, directory / f"temperature{suffix}.bp", [self.temperature], engine="BP4"))
 
     def __call__(self, t: float) -> None:
         m = self.model
         self.phi_s_pos.x.array[:] = m.psi_pos.x.array + m.cell_voltage()
         self.c.x.array[:] = m.theta.x.array * m.max_concentration
+        if m.thermal["model"] == "full":
+            self.temperature.x.array[:] = m.temperature_rise.x.array + m.T0
         for w in self.writers:
             w.write(t)
 
@@ -309,15 +312,14 @@ def plot_heat(series: TimeSeries, path: Path) -> None:
     """Heat sources (stacked) and the heat lost through the boundaries over time, W/m2."""
     plt = _pyplot()
     t = series["time_s"] / 3600.0
-    sources = [n for n in series.names if n.startswith("heat_") and n.endswith("_W_m2") and n != "heat_lost_W_m2"]
+    sources = [n for n in series.names if n.startswith("heat_") and n.endswith("_W") and n != "heat_removed_W"]
     fig, (ax, ax_t) = plt.subplots(2, 1, figsize=(8, 6), sharex=True, constrained_layout=True)
-    ax.stackplot(t, *[series[n] for n in sources], labels=[n[5:-5].replace("_", " ") for n in sources], alpha=0.8)
-    if "heat_lost_W_m2" in series.names:
-        ax.plot(t, series["heat_lost_W_m2"], color="k", lw=1.0, ls="--", label="lost through boundaries")
-    ax.set_ylabel("Heat (W/m$^2$ of footprint)")
+    ax.stackplot(t, *[series[n] for n in sources], labels=[n[5:-2] for n in sources], alpha=0.8)
+    ax.plot(t, series["heat_removed_W"], color="k", lw=1.0, ls="--", label="removed through boundaries")
+    ax.set_ylabel("Heat (W)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    ax_t.plot(t, series["temperature_K"], color="C3", label="mean")
+    ax_t.plot(t, series["temperature_mean_K"], color="C3", label="mean")
     ax_t.fill_between(
         t, series["temperature_min_K"], series["temperature_max_K"], color="C3", alpha=0.3, label="min-max"
     )

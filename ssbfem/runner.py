@@ -328,7 +328,7 @@ def _write_outputs(
         plot_profiles(profiles, output / "concentration.png")
     if len(cycles) > 1:
         plot_cycles(cycles, output / "cycles.png")
-    if "heat_generated_J_m2" in series.names:
+    if "heat_generated_J" in series.names:
         plot_heat(series, output / "heat.png")
 
 

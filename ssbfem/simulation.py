@@ -92,7 +92,7 @@ class StepperState:
     rejected_steps: int = 0
     newton_iterations: int = 0
     heat_generated_J_m2: float = 0.0
-    heat_lost_J_m2: float = 0.0
+    heat_removed_J_m2: float = 0.0
     last_heat: tuple[float, float] = (0.0, 0.0)
     history: list[Point] = field(default_factory=list)
     steps: list[dict] = field(default_factory=list)
@@ -228,7 +228,7 @@ class Simulation:
         predicted = self._predict(guess_points, last.t + dt) if len(guess_points) > 1 else last.arrays
         self._restore(predicted)
         if m.T_lagged is not None:  # lagged coupling: the electrochemistry takes the predicted T
-            m.T_lagged.x.array[:] = predicted[m.unknowns.index(m.temperature)]
+            m.T_lagged.x.array[:] = predicted[m.unknowns.index(m.temperature_rise)]
         self.problem.solve()
         ok, reason, its = converged(self.problem)
         st.newton_iterations += its
@@ -296,10 +296,10 @@ class Simulation:
             return abs(point.current) - event.value
         if event.quantity == "temperature":
             m = self.model
-            if m.temperature not in m.unknowns:
+            if m.temperature_rise is None:
                 return event.value - float(m.temperature.value)
-            hottest = point.arrays[m.unknowns.index(m.temperature)].max(initial=-np.inf)
-            return event.value - self.comm.allreduce(hottest, op=MPI.MAX)
+            hottest = point.arrays[m.unknowns.index(m.temperature_rise)].max(initial=-np.inf)
+            return event.value - m.T0 - self.comm.allreduce(hottest, op=MPI.MAX)
         return event.value - abs(self.state.step_capacity_C_m2 + self._dq(point.current, dt))
 
     def _triggered(self, point: Point, dt: float) -> Event | None:
@@ -471,12 +471,12 @@ class Simulation:
         heat = self.model.heat()
         if heat:  # integrated like the capacity, so the energy balance closes exactly
             a0, _, a2 = (float(c.value) for c in self.model.bdf)
-            generated = sum(v for k, v in heat.items() if k not in ("lost", "stored"))
-            rates = (generated, heat.get("lost", 0.0))
+            generated = sum(v for k, v in heat.items() if k not in ("removed", "stored"))
+            rates = (generated, heat.get("removed", 0.0))
             increments = tuple((dt * r + a2 * last) / a0 for r, last in zip(rates, st.last_heat, strict=True))
             st.last_heat = increments
             st.heat_generated_J_m2 += increments[0]
-            st.heat_lost_J_m2 += increments[1]
+            st.heat_removed_J_m2 += increments[1]
         st.accepted_steps += 1
         st.history = [*st.history, point][-4:]
         st.dt_prev = dt
@@ -506,12 +506,14 @@ class Simulation:
         m, st = self.model, self.state
         breakdown = m.voltage_breakdown()
         heat_columns = {}
-        if heat:
-            heat_columns = {f"heat_{k}_W_m2": v for k, v in heat.items() if k != "stored"}
+        if heat:  # for the whole cell of area cell.area_cm2: W and J
+            area = m.cell_area_m2
+            heat_columns = {f"heat_{k}_W": v * area for k, v in heat.items() if k != "stored"}
+            heat_columns.setdefault("heat_removed_W", 0.0)
             heat_columns.update(
-                heat_stored_J_m2=heat["stored"],
-                heat_generated_J_m2=st.heat_generated_J_m2,
-                heat_lost_J_m2=st.heat_lost_J_m2,
+                heat_stored_J=heat["stored"] * area,
+                heat_generated_J=st.heat_generated_J_m2 * area,
+                heat_removed_J=st.heat_removed_J_m2 * area,
             )
         row = {
             "time_s": point.t,

@@ -19,9 +19,9 @@ def test_demo_config_runs(path):
     assert result.status == "complete"
     charge, inserted = lithium_charge_balance(result.series.rows)
     assert abs(charge - inserted) <= 1e-8 * abs(charge)
-    if "heat_generated_J_m2" in result.series.names:
+    if "heat_generated_J" in result.series.names:
         last = result.series.rows[-1]
         assert (
-            abs(last["heat_generated_J_m2"] - last["heat_stored_J_m2"] - last["heat_lost_J_m2"])
-            <= 1e-6 * last["heat_generated_J_m2"]
+            abs(last["heat_generated_J"] - last["heat_stored_J"] - last["heat_removed_J"])
+            <= 1e-6 * last["heat_generated_J"]
         )

@@ -15,7 +15,7 @@ def test_ranks_agree(dimension, thermal):
     raw = thin_film(
         cell={"dimension": dimension, "positive": {"density_kg_m3": 5050.0, "heat_capacity_J_kg_K": 750.0}},
         mesh={"in_plane_elements": 2},
-        thermal={"model": thermal, "boundaries": {"positive_terminal": {"type": "convection", "h_W_m2_K": 10.0}}},
+        thermal={"model": thermal, "boundaries": {"positive_terminal": {"type": "convection", "h_W_m2K": 10.0}}},
         experiment={"steps": ["Discharge at 2C until 3.6 V"]},
     )
     world = simulate(raw, MPI.COMM_WORLD)

@@ -67,7 +67,7 @@ def boundary_heat(bc: dict, temperature, ambient):
     """Heat leaving through a boundary (W/m2) for a config boundary {type = ..., ...}."""
     kind = bc["type"]
     if kind == "convection":
-        return convection(bc["h_W_m2_K"], temperature, ambient)
+        return convection(bc["h_W_m2K"], temperature, ambient)
     if kind == "radiation":
         return radiation(bc["emissivity"], temperature, ambient)
     if kind == "flux":  # given inwards
