@@ -29,8 +29,8 @@ run: venv
 test: lint test-serial test-mpi
 
 lint: venv
-	$(BIN)/ruff check ssbfem tests benchmarks
-	$(BIN)/ruff format --check ssbfem tests benchmarks
+	$(BIN)/ruff check ssbfem tests benchmarks demos
+	$(BIN)/ruff format --check ssbfem tests benchmarks demos
 
 test-serial: venv
 	$(BIN)/python -m pytest -q tests

@@ -422,8 +422,10 @@ class CellModel:
             if layer in names
         )
         self.heat_forms["stored"] = form(stored)
-        self.cell_area_m2 = self.cell["area_cm2"] * 1e-4
+        # The simulated domain's cross-section, m2 (1 m2 for a 1D mesh): heat in W is integrated over it.
+        self.domain_area_m2 = self.terminal_area * MESH_UNIT_M ** (dim - 1) if dim > 1 else 1.0
         total_volume = self.cellmesh.mesh.comm.allreduce(fem.assemble_scalar(fem.form(1.0 * dx)))
+        self.stack_thickness_m = total_volume / self.terminal_area * MESH_UNIT_M
         self._temperature_mean = form(rise / total_volume * dx)
 
     @staticmethod

@@ -506,10 +506,12 @@ class Simulation:
         m, st = self.model, self.state
         breakdown = m.voltage_breakdown()
         heat_columns = {}
-        if heat:  # for the whole cell of area cell.area_cm2: W and J
-            area = m.cell_area_m2
+        if heat:  # integrated over the simulated domain (1 m2 of cross-section in 1D): W and J
+            area = m.domain_area_m2
             heat_columns = {f"heat_{k}_W": v * area for k, v in heat.items() if k != "stored"}
             heat_columns.setdefault("heat_removed_W", 0.0)
+            sources = [k for k in heat if k not in ("stored", "removed")]
+            heat_columns.update({f"heat_{k}_W_m3": heat[k] / m.stack_thickness_m for k in sources})
             heat_columns.update(
                 heat_stored_J=heat["stored"] * area,
                 heat_generated_J=st.heat_generated_J_m2 * area,

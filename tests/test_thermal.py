@@ -63,7 +63,7 @@ def test_lumped_convective_limit():
     series = simulate(raw).series
     capacity = 2680.0 * 1400.0 * 500e-6 + 534.0 * 3582.0 * 10e-6  # J/(m2 K)
     t, rise = series["time_s"][1:], series["temperature_mean_K"][1:] - 298.15
-    area = 3.36e-4  # m2, the cell's (heat columns are for the whole cell)
+    area = 1.0  # m2: in 1D the heat columns are per m2 of cross-section
     generated = series["heat_generated_J"][-1] / horizon / area  # W/m2, constant: the current is
     expected = generated / h * (1 - np.exp(-h * t / capacity))
     assert np.allclose(rise, expected, rtol=2e-3, atol=1e-9)
@@ -107,7 +107,7 @@ def test_reversible_heat_changes_sign_with_dU_dT():
     finally:
         del ENTROPIC_COEFFICIENTS["test_linear"]
     running = s["time_s"] > 0
-    area = 3.36e-4  # m2: the heat columns are for the whole cell
+    area = 1.0  # m2: in 1D the heat columns are per m2 of cross-section
     expected = -s["current_A_m2"] * area * s["temperature_mean_K"] * 1e-4 * (s["surface_stoichiometry"] - 0.56)
     assert np.allclose(s["heat_reversible_W"][running], expected[running], rtol=1e-9, atol=1e-15)
     signs = np.sign(s["heat_reversible_W"][running])
@@ -191,3 +191,15 @@ def test_stack_conducts_like_its_series_formula():
     layers = [(2.0, 401.0), (3.0, 81.8), (3.62, 1.4), (8.08, 8.4), (1.0, 71.6)]  # um, W/(m K): library values
     across, _ = effective_conductivities([L for L, _ in layers], [k for _, k in layers], [k for _, k in layers])
     assert rise == pytest.approx(flux * sum(L for L, _ in layers) * 1e-6 / across, rel=1e-6)
+
+
+def test_volumetric_heat_is_the_heat_over_the_stack_volume():
+    raw = thin_film(
+        cell={"positive": LICOO2_THERMAL},
+        thermal={"model": "lumped", "boundaries": {"positive_terminal": {"type": "convection", "h_W_m2K": 10.0}}},
+        experiment={"steps": ["Discharge at 2C for 60 s"]},
+    )
+    s = simulate(raw).series
+    thickness = (3.62 + 8.08) * 1e-6  # the meshed stack: electrolyte and positive electrode
+    for name in ("joule", "reaction", "reversible"):
+        assert np.allclose(s[f"heat_{name}_W_m3"], s[f"heat_{name}_W"] / thickness, rtol=1e-12)
