@@ -8,11 +8,13 @@ Unknowns, each on the cells where it exists (one submesh per field domain):
   to (see :class:`CellModel`); ``phi_s`` jumps across each interface relative to ``phi_e``;
 * ``theta``: Li stoichiometry c/c_max of the positive electrode;
 * ``voltage``: the cell voltage, one global unknown (the potential of the external conductor
-  attached to the positive terminal).
+  attached to the positive terminal, or to every positive collector's tab in a stack);
+* ``temperature_rise``: with a thermal model, the temperature above its initial value, a field
+  on the whole mesh (collectors included) or one lumped value.
 
 The residual is assembled from the blocks of :mod:`ssbfem.physics`. Time enters through
-d(theta)/dt = inv_dt (a0 theta + a1 theta_n + a2 theta_nm1): backward Euler or variable-step
-BDF2 depending on the coefficients the time stepper sets.
+d(u)/dt = inv_dt (a0 u + a1 u_n + a2 u_nm1) for u = theta and the temperature: backward Euler or
+variable-step BDF2 depending on the coefficients the time stepper sets.
 """
 
 from __future__ import annotations
@@ -96,8 +98,9 @@ class CellModel:
     1e7 S/m sit beside a 1e-4 S/m electrolyte without round-off swamping the residual.
 
     Attributes:
-        unknowns: [phi_e, psi_pos, theta, voltage], then psi_neg when the negative is meshed and
-            phi_leak when the electrolyte conducts electrons.
+        unknowns: [phi_e, psi_pos, theta, voltage], then psi_neg when the negative is meshed,
+            phi_leak when the electrolyte conducts electrons, and temperature_rise (K above the
+            initial temperature, on the whole mesh or lumped) with a thermal model.
         residuals: One residual form per unknown, same order.
         entity_maps: Submesh entity maps the forms need.
     """
