@@ -146,15 +146,16 @@ class RunResult:
     message: str = ""
 
 
-def prepare_output(output: Path, comm: MPI.Comm) -> None:
-    """Create the output directory; refuse one that holds something other than an ssbfem run."""
+def prepare_output(output: Path, comm: MPI.Comm, marker: str = "run.json", kind: str = "run") -> None:
+    """Create an empty output directory, replacing an earlier ssbfem result (recognised by its
+    `marker` file); refuse a directory that holds anything else."""
     error = None
     if comm.rank == 0:
-        if output.exists() and any(output.iterdir()) and not (output / "run.json").exists():
-            error = f"{output} exists and is not an ssbfem run directory; choose another --output"
+        if output.exists() and any(output.iterdir()) and not (output / marker).exists():
+            error = f"{output} exists and is not an ssbfem {kind} directory; choose another output"
         else:
             if output.exists():
-                shutil.rmtree(output)
+                shutil.rmtree(output)  # nothing stale from the earlier result may remain
             output.mkdir(parents=True)
     error = comm.bcast(error, root=0)
     if error:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import itertools
 import json
-import shutil
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from mpi4py import MPI
 
 from ssbfem.config import load_config
 from ssbfem.errors import InputError, SimulationError
-from ssbfem.runner import parse_steps, run
+from ssbfem.runner import parse_steps, prepare_output, run
 
 STEPS_KEY = "experiment.steps"
 RESULT_COLUMNS = (
@@ -107,7 +106,7 @@ def run_sweep(
         configs.append(cfg)
 
     output = Path(output)
-    _prepare_output(output, comm)
+    prepare_output(output, comm, marker="summary.csv", kind="sweep")
     rows = [
         {
             "case": i,
@@ -147,21 +146,6 @@ def _results(status: str, message: str, series: list[dict]) -> dict[str, Any]:
         "mean_voltage_V": mean_voltage,
         "message": message,
     }
-
-
-def _prepare_output(output: Path, comm: MPI.Comm) -> None:
-    """Create the sweep directory; replace an earlier sweep, refuse a folder that holds anything else."""
-    error = None
-    if comm.rank == 0:
-        if output.exists() and any(output.iterdir()) and not (output / "summary.csv").exists():
-            error = f"{output} exists and is not an ssbfem sweep directory; choose another output"
-        else:
-            if output.exists():
-                shutil.rmtree(output)  # stale cases of a larger earlier sweep must not remain
-            output.mkdir(parents=True)
-    error = comm.bcast(error, root=0)
-    if error:
-        raise InputError("output", error)
 
 
 def _write_summary(path: Path, rows: list[dict], comm: MPI.Comm) -> None:
