@@ -75,10 +75,10 @@ def solve_elasticity(
     a, L = 0, 0
     for name, region in regions.items():
         lam, mu = el.lame(region.youngs_modulus, region.poissons_ratio, plane_stress)
-        eigen_stress = lam * dim * region.eigenstrain * ufl.Identity(dim) + 2 * mu * region.eigenstrain * ufl.Identity(
-            dim
-        )
-        a += ufl.inner(el.stress(u, lam, mu, 0.0), el.strain(v)) * dx(cellmesh.cell_names[name])
+        # sigma = C : eps(u) - C : eps*: the eigenstrain's stress goes to the right-hand side
+        # (its trace counts the out-of-plane direction unless in plane stress)
+        eigen_stress = ((2 if plane_stress else 3) * lam + 2 * mu) * region.eigenstrain * ufl.Identity(dim)
+        a += ufl.inner(el.stress(u, lam, mu, 0.0, plane_stress), el.strain(v)) * dx(cellmesh.cell_names[name])
         L += ufl.inner(eigen_stress, el.strain(v)) * dx(cellmesh.cell_names[name])
     bcs = []
     zero = np.zeros(dim, dtype=dolfinx.default_scalar_type)
@@ -115,5 +115,5 @@ def solve_elasticity(
     stresses = {}
     for name, region in regions.items():
         lam, mu = el.lame(region.youngs_modulus, region.poissons_ratio, plane_stress)
-        stresses[name] = el.stress(uh, lam, mu, region.eigenstrain)
+        stresses[name] = el.stress(uh, lam, mu, region.eigenstrain, plane_stress)
     return StressState(uh, stresses, cellmesh)

@@ -75,3 +75,22 @@ def test_cooling_mismatch_stresses_have_opposite_signs():
     f_lco = state.mean(tags.POSITIVE, state.stress[tags.POSITIVE][1, 1])
     assert f_llzo + f_lco == pytest.approx(0.0, abs=1e-6 * abs(f_llzo))
     assert isinstance(ufl.tr(state.stress[tags.POSITIVE]), ufl.core.expr.Expr)
+
+
+@pytest.mark.parametrize("plane_stress", [False, True])
+def test_film_on_rigid_substrate_in_2d(plane_stress):
+    """Plane strain: the out-of-plane direction is confined too, so the film carries the same
+    biaxial stress -E eps*/(1 - nu) in plane; plane stress: uniaxial confinement, -E eps*."""
+    cm = film(2)
+    eigenstrain = OMEGA * DC / 3
+    state = solve_elasticity(
+        cm,
+        {tags.POSITIVE: Region(E, NU, eigenstrain)},
+        clamped=(tags.NEGATIVE_TERMINAL,),
+        rollers=((tags.LATERAL, 1),),
+        plane_stress=plane_stress,
+    )
+    sigma = state.stress[tags.POSITIVE]
+    expected = -E * eigenstrain / (1 if plane_stress else 1 - NU)
+    assert state.mean(tags.POSITIVE, sigma[1, 1]) == pytest.approx(expected, rel=1e-9)
+    assert state.mean(tags.POSITIVE, sigma[0, 0]) == pytest.approx(0.0, abs=1e-9 * abs(expected))

@@ -29,16 +29,22 @@ def strain(u_um):
     return ufl.sym(ufl.grad(u_um))
 
 
-def stress(u_um, lam, mu, eigenstrain):
-    """Cauchy stress, Pa: C : (eps(u) - eps*), eps* a scalar (isotropic) eigenstrain."""
+def stress(u_um, lam, mu, eigenstrain, plane_stress: bool = False):
+    """Cauchy stress, Pa: C : (eps(u) - eps*), eps* a scalar (isotropic) eigenstrain.
+
+    The isotropic eigenstrain acts in all three directions: its trace is 3 eps* in 3D, in plane
+    strain (2D) and in 1D (laterally confined), and 2 eps* in plane stress (with the plane-stress
+    lambda of :func:`lame`).
+    """
     dim = u_um.ufl_shape[0]
-    elastic = strain(u_um) - eigenstrain * ufl.Identity(dim)
-    return lam * ufl.tr(elastic) * ufl.Identity(dim) + 2 * mu * elastic
+    identity = ufl.Identity(dim)
+    eigen_trace = (2 if plane_stress else 3) * eigenstrain
+    return lam * (ufl.tr(strain(u_um)) - eigen_trace) * identity + 2 * mu * (strain(u_um) - eigenstrain * identity)
 
 
-def elasticity(u_um, v, lam, mu, eigenstrain, dx: ufl.Measure) -> ufl.Form:
+def elasticity(u_um, v, lam, mu, eigenstrain, dx: ufl.Measure, plane_stress: bool = False) -> ufl.Form:
     """Weak form int sigma : eps(v) dx (Pa times mesh-unit volume)."""
-    return ufl.inner(stress(u_um, lam, mu, eigenstrain), strain(v)) * dx
+    return ufl.inner(stress(u_um, lam, mu, eigenstrain, plane_stress), strain(v)) * dx
 
 
 def von_mises(sigma):
