@@ -94,3 +94,25 @@ def test_film_on_rigid_substrate_in_2d(plane_stress):
     expected = -E * eigenstrain / (1 if plane_stress else 1 - NU)
     assert state.mean(tags.POSITIVE, sigma[1, 1]) == pytest.approx(expected, rel=1e-9)
     assert state.mean(tags.POSITIVE, sigma[0, 0]) == pytest.approx(0.0, abs=1e-9 * abs(expected))
+
+
+def test_stoney_curvature_of_a_thin_film_on_a_thick_substrate():
+    """A free 0.5 um film on a 50 um substrate (plane strain, 1 mm wide) that wants to shrink by
+    0.1 %: the curvature at the centre gives the film stress by Stoney's formula (biaxial modulus
+    E/(1 - nu^2) in plane strain) within its own approximation error (5 %)."""
+    import numpy as np
+
+    hs, hf, width = 50.0, 0.5, 1000.0
+    layers = [Layer(tags.NEGATIVE_CC, hs, 8), Layer(tags.POSITIVE, hf, 2)]
+    cm = mesh_from_model(MPI.COMM_WORLD, lambda: build_thin_film(layers, 2, width_um=width, in_plane_elements=100))
+    es, nus = 150e9, 0.26
+    regions = {tags.NEGATIVE_CC: Region(es, nus, 0.0), tags.POSITIVE: Region(375e9, 0.2, -1e-3)}
+    state = solve_elasticity(cm, regions, degree=2)
+    x = state.displacement.function_space.tabulate_dof_coordinates()
+    deflection = state.displacement.x.array.reshape(-1, 2)[:, 0]
+    centre = (np.abs(x[:, 0] - hs) < 1e-9) & (np.abs(x[:, 1] - width / 2) < width / 4)
+    curvature = 2 * np.polyfit(x[centre, 1], deflection[centre], 2)[0]  # 1/um
+    stoney = es / (1 - nus**2) * hs**2 * curvature / (6 * hf)
+    film_stress = state.mean(tags.POSITIVE, state.stress[tags.POSITIVE][1, 1])
+    assert film_stress > 0  # the film wants to shrink: tension
+    assert stoney == pytest.approx(film_stress, rel=0.05)
