@@ -46,6 +46,9 @@ def _layer_keys(role: str, thickness_default: Any) -> dict[str, Key]:
         "thermal_conductivity_in_plane_W_m_K": Key(
             float, "thermal conductivity in plane (y, z), W/(m K); default: across", None, "positive"
         ),
+        "youngs_modulus_Pa": Key(float, "Young's modulus, Pa (mechanics)", None, "positive"),
+        "poissons_ratio": Key(float, "Poisson's ratio (mechanics)", None, "open_unit"),
+        "thermal_expansion_1_K": Key(float, "linear thermal expansion coefficient, 1/K (mechanics)", None),
     }
 
 
@@ -107,6 +110,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
             float, "Arrhenius activation energy of D, J/mol", None, "nonnegative"
         ),
         "ocp": Key(str, "open-circuit potential law (a name in ssbfem.materials.OCP_FUNCTIONS)", None),
+        "partial_molar_volume_m3_mol": Key(float, "partial molar volume of Li, m3/mol (lithiation strain)", None),
         "entropic_coefficient": Key(str, "dU/dT law for the reversible heat ('Ai2020' for LiCoO2, 'none')", "none"),
         "exchange_current_law": Key(
             str, "'insertion': i0 (x/0.5)^alpha_c ((1-x)/0.5)^alpha_a; 'constant'", "insertion"
@@ -136,6 +140,21 @@ SCHEMA: dict[str, dict[str, Key]] = {
             dict,
             "per named boundary: {type = convection (h_W_m2K), radiation (emissivity), flux (flux_W_m2, "
             "inwards), fixed (temperature_K) or insulated; ambient_K}",
+            {},
+        ),
+    },
+    "mechanics": {
+        "enabled": Key(bool, "compute stresses at every field snapshot (mechanics.csv, displacement field)", False),
+        "stress_free_temperature_K": Key(
+            float,
+            "temperature without thermal stress, e.g. of sintering (default cell.temperature_K)",
+            None,
+            "positive",
+        ),
+        "degree": Key(int, "polynomial degree of the displacement", 1, choices=(1, 2)),
+        "boundaries": Key(
+            dict,
+            "per named boundary: clamped, roller_x, roller_y or roller_z (default: the negative terminal clamped)",
             {},
         ),
     },
@@ -329,6 +348,7 @@ def resolve(raw: dict) -> dict:
         if sec is not None:
             sec.setdefault("cathodic_transfer_coefficient", 1.0 - sec["transfer_coefficient"])
     _resolve_thermal(resolved)
+    _resolve_mechanics(resolved)
     if resolved["cell"]["units"] > 1:
         for needed in ("negative_current_collector", "positive_current_collector"):
             if needed not in resolved["cell"]:
@@ -384,6 +404,36 @@ def _resolve_thermal(resolved: dict) -> None:
                 raise InputError(
                     f"cell.{section}.{prop}",
                     f"required by the {th['model']} thermal model (not in the library for {layer['material']})",
+                )
+
+
+_MECHANICAL_PROPERTIES = ("youngs_modulus_Pa", "poissons_ratio", "thermal_expansion_1_K")
+
+
+def _resolve_mechanics(resolved: dict) -> None:
+    """Defaults, boundary kinds, and every layer's elastic data when mechanics is on."""
+    mech, cell = resolved["mechanics"], resolved["cell"]
+    mech.setdefault("stress_free_temperature_K", cell["temperature_K"])
+    if not mech["boundaries"]:
+        mech["boundaries"] = {"bottom" if cell["units"] > 1 else "negative_terminal": "clamped"}
+    kinds = ("clamped", "roller_x", "roller_y", "roller_z")
+    for name, kind in mech["boundaries"].items():
+        if kind not in kinds:
+            raise InputError(f"mechanics.boundaries.{name}", f"must be one of {', '.join(kinds)}, got {kind!r}")
+    if not mech["enabled"]:
+        return
+    for section, layer in cell.items():
+        if (
+            not isinstance(layer, dict)
+            or "material" not in layer
+            or (section == "negative" and not layer.get("thickness_um"))
+        ):
+            continue
+        needed = _MECHANICAL_PROPERTIES + (("partial_molar_volume_m3_mol",) if section == "positive" else ())
+        for prop in needed:
+            if not isinstance(layer.get(prop), (int, float)):
+                raise InputError(
+                    f"cell.{section}.{prop}", f"required by mechanics (not in the library for {layer['material']})"
                 )
 
 

@@ -9,6 +9,9 @@ of its events: a voltage reached, a current magnitude fallen below a value (hold
 passed in the step ("until 0.05 mAh/cm2"), or the hottest point reaching a temperature
 ("until 333 K").
 
+"Cool from 1023 K to 298 K over 1 hour" (or in C) ramps the temperature of a cell at rest: the
+processing step before electrochemistry whose residual stress the mechanics computes.
+
 A current or power time series (drive cycle) is a step too: "Current profile from drive.csv",
 "Power profile from drive.csv until 3.0 V". The CSV has a header: ``time_s`` and one of
 ``current_A_m2``, ``current_mA_cm2``, ``current_A``, ``power_W_m2``, ``power_W``; the set-point is
@@ -76,6 +79,7 @@ class Step:
     duration_s: float | None = None
     events: tuple[Event, ...] = field(default_factory=tuple)
     profile: tuple[np.ndarray, np.ndarray] | None = None
+    temperature_ramp: tuple[float, float] | None = None  # K at the start and at the end (at rest)
 
     def setpoint(self, time_in_step: float) -> float:
         """The set-point at a time from the step's start (linear in a profile)."""
@@ -180,6 +184,16 @@ def _read_profile(path_text: str, kind: str, units: Units, key: str, base_dir: P
 def parse_step(text: str, units: Units, key: str = "experiment.steps", base_dir: Path | None = None) -> Step:
     """Parse one step; errors name the key and quote the offending text."""
     s = " ".join(text.split())
+    m = re.fullmatch(r"(?i)(?:cool|heat) from (\S+)\s*(K|C) to (\S+)\s*(K|C) over (.+)", s)
+    if m:  # a processing step at rest: the cell's uniform temperature follows a linear ramp
+        try:
+            start, end = (float(m.group(i)) + (273.15 if m.group(i + 1).upper() == "C" else 0.0) for i in (1, 3))
+        except ValueError:
+            raise InputError(key, f"cannot read the temperatures in {text!r}") from None
+        kind, duration = _quantity(m.group(5), units, key, text)
+        if kind != "time" or duration <= 0 or min(start, end) <= 0:
+            raise InputError(key, f"{text!r}: needs positive temperatures and a duration, e.g. 'over 1 hour'")
+        return Step(text=text, mode="rest", value=0.0, duration_s=duration, temperature_ramp=(start, end))
     m = re.fullmatch(r"(?i)(current|power) profile from (\S+)(?:\s+until\s+(.+))?", s)
     if m:
         kind = m.group(1).lower()

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import basix
 import basix.ufl
 import numpy as np
 import ufl
+from mpi4py import MPI
 
 from ssbfem._dolfinx import dolfinx
 from ssbfem.geometry.io import CellMesh
@@ -117,3 +119,119 @@ def solve_elasticity(
         lam, mu = el.lame(region.youngs_modulus, region.poissons_ratio, plane_stress)
         stresses[name] = el.stress(uh, lam, mu, region.eigenstrain, plane_stress)
     return StressState(uh, stresses, cellmesh)
+
+
+class CellMechanics:
+    """Stress in a running cell: thermal and chemical eigenstrains from its current state.
+
+    eps* = alpha (T - T_sf) in every layer (T_sf the stress-free, e.g. sintering, temperature)
+    plus Omega (c - c_0)/3 in the positive electrode (c_0 its initial concentration). The model
+    is linear, so the residual stress of cooling from T_sf and the stress of lithiation add: a
+    cycling run starts from the cooled state by construction. One-way coupling: the stress does
+    not act back on the electrochemistry. Missing directions are confined (plane strain in 2D, a
+    laterally confined stack in 1D, as on a rigid substrate).
+
+    Args:
+        model: The cell model (temperature, stoichiometry).
+        mechanics: The resolved ``[mechanics]`` config section.
+    """
+
+    def __init__(self, model, mechanics: dict):
+        self.model = model
+        cm = model.cellmesh
+        msh = cm.mesh
+        dim = msh.geometry.dim
+        self.layers = [
+            name
+            for name in (
+                "negative_current_collector",
+                "negative",
+                "electrolyte",
+                "positive",
+                "positive_current_collector",
+            )
+            if name in cm.cell_names
+        ]
+        V = fem.functionspace(msh, ("Lagrange", mechanics["degree"], (dim,)))
+        # the stoichiometry on the parent mesh (zero outside the positive electrode)
+        self.theta = fem.Function(fem.functionspace(msh, model.theta.function_space.ufl_element()))
+        sub_cells = np.arange(model.positive.mesh.topology.index_map(dim).size_local, dtype=np.int32)
+        self._cells = (sub_cells, model.positive.entity_map.sub_topology_to_topology(sub_cells, inverse=False))
+        u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
+        dx = ufl.Measure("dx", domain=msh, subdomain_data=cm.cell_tags)
+        T = model.temperature
+        pos = model.cell["positive"]
+        a, L = 0, 0
+        self.stress = {}
+        for layer in self.layers:
+            props = model._layer(layer)
+            lam, mu = el.lame(props["youngs_modulus_Pa"], props["poissons_ratio"])
+            eigen = props["thermal_expansion_1_K"] * (T - mechanics["stress_free_temperature_K"])
+            if layer == "positive":
+                c0 = pos["initial_stoichiometry"]
+                eigen = (
+                    eigen + pos["partial_molar_volume_m3_mol"] * pos["max_concentration_mol_m3"] * (self.theta - c0) / 3
+                )
+            a += ufl.inner(el.stress(u, lam, mu, 0.0), el.strain(v)) * dx(cm.cell_names[layer])
+            L += ufl.inner((3 * lam + 2 * mu) * eigen * ufl.Identity(dim), el.strain(v)) * dx(cm.cell_names[layer])
+            self.stress[layer] = (lam, mu, eigen)
+        bcs = []
+        for name, kind in mechanics["boundaries"].items():
+            facets = cm.facets(name)
+            if kind == "clamped":
+                zero = fem.Function(V)  # a Function also serves 1D's one-component vectors
+                bcs.append(fem.dirichletbc(zero, fem.locate_dofs_topological(V, dim - 1, facets)))
+            elif kind.startswith("roller_"):
+                sub = V.sub("xyz".index(kind[-1]))
+                bcs.append(
+                    fem.dirichletbc(
+                        dolfinx.default_scalar_type(0.0), fem.locate_dofs_topological(sub, dim - 1, facets), sub
+                    )
+                )
+        options = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
+        if not bcs:
+            raise ValueError("mechanics.boundaries: hold the stack somewhere (clamped or rollers)")
+        self.problem = dolfinx.fem.petsc.LinearProblem(
+            a, L, bcs=bcs, petsc_options_prefix="ssbfem_mechanics_", petsc_options=options
+        )
+        self.displacement = self.problem.u
+        self.displacement.name = "displacement_um"
+        self._dx = dx
+        # stress components at the midpoint of every cell of each layer
+        self._points = {layer: cm.cells(layer) for layer in self.layers}
+        midpoint = basix.geometry(msh.basix_cell()).mean(axis=0, keepdims=True)
+        self._expressions = {
+            layer: fem.Expression(el.full_stress(self.displacement, lam, mu, eigen), midpoint)
+            for layer, (lam, mu, eigen) in self.stress.items()
+        }
+        volume = lambda layer: msh.comm.allreduce(fem.assemble_scalar(fem.form(1.0 * dx(cm.cell_names[layer]))))
+        self._hydrostatic = {
+            layer: (
+                fem.form(ufl.tr(el.full_stress(self.displacement, lam, mu, eigen)) / 3 * dx(cm.cell_names[layer])),
+                volume(layer),
+            )
+            for layer, (lam, mu, eigen) in self.stress.items()
+        }
+
+    def solve(self) -> dict[str, float]:
+        """Solve for the current state; per layer the largest von Mises and principal stress and
+        the mean hydrostatic stress, Pa (the columns of mechanics.csv)."""
+        m = self.model
+        self.theta.interpolate(m.theta, cells0=self._cells[0], cells1=self._cells[1])
+        self.problem.solve()
+        comm = m.cellmesh.mesh.comm
+        row = {}
+        for layer in self.layers:
+            cells = self._points[layer]
+            sigma = self._expressions[layer].eval(m.cellmesh.mesh, cells).reshape(-1, 3, 3)
+            if sigma.size:
+                dev = sigma - np.trace(sigma, axis1=1, axis2=2)[:, None, None] / 3 * np.eye(3)
+                mises = np.sqrt(1.5 * np.einsum("kij,kij->k", dev, dev)).max()
+                principal = np.linalg.eigvalsh(sigma).max()
+            else:
+                mises = principal = -np.inf
+            form, volume = self._hydrostatic[layer]
+            row[f"von_mises_max_Pa[{layer}]"] = comm.allreduce(mises, op=MPI.MAX)
+            row[f"principal_max_Pa[{layer}]"] = comm.allreduce(principal, op=MPI.MAX)
+            row[f"hydrostatic_mean_Pa[{layer}]"] = comm.allreduce(fem.assemble_scalar(form)) / volume
+        return row

@@ -30,6 +30,7 @@ from ssbfem.geometry import tags
 from ssbfem.geometry.io import CellMesh, load_mesh, mesh_from_model
 from ssbfem.geometry.thin_film import Layer, build_thin_film
 from ssbfem.materials.ocp import OCP_FUNCTIONS
+from ssbfem.mechanics import CellMechanics
 from ssbfem.model import CellModel
 from ssbfem.results import (
     FieldWriter,
@@ -219,6 +220,7 @@ def run(
     cellmesh = build_mesh(cfg, comm)
     wall0 = time.perf_counter()
     model = CellModel(cellmesh, cfg["cell"], degree=cfg["mesh"]["degree"], thermal=cfg["thermal"])
+    mechanics = CellMechanics(model, cfg["mechanics"]) if cfg["mechanics"]["enabled"] else None
     rank0 = comm.rank == 0
     out_cfg = cfg["output"]
     meta = {"status": "running", "started": now(), "command": command, "ranks": comm.size, **versions()}
@@ -230,12 +232,16 @@ def run(
                 (output / "config.toml").write_text(to_toml(cfg))
     log = _logger(output, comm)
     profiles = Profiles(model)
+    stresses = TimeSeries(output / "mechanics.csv" if output is not None and mechanics else None, comm)
     fields = None
     if output is not None and out_cfg["fields"]:
-        fields = FieldWriter(model, output / "fields", suffix=_restart_suffix(output) if restart else "")
+        suffix = _restart_suffix(output) if restart else ""
+        fields = FieldWriter(model, output / "fields", suffix=suffix, displacement=mechanics and mechanics.displacement)
 
     def snapshot(t: float) -> None:
         profiles(t)
+        if mechanics is not None:
+            stresses({"time_s": t, **mechanics.solve()})
         if fields is not None:
             fields(t)
 
@@ -245,7 +251,8 @@ def run(
 
     def checkpoint(sim: Simulation) -> None:
         if checkpoint_path is not None:
-            save_checkpoint(checkpoint_path, sim, {"rows": len(series.rows), "profiles": profiles.to_json()})
+            extra = {"rows": len(series.rows), "mechanics_rows": len(stresses.rows), "profiles": profiles.to_json()}
+            save_checkpoint(checkpoint_path, sim, extra)
             log.info("checkpoint at t = %.6g s (%d rows)", sim.state.history[-1].t, len(series.rows))
 
     record = series if not (progress and rank0) else _with_progress(series, experiment)
@@ -264,6 +271,8 @@ def run(
     if restart:
         extra = load_checkpoint(checkpoint_path, sim)
         series.resume(extra["rows"], comm)
+        if mechanics is not None:
+            stresses.resume(extra["mechanics_rows"], comm)
         profiles.from_json(extra["profiles"])
         log.info("restart from t = %.6g s", sim.state.history[-1].t)
     if output is not None and rank0:
@@ -287,6 +296,7 @@ def run(
         if progress and rank0:
             print(file=sys.stderr)
         series.close()
+        stresses.close()
         if fields is not None:
             fields.close()
         log.info("run %s %s", status, message)

@@ -217,6 +217,8 @@ class Simulation:
         step = self.step
         if step.profile is not None:
             m.set_control(step.mode, step.setpoint(last.t + dt - st.step_start_s))
+        if step.temperature_ramp is not None:
+            m.temperature.value = self._ramp(step, last.t + dt)
         for u, u_n, u_nm1, _ in m.dynamic:
             index = m.unknowns.index(u)
             u_n.x.array[:] = last.arrays[index]
@@ -355,9 +357,9 @@ class Simulation:
         if not resume:
             self.model.set_initial_state()
             st.history = [self._capture(0.0)]
+            self._start_step(0)  # its control (a temperature ramp's start) holds from t = 0
             self._emit(st.history[0], self.model.heat())
             self.snapshot(0.0)
-            self._start_step(0)
         else:
             self._apply_control()
         steps = self.experiment.steps
@@ -389,8 +391,16 @@ class Simulation:
             self.checkpoint(self)
             self._last_checkpoint = (self.state.accepted_steps, time.monotonic())
 
+    def _ramp(self, step: Step, t: float) -> float:
+        start, end = step.temperature_ramp
+        return start + (end - start) * min(max((t - self.state.step_start_s) / step.duration_s, 0.0), 1.0)
+
     def _apply_control(self) -> None:
         step = self.step
+        if step.temperature_ramp is not None:
+            if self.model.temperature_rise is not None:
+                raise SimulationError(f"{step.text!r}: a temperature ramp needs thermal.model = 'isothermal'")
+            self.model.temperature.value = self._ramp(step, self.state.history[-1].t)
         self.model.set_control(step.mode, step.setpoint(self.state.history[-1].t - self.state.step_start_s))
 
     def _start_step(self, index: int) -> None:

@@ -116,3 +116,51 @@ def test_stoney_curvature_of_a_thin_film_on_a_thick_substrate():
     film_stress = state.mean(tags.POSITIVE, state.stress[tags.POSITIVE][1, 1])
     assert film_stress > 0  # the film wants to shrink: tension
     assert stoney == pytest.approx(film_stress, rel=0.05)
+
+
+def test_cooling_then_lithiation_in_a_run(tmp_path):
+    """A 1D LLZO | LiCoO2 stack on a rigid substrate cooled from 1023 K ("Cool from ... over 1
+    hour"), then discharged: each layer's biaxial stress is -E (alpha dT + Omega dc/3)/(1 - nu)
+    (case D, superposed), read from mechanics.csv."""
+    import csv
+
+    from conftest import DEMO_CONFIG
+
+    from ssbfem.cli import main
+
+    out = tmp_path / "run"
+    overrides = [
+        "cell.electrolyte.material='LLZO'",
+        "cell.electrolyte.thickness_um=5.0",
+        "cell.electrolyte.conductivity_S_m=1e-2",
+        "mechanics.enabled=true",
+        "mechanics.stress_free_temperature_K=1023.15",
+        "experiment.steps=['Cool from 750 C to 25 C over 1 hour', 'Discharge at 1C until 3.6 V']",
+    ]
+    assert main(["run", str(DEMO_CONFIG), "-o", str(out), *[a for o in overrides for a in ("--set", o)]]) == 0
+    rows = list(csv.DictReader((out / "mechanics.csv").open()))
+    series = list(csv.DictReader((out / "timeseries.csv").open()))
+    biaxial = lambda E, nu, eps: -E * eps / (1 - nu)
+    first, last = rows[0], rows[-1]
+    cooled = next(r for r in rows if float(r["time_s"]) == pytest.approx(3600.0))
+    assert float(first["von_mises_max_Pa[positive]"]) == pytest.approx(0.0, abs=1.0)
+    llzo = biaxial(150e9, 0.26, 1.55e-5 * -725.0)
+    assert float(cooled["von_mises_max_Pa[electrolyte]"]) == pytest.approx(abs(llzo), rel=1e-6)
+    assert float(cooled["hydrostatic_mean_Pa[electrolyte]"]) == pytest.approx(2 * llzo / 3, rel=1e-6)
+    lco = biaxial(375e9, 0.2, 1.25e-5 * -725.0)
+    assert float(cooled["principal_max_Pa[positive]"]) == pytest.approx(lco, rel=1e-6)
+    # lithiation: the mean stoichiometry change gives the mean chemical stress
+    dx = float(series[-1]["mean_stoichiometry"]) - 0.51
+    chemical = biaxial(375e9, 0.2, -7.28e-7 * 3.22e4 * dx / 3)
+    assert float(last["hydrostatic_mean_Pa[positive]"]) == pytest.approx(2 * (lco + chemical) / 3, rel=1e-6)
+    assert (out / "fields" / "displacement.bp").is_dir()
+
+
+def test_mechanics_needs_elastic_data():
+    from conftest import thin_film
+
+    from ssbfem.config import resolve
+    from ssbfem.errors import InputError
+
+    with pytest.raises(InputError, match=r"cell\.electrolyte\.thermal_expansion_1_K"):
+        resolve(thin_film(mechanics={"enabled": True}))

@@ -61,15 +61,29 @@ def _electrolyte(name: str, sigma: float, sigma_src: str, ea_ev: float, ea_src: 
     return Material(name, "electrolyte", props)
 
 
+#: Young's modulus (Pa), Poisson's ratio and linear expansion (1/K) of the collector metals, CRC.
+_METAL_ELASTICITY = {
+    "Cu": (130e9, 0.34, 16.5e-6),
+    "Al": (70e9, 0.35, 23.1e-6),
+    "Pt": (168e9, 0.38, 8.8e-6),
+    "Ni": (200e9, 0.31, 13.4e-6),
+    "Au": (79e9, 0.44, 14.2e-6),
+}
+
+
 def _metal(
     name: str, sigma: float, resistivity: str, density: float, cp: float, cp_source: str, k: float, **extra: Property
 ) -> Material:
-    """A current-collector metal: electrical and thermal data at room temperature."""
+    """A current-collector metal: electrical, thermal and elastic data at room temperature."""
+    youngs, poisson, expansion = _METAL_ELASTICITY[name]
     props = {
         "electronic_conductivity_S_m": Property(sigma, f"CRC: {resistivity}"),
         "density_kg_m3": Property(density, "CRC"),
         "heat_capacity_J_kg_K": Property(cp, cp_source),
         "thermal_conductivity_W_m_K": Property(k, "CRC"),
+        "youngs_modulus_Pa": Property(youngs, "CRC"),
+        "poissons_ratio": Property(poisson, "CRC"),
+        "thermal_expansion_1_K": Property(expansion, "CRC"),
     }
     props.update(extra)
     return Material(name, "current_collector", props)
@@ -182,6 +196,8 @@ _MATERIALS = [
             "molar_concentration_mol_m3": Property(7.64e4, "Raijmakers2020"),
             "youngs_modulus_Pa": Property(7.8e9, "Pang2021 (1.9-7.8 GPa)"),
             "shear_modulus_Pa": Property(4.25e9, "Pang2021"),
+            "poissons_ratio": Property(0.36, "CRC"),
+            "thermal_expansion_1_K": Property(46e-6, "CRC"),
             "thermal_conductivity_W_m_K": Property(81.8, "Pang2021"),
             "density_kg_m3": Property(534.0, "CRC"),
             "heat_capacity_J_kg_K": Property(3582.0, "CRC"),

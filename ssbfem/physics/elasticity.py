@@ -65,3 +65,13 @@ def rigid_body_modes(x, dim: int) -> list:
         return [ufl.as_vector((1, 0)), ufl.as_vector((0, 1)), ufl.as_vector((-x[1], x[0]))]
     e = [ufl.as_vector([1.0 if i == j else 0.0 for i in range(3)]) for j in range(3)]
     return [*e, ufl.as_vector((-x[1], x[0], 0)), ufl.as_vector((0, -x[2], x[1])), ufl.as_vector((x[2], 0, -x[0]))]
+
+
+def full_stress(u_um, lam, mu, eigenstrain):
+    """The 3x3 stress of a displacement in 1D, 2D or 3D: the missing directions are confined
+    (zero strain: plane strain in 2D, a laterally confined stack in 1D), Pa."""
+    dim = u_um.ufl_shape[0]
+    eps = strain(u_um)
+    eps3 = ufl.as_matrix([[eps[i, j] if i < dim and j < dim else 0 for j in range(3)] for i in range(3)])
+    identity = ufl.Identity(3)
+    return lam * (ufl.tr(eps3) - 3 * eigenstrain) * identity + 2 * mu * (eps3 - eigenstrain * identity)
