@@ -204,6 +204,10 @@ class CellMechanics:
             layer: fem.Expression(el.full_stress(self.displacement, lam, mu, eigen), midpoint)
             for layer, (lam, mu, eigen) in self.stress.items()
         }
+        # cell-wise fields for the field output: von Mises and hydrostatic stress, Pa
+        cells_space = fem.functionspace(msh, ("DG", 0))
+        self.von_mises = fem.Function(cells_space, name="von_mises_Pa")
+        self.hydrostatic = fem.Function(cells_space, name="hydrostatic_Pa")
         volume = lambda layer: msh.comm.allreduce(fem.assemble_scalar(fem.form(1.0 * dx(cm.cell_names[layer]))))
         self._hydrostatic = {
             layer: (
@@ -212,6 +216,13 @@ class CellMechanics:
             )
             for layer, (lam, mu, eigen) in self.stress.items()
         }
+
+    def close(self) -> None:
+        """Free the PETSc objects now on every rank (left to the garbage collector, their
+        collective destruction can deadlock under MPI)."""
+        p = self.problem
+        for obj in (p.solver, p.A, p.b, p.x):
+            obj.destroy()
 
     def solve(self) -> dict[str, float]:
         """Solve for the current state; per layer the largest von Mises and principal stress and
@@ -224,12 +235,14 @@ class CellMechanics:
         for layer in self.layers:
             cells = self._points[layer]
             sigma = self._expressions[layer].eval(m.cellmesh.mesh, cells).reshape(-1, 3, 3)
-            if sigma.size:
-                dev = sigma - np.trace(sigma, axis1=1, axis2=2)[:, None, None] / 3 * np.eye(3)
-                mises = np.sqrt(1.5 * np.einsum("kij,kij->k", dev, dev)).max()
-                principal = np.linalg.eigvalsh(sigma).max()
-            else:
-                mises = principal = -np.inf
+            mean = np.trace(sigma, axis1=1, axis2=2) / 3
+            dev = sigma - mean[:, None, None] * np.eye(3)
+            cell_mises = np.sqrt(1.5 * np.einsum("kij,kij->k", dev, dev))
+            dofs = self.von_mises.function_space.dofmap.list[cells, 0]  # DG0: one dof per cell
+            self.von_mises.x.array[dofs] = cell_mises
+            self.hydrostatic.x.array[dofs] = mean
+            mises = cell_mises.max(initial=-np.inf)
+            principal = np.linalg.eigvalsh(sigma).max(initial=-np.inf) if sigma.size else -np.inf
             form, volume = self._hydrostatic[layer]
             row[f"von_mises_max_Pa[{layer}]"] = comm.allreduce(mises, op=MPI.MAX)
             row[f"principal_max_Pa[{layer}]"] = comm.allreduce(principal, op=MPI.MAX)

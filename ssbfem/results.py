@@ -73,7 +73,7 @@ class FieldWriter:
     (V) on each side; c in mol/m3.
     """
 
-    def __init__(self, model: CellModel, directory: Path, suffix: str = "", displacement=None):
+    def __init__(self, model: CellModel, directory: Path, suffix: str = "", mechanics=None):
         directory.mkdir(parents=True, exist_ok=True)
         self.model = model
         comm = model.cellmesh.mesh.comm
@@ -88,8 +88,12 @@ class FieldWriter:
         ]
         if model.has_negative:
             self.writers.append(vtx(comm, directory / f"phi_s_negative{suffix}.bp", [model.psi_neg], engine="BP4"))
-        if displacement is not None:  # micrometres, on the whole mesh
-            self.writers.append(vtx(comm, directory / f"displacement{suffix}.bp", [displacement], engine="BP4"))
+        if mechanics is not None:  # displacement in micrometres; stresses per cell, Pa
+            self.writers.append(
+                vtx(comm, directory / f"displacement{suffix}.bp", [mechanics.displacement], engine="BP4")
+            )
+            stress_fields = [mechanics.von_mises, mechanics.hydrostatic]
+            self.writers.append(vtx(comm, directory / f"stress{suffix}.bp", stress_fields, engine="BP4"))
         if model.thermal["model"] == "full":
             self.temperature = fem.Function(model.temperature_rise.function_space, name="temperature")
             self.writers.append(vtx(comm, directory / f"temperature{suffix}.bp", [self.temperature], engine="BP4"))

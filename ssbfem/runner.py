@@ -236,7 +236,7 @@ def run(
     fields = None
     if output is not None and out_cfg["fields"]:
         suffix = _restart_suffix(output) if restart else ""
-        fields = FieldWriter(model, output / "fields", suffix=suffix, displacement=mechanics and mechanics.displacement)
+        fields = FieldWriter(model, output / "fields", suffix=suffix, mechanics=mechanics)
 
     def snapshot(t: float) -> None:
         profiles(t)
@@ -293,6 +293,8 @@ def run(
         if status == "failed":
             checkpoint(sim)
         sim.close()
+        if mechanics is not None:
+            mechanics.close()
         if progress and rank0:
             print(file=sys.stderr)
         series.close()

@@ -153,7 +153,8 @@ def test_cooling_then_lithiation_in_a_run(tmp_path):
     dx = float(series[-1]["mean_stoichiometry"]) - 0.51
     chemical = biaxial(375e9, 0.2, -7.28e-7 * 3.22e4 * dx / 3)
     assert float(last["hydrostatic_mean_Pa[positive]"]) == pytest.approx(2 * (lco + chemical) / 3, rel=1e-6)
-    assert (out / "fields" / "displacement.bp").is_dir()
+    for field in ("displacement", "stress"):
+        assert (out / "fields" / f"{field}.bp").is_dir()
 
 
 def test_mechanics_needs_elastic_data():

@@ -64,3 +64,35 @@ def test_cli_run_under_mpi(tmp_path):
         assert len(rows) == meta["accepted_steps"] + 1
         assert float(rows[-1]["voltage_V"]) == pytest.approx(3.7, abs=1e-3)
         assert (out / "fields" / "c.bp").is_dir()
+
+
+def test_mechanics_run_under_mpi(tmp_path):
+    """Cooling a 2D LLZO | LiCoO2 stack on a rigid substrate under mpiexec: the biaxial thermal
+    stress of each layer (case D) in mechanics.csv, written once."""
+    import csv
+    from pathlib import Path
+
+    from conftest import DEMO_CONFIG
+
+    from ssbfem.cli import main
+
+    comm = MPI.COMM_WORLD
+    out = Path(comm.bcast(str(tmp_path / "mech"), root=0))
+    overrides = [
+        "cell.dimension=2",
+        "mesh.in_plane_elements=4",
+        "cell.electrolyte.material='LLZO'",
+        "cell.electrolyte.thickness_um=5.0",
+        "cell.electrolyte.conductivity_S_m=1e-2",
+        "mechanics.enabled=true",
+        "mechanics.stress_free_temperature_K=1023.15",
+        "mechanics.boundaries={negative_terminal='clamped', lateral='roller_y'}",
+        "experiment.steps=['Cool from 1023.15 K to 298.15 K over 10 minutes']",
+    ]
+    assert main(["run", str(DEMO_CONFIG), "-o", str(out), *[a for o in overrides for a in ("--set", o)]]) == 0
+    comm.barrier()
+    if comm.rank == 0:
+        last = list(csv.DictReader((out / "mechanics.csv").open()))[-1]
+        llzo = 150e9 * 1.55e-5 * 725.0 / (1 - 0.26)
+        assert float(last["von_mises_max_Pa[electrolyte]"]) == pytest.approx(llzo, rel=1e-6)
+        assert float(last["hydrostatic_mean_Pa[electrolyte]"]) == pytest.approx(2 * llzo / 3, rel=1e-6)
