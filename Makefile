@@ -35,8 +35,11 @@ lint: venv
 test-serial: venv
 	$(BIN)/python -m pytest -q tests
 
+# Each rank gets its own pytest temporary folder (the hydra launcher sets PMI_RANK).
 test-mpi: venv
-	$(BIN)/mpiexec -n 2 $(BIN)/python -m pytest -q -m mpi tests
+	mkdir -p .pytest-mpi
+	$(BIN)/mpiexec -n 2 bash -c '$(BIN)/python -m pytest -q -m mpi --basetemp=.pytest-mpi/rank$$PMI_RANK tests'
+	rm -rf .pytest-mpi
 
 bench: venv
 	$(BIN)/pip install --quiet -e ".[bench]"
