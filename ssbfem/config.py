@@ -152,6 +152,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
             "positive",
         ),
         "degree": Key(int, "polynomial degree of the displacement", 1, choices=(1, 2)),
+        "flaw_size_um": Key(float, "critical flaw size a_c of the fracture indicator, micrometres", 1.0, "positive"),
+        "flaw_geometry_factor": Key(
+            float, "geometry factor Y of the fracture indicator (1.12: surface crack)", 1.12, "positive"
+        ),
         "boundaries": Key(
             dict,
             "per named boundary: clamped, roller_x, roller_y or roller_z (default: the negative terminal clamped)",

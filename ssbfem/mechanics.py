@@ -138,6 +138,8 @@ class CellMechanics:
 
     def __init__(self, model, mechanics: dict):
         self.model = model
+        self.flaw_size_um = mechanics["flaw_size_um"]
+        self.flaw_factor = mechanics["flaw_geometry_factor"]
         cm = model.cellmesh
         msh = cm.mesh
         dim = msh.geometry.dim
@@ -247,4 +249,33 @@ class CellMechanics:
             row[f"von_mises_max_Pa[{layer}]"] = comm.allreduce(mises, op=MPI.MAX)
             row[f"principal_max_Pa[{layer}]"] = comm.allreduce(principal, op=MPI.MAX)
             row[f"hydrostatic_mean_Pa[{layer}]"] = comm.allreduce(fem.assemble_scalar(form)) / volume
+            row.update(self._failure(layer, row[f"principal_max_Pa[{layer}]"]))
         return row
+
+    def _failure(self, layer: str, principal: float) -> dict[str, float]:
+        """Failure indicators where the library (or config) has the data: the tensile margin
+        (strength minus the largest principal stress, Pa) and the flaw-based indicator
+        sigma Y sqrt(pi a_c)/K_Ic (Pang et al. 2021, eq. 7: fracture from a flaw of size a_c
+        when >= 1)."""
+        props, out = self.model._layer(layer), {}
+        if "fracture_strength_Pa" in props:
+            out[f"tensile_margin_Pa[{layer}]"] = props["fracture_strength_Pa"] - principal
+        if "fracture_toughness_Pa_m05" in props:
+            flaw = self.flaw_size_um * 1e-6
+            out[f"fracture_indicator[{layer}]"] = (
+                max(principal, 0.0) * self.flaw_factor * np.sqrt(np.pi * flaw) / props["fracture_toughness_Pa_m05"]
+            )
+        return out
+
+    def monroe_newman_ratio(self) -> float | None:
+        """Shear modulus of the electrolyte over that of Li (Monroe and Newman: filaments are
+        suppressed when it is at least about 2), or None without the data."""
+        cell = self.model.cell
+        try:
+            g = [
+                cell[s]["youngs_modulus_Pa"] / (2 * (1 + cell[s]["poissons_ratio"]))
+                for s in ("electrolyte", "negative")
+            ]
+        except KeyError:
+            return None
+        return g[0] / g[1]

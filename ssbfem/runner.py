@@ -277,6 +277,8 @@ def run(
         log.info("restart from t = %.6g s", sim.state.history[-1].t)
     if output is not None and rank0:
         write_metadata(output / "run.json", meta)
+    if mechanics is not None:
+        meta["monroe_newman_shear_modulus_ratio"] = mechanics.monroe_newman_ratio()
     meta["num_dofs"] = sum(
         u.function_space.dofmap.index_map.size_global * u.function_space.dofmap.index_map_bs for u in model.unknowns
     )

@@ -155,6 +155,16 @@ def test_cooling_then_lithiation_in_a_run(tmp_path):
     assert float(last["hydrostatic_mean_Pa[positive]"]) == pytest.approx(2 * (lco + chemical) / 3, rel=1e-6)
     for field in ("displacement", "stress"):
         assert (out / "fields" / f"{field}.bp").is_dir()
+    # failure indicators of LLZO (strength 100 MPa, K_Ic 1.25 MPa m^0.5; flaw 1 um, Y = 1.12)
+    principal = float(cooled["principal_max_Pa[electrolyte]"])
+    assert float(cooled["tensile_margin_Pa[electrolyte]"]) == pytest.approx(100e6 - principal, rel=1e-12)
+    indicator = principal * 1.12 * (3.141592653589793 * 1e-6) ** 0.5 / 1.25e6
+    assert float(cooled["fracture_indicator[electrolyte]"]) == pytest.approx(indicator, rel=1e-12)
+    assert indicator > 1  # 2.3 GPa on a rigid substrate: it cracks
+    import json
+
+    ratio = json.loads((out / "run.json").read_text())["monroe_newman_shear_modulus_ratio"]
+    assert ratio == pytest.approx((150e9 / 2.52) / (7.8e9 / 2.72), rel=1e-12)
 
 
 def test_mechanics_needs_elastic_data():
