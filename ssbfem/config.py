@@ -17,7 +17,7 @@ from typing import Any
 from ssbfem.errors import InputError
 from ssbfem.materials.library import MATERIALS
 from ssbfem.materials.ocp import OCP_FUNCTIONS
-from ssbfem.physics.kinetics import EXCHANGE_CURRENT_LAWS
+from ssbfem.physics.kinetics import EXCHANGE_CURRENT_LAWS, KINETICS_LAWS
 
 _REQUIRED = object()
 
@@ -53,6 +53,11 @@ def _layer_keys(role: str, thickness_default: Any) -> dict[str, Key]:
 
 
 _KINETICS = {
+    "kinetics": Key(
+        str,
+        "charge-transfer law: butler-volmer, linear, tafel (ssbfem.physics.kinetics.KINETICS_LAWS)",
+        "butler-volmer",
+    ),
     "exchange_current_A_m2": Key(float, "exchange current density, A/m2 (positive: at x = 0.5)", None, "positive"),
     "transfer_coefficient": Key(float, "anodic transfer coefficient", None, "open_unit"),
     "cathodic_transfer_coefficient": Key(
@@ -361,6 +366,10 @@ def resolve(raw: dict) -> dict:
         raise InputError(
             "cell.negative.thickness_um", "required with a negative current collector (the Li layer must be meshed)"
         )
+    for side in ("negative", "positive"):
+        law = resolved["cell"][side]["kinetics"]
+        if law not in KINETICS_LAWS:
+            raise InputError(f"cell.{side}.kinetics", f"unknown law {law!r}; known: {', '.join(KINETICS_LAWS)}")
     registries = (("ocp", OCP_FUNCTIONS), ("exchange_current_law", EXCHANGE_CURRENT_LAWS))
     for key, registry in registries:
         value = resolved["cell"]["positive"][key]

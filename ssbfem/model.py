@@ -35,7 +35,7 @@ from ssbfem.materials.arrhenius import arrhenius
 from ssbfem.materials.ocp import OCP_FUNCTIONS
 from ssbfem.physics.charge import ohmic_conduction
 from ssbfem.physics.diffusion import fickian_diffusion
-from ssbfem.physics.kinetics import EXCHANGE_CURRENT_LAWS, butler_volmer
+from ssbfem.physics.kinetics import EXCHANGE_CURRENT_LAWS, KINETICS_LAWS
 from ssbfem.physics.terminal import control_law
 
 fem = dolfinx.fem
@@ -240,7 +240,7 @@ class CellModel:
         i0_pos = EXCHANGE_CURRENT_LAWS[pos["exchange_current_law"]](i0_half, theta_surf, alpha_a, alpha_c)
         phi_s_pos = self.psi_pos("-") + self.voltage("-")
         eta_pos = phi_s_pos - self.phi_e("+") - self.ocp(theta_surf)
-        j_pos = butler_volmer(i0_pos, eta_pos, alpha_a, alpha_c, T_face)
+        j_pos = KINETICS_LAWS[pos["kinetics"]](i0_pos, eta_pos, alpha_a, alpha_c, T_face)
 
         # -- negative interface: Li metal (U = 0); a meshed layer, or the negative terminal itself
         T_neg = T_face if self.has_negative else T
@@ -252,7 +252,8 @@ class CellModel:
             dS_neg = ds_neg_terminal
             phi_e_neg, phi_s_neg, v_e_neg = self.phi_e, 0.0, v_e
         eta_neg = phi_s_neg - phi_e_neg
-        j_neg = butler_volmer(i0_neg, eta_neg, neg["transfer_coefficient"], neg["cathodic_transfer_coefficient"], T_neg)
+        kinetics_neg = KINETICS_LAWS[neg["kinetics"]]
+        j_neg = kinetics_neg(i0_neg, eta_neg, neg["transfer_coefficient"], neg["cathodic_transfer_coefficient"], T_neg)
         self.eta_pos, self.j_pos, self.eta_neg, self.j_neg = eta_pos, j_pos, eta_neg, j_neg
 
         # -- electrolyte: charge conservation; the interface currents enter it

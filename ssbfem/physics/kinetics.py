@@ -38,3 +38,42 @@ EXCHANGE_CURRENT_LAWS = {
     "insertion": insertion_exchange_current,
     "constant": constant_exchange_current,
 }
+
+
+def linear_kinetics(exchange_current, eta, alpha_anodic, alpha_cathodic, temperature):
+    """Butler-Volmer linearised at equilibrium: j = i0 (alpha_a + alpha_c) F eta/(R T), A/m2."""
+    return exchange_current * (alpha_anodic + alpha_cathodic) * FARADAY * eta / (GAS_CONSTANT * temperature)
+
+
+def tafel_kinetics(exchange_current, eta, alpha_anodic, alpha_cathodic, temperature):
+    """High-overpotential limit of Butler-Volmer: only the branch in the direction of eta, A/m2."""
+    f = FARADAY / (GAS_CONSTANT * temperature)
+    return ufl.conditional(
+        ufl.ge(eta, 0.0),
+        exchange_current * ufl.exp(alpha_anodic * f * eta),
+        -exchange_current * ufl.exp(-alpha_cathodic * f * eta),
+    )
+
+
+def frumkin_butler_volmer(exchange_current, eta, diffuse_layer_drop, alpha_anodic, alpha_cathodic, temperature):
+    """Frumkin-corrected Butler-Volmer (verification case I), anodic positive, A/m2.
+
+    j = i0 [exp(alpha_a f (eta - phi2)) - exp(-f phi2) exp(-alpha_c f (eta - phi2))], f = F/(R T),
+    phi2 the potential drop across the diffuse layer (reaction plane minus bulk electrolyte, V).
+    With alpha_a + alpha_c = 1 the current vanishes at eta = 0 for any phi2; near equilibrium it
+    behaves as Butler-Volmer with the apparent exchange current i0 exp(-alpha_a f phi2).
+    """
+    f = FARADAY / (GAS_CONSTANT * temperature)
+    shifted = eta - diffuse_layer_drop
+    return exchange_current * (
+        ufl.exp(alpha_anodic * f * shifted) - ufl.exp(-f * diffuse_layer_drop) * ufl.exp(-alpha_cathodic * f * shifted)
+    )
+
+
+#: Interface kinetics laws by config name: f(i0, eta, alpha_a, alpha_c, T) -> j (A/m2, anodic
+#: positive). Register a new law by adding a function of this signature written in UFL.
+KINETICS_LAWS = {
+    "butler-volmer": butler_volmer,
+    "linear": linear_kinetics,
+    "tafel": tafel_kinetics,
+}
