@@ -51,6 +51,17 @@ class StressState:
         return comm.allreduce(fem.assemble_scalar(fem.form(expression * dx))) / volume
 
 
+def held(V: fem.FunctionSpace, cellmesh: CellMesh, name: str, component: int | None = None) -> fem.DirichletBC:
+    """Zero displacement on a facet group: every component (clamped) or one (a roller)."""
+    dim = cellmesh.dimension
+    if component is None:
+        zero = fem.Function(V)  # a Function also serves 1D's one-component vectors
+        return fem.dirichletbc(zero, fem.locate_dofs_topological(V, dim - 1, cellmesh.facets(name)))
+    sub = V.sub(component)
+    dofs = fem.locate_dofs_topological(sub, dim - 1, cellmesh.facets(name))
+    return fem.dirichletbc(dolfinx.default_scalar_type(0.0), dofs, sub)
+
+
 def solve_elasticity(
     cellmesh: CellMesh,
     regions: dict[str, Region],
@@ -82,15 +93,8 @@ def solve_elasticity(
         eigen_stress = ((2 if plane_stress else 3) * lam + 2 * mu) * region.eigenstrain * ufl.Identity(dim)
         a += ufl.inner(el.stress(u, lam, mu, 0.0, plane_stress), el.strain(v)) * dx(cellmesh.cell_names[name])
         L += ufl.inner(eigen_stress, el.strain(v)) * dx(cellmesh.cell_names[name])
-    bcs = []
-    zero = np.zeros(dim, dtype=dolfinx.default_scalar_type)
-    for name in clamped:
-        dofs = fem.locate_dofs_topological(V, dim - 1, cellmesh.facets(name))
-        bcs.append(fem.dirichletbc(zero, dofs, V))
-    for name, component in rollers:
-        sub = V.sub(component)
-        dofs = fem.locate_dofs_topological(sub, dim - 1, cellmesh.facets(name))
-        bcs.append(fem.dirichletbc(dolfinx.default_scalar_type(0.0), dofs, sub))
+    bcs = [held(V, cellmesh, name) for name in clamped]
+    bcs += [held(V, cellmesh, name, component) for name, component in rollers]
     options = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
     if bcs:
         problem = dolfinx.fem.petsc.LinearProblem(
@@ -166,7 +170,7 @@ class CellMechanics:
         a, L = 0, 0
         self.stress = {}
         for layer in self.layers:
-            props = model._layer(layer)
+            props = model.layer_section(layer)
             lam, mu = el.lame(props["youngs_modulus_Pa"], props["poissons_ratio"])
             eigen = props["thermal_expansion_1_K"] * (T - mechanics["stress_free_temperature_K"])
             if layer == "positive":
@@ -177,19 +181,10 @@ class CellMechanics:
             a += ufl.inner(el.stress(u, lam, mu, 0.0), el.strain(v)) * dx(cm.cell_names[layer])
             L += ufl.inner((3 * lam + 2 * mu) * eigen * ufl.Identity(dim), el.strain(v)) * dx(cm.cell_names[layer])
             self.stress[layer] = (lam, mu, eigen)
-        bcs = []
-        for name, kind in mechanics["boundaries"].items():
-            facets = cm.facets(name)
-            if kind == "clamped":
-                zero = fem.Function(V)  # a Function also serves 1D's one-component vectors
-                bcs.append(fem.dirichletbc(zero, fem.locate_dofs_topological(V, dim - 1, facets)))
-            elif kind.startswith("roller_"):
-                sub = V.sub("xyz".index(kind[-1]))
-                bcs.append(
-                    fem.dirichletbc(
-                        dolfinx.default_scalar_type(0.0), fem.locate_dofs_topological(sub, dim - 1, facets), sub
-                    )
-                )
+        bcs = [
+            held(V, cm, name, None if kind == "clamped" else "xyz".index(kind[-1]))
+            for name, kind in mechanics["boundaries"].items()
+        ]
         options = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
         if not bcs:
             raise ValueError("mechanics.boundaries: hold the stack somewhere (clamped or rollers)")
@@ -257,7 +252,7 @@ class CellMechanics:
         (strength minus the largest principal stress, Pa) and the flaw-based indicator
         sigma Y sqrt(pi a_c)/K_Ic (Pang et al. 2021, eq. 7: fracture from a flaw of size a_c
         when >= 1)."""
-        props, out = self.model._layer(layer), {}
+        props, out = self.model.layer_section(layer), {}
         if "fracture_strength_Pa" in props:
             out[f"tensile_margin_Pa[{layer}]"] = props["fracture_strength_Pa"] - principal
         if "fracture_toughness_Pa_m05" in props:

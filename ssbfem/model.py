@@ -32,7 +32,8 @@ from ssbfem.geometry.io import CellMesh
 from ssbfem.errors import InputError
 from ssbfem.geometry.tags import MESH_UNIT_M
 from ssbfem.materials.arrhenius import arrhenius
-from ssbfem.materials.ocp import OCP_FUNCTIONS
+from ssbfem.materials.ocp import ENTROPIC_COEFFICIENTS, OCP_FUNCTIONS
+from ssbfem.physics import heat
 from ssbfem.physics.charge import ohmic_conduction
 from ssbfem.physics.diffusion import fickian_diffusion
 from ssbfem.physics.kinetics import EXCHANGE_CURRENT_LAWS, KINETICS_LAWS
@@ -341,9 +342,6 @@ class CellModel:
         I^2 R. Boundaries: convection, radiation, a given flux, a fixed temperature (full model
         only); any other boundary is insulated (symmetry).
         """
-        from ssbfem.materials.ocp import ENTROPIC_COEFFICIENTS
-        from ssbfem.physics import heat
-
         th, T, rise, cm = self.thermal, self.temperature, self.temperature_rise, self.cellmesh
         names, fnames, dim = cm.cell_names, cm.facet_names, cm.dimension
         lumped = th["model"] == "lumped"
@@ -356,7 +354,7 @@ class CellModel:
         for layer in tags.LAYER_ORDER:
             if layer not in names:
                 continue
-            props = self._layer(layer)
+            props = self.layer_section(layer)
             k = heat.conductivity_tensor(
                 props["thermal_conductivity_W_m_K"],
                 props.get("thermal_conductivity_in_plane_W_m_K") or props["thermal_conductivity_W_m_K"],
@@ -417,8 +415,8 @@ class CellModel:
         if lost != 0:
             self.heat_forms["removed"] = form(lost)
         stored = sum(
-            self._layer(layer)["density_kg_m3"]
-            * self._layer(layer)["heat_capacity_J_kg_K"]
+            self.layer_section(layer)["density_kg_m3"]
+            * self.layer_section(layer)["heat_capacity_J_kg_K"]
             * MESH_UNIT_M
             * rise
             * dx(names[layer])
@@ -472,7 +470,7 @@ class CellModel:
             if layer in names
         )
 
-    def _layer(self, layer: str) -> dict:
+    def layer_section(self, layer: str) -> dict:
         """The config section of a layer."""
         return self.cell[
             {
@@ -485,7 +483,7 @@ class CellModel:
         ]
 
     def _electronic_conductivity(self, layer: str):
-        return self._layer(layer)["electronic_conductivity_S_m"]
+        return self.layer_section(layer)["electronic_conductivity_S_m"]
 
     # -- state
     def set_initial_state(self) -> None:
@@ -552,7 +550,7 @@ class CellModel:
         """Means over the interfaces: surface OCP and stoichiometry, overpotentials, potentials."""
         return {name: self._sum(f) / a for name, (f, a) in self._breakdown_forms.items()}
 
-    def voltage_breakdown(self) -> dict[str, float]:
+    def voltage_breakdown(self, means: dict[str, float] | None = None) -> dict[str, float]:
         """The cell voltage split into OCPs and losses (Pang et al. 2021, eq. 16), in V:
 
         V = ocp_positive - ocp_negative + sum of loss_*, exactly (the terms telescope), with
@@ -563,9 +561,9 @@ class CellModel:
         loss_ohmic_electrolyte = mean phi_e(positive side) - mean phi_e(negative side);
         loss_charge_transfer_negative = -mean eta at the Li interface;
         loss_ohmic_negative = mean phi_s at the Li interface (Li and its collector).
-        All losses are negative on discharge.
+        All losses are negative on discharge. `means`: interface_means(), if already at hand.
         """
-        m = self.interface_means()
+        m = means or self.interface_means()
         u_mean = float(self.ocp(self.mean_stoichiometry(), np))
         return {
             "ocp_positive_V": u_mean,

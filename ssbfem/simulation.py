@@ -514,7 +514,8 @@ class Simulation:
 
     def _emit(self, point: Point, heat: dict[str, float]) -> None:
         m, st = self.model, self.state
-        breakdown = m.voltage_breakdown()
+        means = m.interface_means()  # assembled once per row, shared with the breakdown
+        breakdown = m.voltage_breakdown(means)
         heat_columns = {}
         if heat:  # integrated over the simulated domain (1 m2 of cross-section in 1D): W and J
             area = m.domain_area_m2
@@ -535,7 +536,7 @@ class Simulation:
             "voltage_V": point.voltage,
             "capacity_mAh_cm2": st.capacity_C_m2 / 36000.0,
             "energy_mWh_cm2": st.energy_J_m2 / 36000.0,
-            "surface_stoichiometry": m.interface_means()["surface_stoichiometry"],
+            "surface_stoichiometry": means["surface_stoichiometry"],
             "mean_stoichiometry": m.mean_stoichiometry(),
             "lithium_mol_m2": m.lithium_content(),
             **m.temperatures(),

@@ -45,21 +45,18 @@ def test_poisson_boltzmann_charge_case_H():
         assert space_charge_density(psi, 50, 1000.0, T) == pytest.approx(q, rel=1e-3)
 
 
-def test_linear_kinetics_in_a_symmetric_cell():
-    """kinetics = "linear" at both interfaces: V = I L/sigma + 2 (R T/F) I/i0 (case F, linearised)."""
-    raw = symmetric_cell(0.5)
-    raw["cell"]["negative"]["kinetics"] = "linear"
-    raw["cell"]["positive"]["kinetics"] = "linear"
+@pytest.mark.parametrize(
+    "law,current,expected",
+    [
+        # V = I L/sigma + 2 (R T/F) I/i0 (case F, linearised)
+        ("linear", 0.5, 5.0 * 500e-6 / 0.05 + 2 * THERMAL * 5.0 / 10.0),
+        # V = I L/sigma + 2 (2 R T/F) ln(I/i0) (one Tafel branch per interface)
+        ("tafel", 5.0, 50.0 * 500e-6 / 0.05 + 2 * 2 * THERMAL * np.log(50.0 / 10.0)),
+    ],
+)
+def test_selectable_kinetics_in_a_symmetric_cell(law, current, expected):
+    raw = symmetric_cell(current)
+    raw["cell"]["negative"]["kinetics"] = law
+    raw["cell"]["positive"]["kinetics"] = law
     voltage = -simulate(raw).series.rows[-1]["voltage_V"]
-    i, i0 = 5.0, 10.0
-    assert voltage == pytest.approx(i * 500e-6 / 0.05 + 2 * THERMAL * i / i0, abs=1e-7)
-
-
-def test_tafel_kinetics_in_a_symmetric_cell():
-    raw = symmetric_cell(5.0)
-    raw["cell"]["negative"]["kinetics"] = "tafel"
-    raw["cell"]["positive"]["kinetics"] = "tafel"
-    voltage = -simulate(raw).series.rows[-1]["voltage_V"]
-    i, i0 = 50.0, 10.0
-    expected = i * 500e-6 / 0.05 + 2 * 2 * THERMAL * np.log(i / i0)
     assert voltage == pytest.approx(expected, abs=1e-7)
