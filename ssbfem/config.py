@@ -55,8 +55,15 @@ def _layer_keys(role: str, thickness_default: Any) -> dict[str, Key]:
 _KINETICS = {
     "kinetics": Key(
         str,
-        "charge-transfer law: butler-volmer, linear, tafel (ssbfem.physics.kinetics.KINETICS_LAWS)",
+        "charge-transfer law: butler-volmer, linear, tafel, frumkin, mhc or a name registered in "
+        "ssbfem.physics.kinetics.KINETICS_LAWS",
         "butler-volmer",
+    ),
+    "kinetics_parameters": Key(
+        dict,
+        "parameters of the kinetics law: frumkin {stern_capacitance_F_m2, concentration_mol_m3, "
+        "relative_permittivity, zero_charge_overpotential_V}; mhc {reorganization_energy_eV}",
+        {},
     ),
     "exchange_current_A_m2": Key(float, "exchange current density, A/m2 (positive: at x = 0.5)", None, "positive"),
     "transfer_coefficient": Key(float, "anodic transfer coefficient", None, "open_unit"),
@@ -65,6 +72,19 @@ _KINETICS = {
     ),
     "exchange_current_activation_energy_J_mol": Key(
         float, "Arrhenius activation energy of i0, J/mol", None, "nonnegative"
+    ),
+    "double_layer_F_m2": Key(
+        float,
+        "double-layer capacitance of the interface, F/m2 (0: none; with any, the electrolyte's displacement "
+        "current is modelled too)",
+        0.0,
+        "nonnegative",
+    ),
+    "film_resistance_ohm_cm2": Key(
+        float, "area-specific resistance of an interphase film in series with the kinetics, ohm cm2", 0.0, "nonnegative"
+    ),
+    "contact_factor": Key(
+        float, "gamma_c = A_contact/A_0, scales the exchange current (Pang2021, Tian et al.)", 1.0, "positive"
     ),
 }
 
@@ -104,6 +124,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "conductivity_S_m": Key(float, "ionic conductivity, S/m", None, "positive"),
         "conductivity_activation_energy_J_mol": Key(
             float, "Arrhenius activation energy of the conductivity, J/mol", None, "nonnegative"
+        ),
+        "relative_permittivity": Key(
+            float, "relative permittivity (displacement current, with double layers and in impedance)", None, "positive"
         ),
     },
     "cell.positive": {

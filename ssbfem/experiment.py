@@ -9,6 +9,10 @@ of its events: a voltage reached, a current magnitude fallen below a value (hold
 passed in the step ("until 0.05 mAh/cm2"), or the hottest point reaching a temperature
 ("until 333 K").
 
+"EIS from 1 MHz to 10 mHz at 3.9 V" (also "at rest", "at 50 % SOC", and "... with 20 points per
+decade") relaxes the cell to open circuit there and computes its impedance spectrum
+(:mod:`ssbfem.impedance`); it takes no time.
+
 "Cool from 1023 K to 298 K over 1 hour" (or in C) ramps the temperature of a cell at rest: the
 processing step before electrochemistry whose residual stress the mechanics computes.
 
@@ -37,6 +41,8 @@ from ssbfem.errors import InputError
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _TIME_UNITS = {
+    "us": 1e-6,
+    "ms": 1e-3,
     "s": 1.0,
     "sec": 1.0,
     "second": 1.0,
@@ -61,6 +67,69 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Impedance:
+    """An impedance spectrum taken at open circuit (an "EIS ..." step; it takes no time).
+
+    Attributes:
+        start_Hz, end_Hz: The frequency range, swept from start to end.
+        points_per_decade: Frequencies per decade (logarithmic).
+        state: Where the cell is relaxed to first: "voltage" (the open-circuit voltage `value`, V),
+            "rest" (its present lithium content) or "charge" (`value` C/m2 discharged from the
+            nominal full state, from a state of charge).
+        value: See `state`.
+    """
+
+    start_Hz: float
+    end_Hz: float
+    points_per_decade: int
+    state: str
+    value: float = 0.0
+
+
+_FREQUENCY_UNITS = {"mHz": 1e-3, "Hz": 1.0, "kHz": 1e3, "MHz": 1e6}
+
+
+def _frequency(text: str, key: str, step: str) -> float:
+    m = re.fullmatch(r"(" + _NUMBER + r")\s*(mHz|Hz|kHz|MHz)", text.strip())
+    if not m or float(m.group(1)) <= 0:
+        raise InputError(key, f"cannot read the frequency {text!r} in {step!r}: e.g. '1 MHz', '10 mHz'")
+    return float(m.group(1)) * _FREQUENCY_UNITS[m.group(2)]
+
+
+def _parse_impedance(s: str, text: str, units: Units, key: str) -> Step | None:
+    """'EIS from 1 MHz to 10 mHz at 3.9 V' (or 'at rest', 'at 50 % SOC'), optionally
+    '... with 20 points per decade'."""
+    m = re.fullmatch(
+        r"(?i)eis from (.+?) to (.+?) at (.+?)(?:\s+with (\d+) points per decade)?",
+        s,
+    )
+    if not m:
+        if re.match(r"(?i)eis\b", s):
+            raise InputError(key, f"cannot read {text!r}: e.g. 'EIS from 1 MHz to 10 mHz at 3.9 V' (or 'at rest')")
+        return None
+    start, end = (_frequency(m.group(i), key, text) for i in (1, 2))
+    per_decade = int(m.group(4) or 10)
+    where = m.group(3).strip()
+    soc = re.fullmatch(r"(" + _NUMBER + r")\s*%\s*SOC", where, flags=re.IGNORECASE)
+    if where.lower() == "rest":
+        state, value = "rest", 0.0
+    elif soc:
+        fraction = float(soc.group(1)) / 100.0
+        if not 0.0 <= fraction <= 1.0:
+            raise InputError(key, f"{text!r}: the state of charge must lie between 0 and 100 %")
+        state, value = "charge", (1.0 - fraction) * units.one_c_A_m2 * 3600.0
+    else:
+        kind, value = _quantity(where, units, key, text)
+        if kind != "voltage":
+            raise InputError(key, f"{text!r}: at a voltage, 'rest' or a state of charge ('50 % SOC')")
+        state = "voltage"
+    if per_decade < 1:
+        raise InputError(key, f"{text!r}: needs at least one point per decade")
+    spectrum = Impedance(start, end, per_decade, state, value)
+    return Step(text=text, mode="rest", value=0.0, impedance=spectrum)
+
+
+@dataclass(frozen=True)
 class Step:
     """One experiment step.
 
@@ -80,6 +149,7 @@ class Step:
     events: tuple[Event, ...] = field(default_factory=tuple)
     profile: tuple[np.ndarray, np.ndarray] | None = None
     temperature_ramp: tuple[float, float] | None = None  # K at the start and at the end (at rest)
+    impedance: Impedance | None = None
 
     def setpoint(self, time_in_step: float) -> float:
         """The set-point at a time from the step's start (linear in a profile)."""
@@ -184,6 +254,9 @@ def _read_profile(path_text: str, kind: str, units: Units, key: str, base_dir: P
 def parse_step(text: str, units: Units, key: str = "experiment.steps", base_dir: Path | None = None) -> Step:
     """Parse one step; errors name the key and quote the offending text."""
     s = " ".join(text.split())
+    spectrum = _parse_impedance(s, text, units, key)
+    if spectrum is not None:
+        return spectrum
     m = re.fullmatch(r"(?i)(?:cool|heat) from (\S+)\s*(K|C) to (\S+)\s*(K|C) over (.+)", s)
     if m:  # a processing step at rest: the cell's uniform temperature follows a linear ramp
         try:
@@ -209,7 +282,9 @@ def parse_step(text: str, units: Units, key: str = "experiment.steps", base_dir:
         )
     m = re.fullmatch(r"(?i)(discharge|charge|hold|rest)\b(.*)", s)
     if not m:
-        raise InputError(key, f"cannot read {text!r}: a step starts with Discharge, Charge, Hold or Rest")
+        raise InputError(
+            key, f"cannot read {text!r}: a step starts with Discharge, Charge, Hold, Rest, Cool, EIS or a profile"
+        )
     verb, rest = m.group(1).lower(), m.group(2).strip()
     parts = re.fullmatch(r"(?i)(?:at\s+(?P<at>.+?))?\s*(?:for\s+(?P<for>.+?))?\s*(?:until\s+(?P<until>.+))?", rest)
     if parts is None or (not any(parts.groupdict().values()) and verb != "rest"):

@@ -29,6 +29,7 @@ from mpi4py import MPI
 from ssbfem._dolfinx import dolfinx
 from ssbfem.geometry import tags
 from ssbfem.geometry.io import CellMesh
+from ssbfem.constants import FARADAY, VACUUM_PERMITTIVITY
 from ssbfem.errors import InputError
 from ssbfem.geometry.tags import MESH_UNIT_M
 from ssbfem.materials.arrhenius import arrhenius
@@ -36,7 +37,7 @@ from ssbfem.materials.ocp import ENTROPIC_COEFFICIENTS, OCP_FUNCTIONS
 from ssbfem.physics import heat
 from ssbfem.physics.charge import ohmic_conduction
 from ssbfem.physics.diffusion import fickian_diffusion
-from ssbfem.physics.kinetics import EXCHANGE_CURRENT_LAWS, KINETICS_LAWS
+from ssbfem.physics.kinetics import EXCHANGE_CURRENT_LAWS, KINETICS_LAWS, with_film_resistance
 from ssbfem.physics.terminal import control_law
 
 fem = dolfinx.fem
@@ -56,6 +57,23 @@ LEAKAGE_CONTACT_S_M2 = 1.0e8
 #: that suits the charge balance. Scaled, all rows converge in the same iterations; heat is still
 #: balanced to 1e-6 W/m2 per row.
 HEAT_ROW_SCALE = 1.0e-3
+
+
+def interface_current(side: str, section: dict, i0, eta, alpha_anodic, alpha_cathodic, temperature):
+    """Charge-transfer current density at an electrode's interface (A/m2, anodic positive): its
+    kinetics law with the contact factor gamma_c scaling i0 (a partly lost contact, Pang et al.
+    2021) and, with an interphase film, that film's resistance in series."""
+    law, parameters = KINETICS_LAWS[section["kinetics"]], section["kinetics_parameters"]
+    i0 = section["contact_factor"] * i0
+
+    def current(x):
+        try:
+            return law(i0, x, alpha_anodic, alpha_cathodic, temperature, **parameters)
+        except TypeError as exc:
+            raise InputError(f"cell.{side}.kinetics_parameters", f"{section['kinetics']}: {exc}") from None
+
+    film = section["film_resistance_ohm_cm2"] * 1e-4
+    return current(eta) if film == 0.0 else with_film_resistance(current, eta, film)
 
 
 @dataclass
@@ -241,7 +259,7 @@ class CellModel:
         i0_pos = EXCHANGE_CURRENT_LAWS[pos["exchange_current_law"]](i0_half, theta_surf, alpha_a, alpha_c)
         phi_s_pos = self.psi_pos("-") + self.voltage("-")
         eta_pos = phi_s_pos - self.phi_e("+") - self.ocp(theta_surf)
-        j_pos = KINETICS_LAWS[pos["kinetics"]](i0_pos, eta_pos, alpha_a, alpha_c, T_face)
+        j_pos = interface_current("positive", pos, i0_pos, eta_pos, alpha_a, alpha_c, T_face)
 
         # -- negative interface: Li metal (U = 0); a meshed layer, or the negative terminal itself
         T_neg = T_face if self.has_negative else T
@@ -253,17 +271,44 @@ class CellModel:
             dS_neg = ds_neg_terminal
             phi_e_neg, phi_s_neg, v_e_neg = self.phi_e, 0.0, v_e
         eta_neg = phi_s_neg - phi_e_neg
-        kinetics_neg = KINETICS_LAWS[neg["kinetics"]]
-        j_neg = kinetics_neg(i0_neg, eta_neg, neg["transfer_coefficient"], neg["cathodic_transfer_coefficient"], T_neg)
+        alphas_neg = neg["transfer_coefficient"], neg["cathodic_transfer_coefficient"]
+        j_neg = interface_current("negative", neg, i0_neg, eta_neg, *alphas_neg, T_neg)
         self.eta_pos, self.j_pos, self.eta_neg, self.j_neg = eta_pos, j_pos, eta_neg, j_neg
 
+        # -- capacitive currents (optional): each interface's double layer, i_dl = C_dl d(phi_s -
+        #    phi_e)/dt (A/m2, anodic positive, Pang et al. 2021 eq. 15), in parallel with the
+        #    charge transfer: the charge balances see j + i_dl, the lithium balance j alone. With
+        #    them the electrolyte carries the displacement current -eps d(grad phi_e)/dt, whose
+        #    geometric capacitance eps/L gives the bulk arc of an impedance spectrum.
+        self.capacitive = max(pos["double_layer_F_m2"], neg["double_layer_F_m2"]) > 0.0
+        self.dynamic = [(self.theta, self.theta_n, self.theta_nm1, "stoichiometry")]
+        i_dl_pos = i_dl_neg = 0.0
+        displacement = 0
+        if self.capacitive:
+            rate = self._potential_rates()
+            rate_phi_s_pos = rate[self.psi_pos]("-") + rate[self.voltage]("-")
+            i_dl_pos = pos["double_layer_F_m2"] * (rate_phi_s_pos - rate[self.phi_e]("+"))
+            if self.has_negative:
+                i_dl_neg = neg["double_layer_F_m2"] * (rate[self.psi_neg]("-") - rate[self.phi_e]("+"))
+            else:
+                i_dl_neg = -neg["double_layer_F_m2"] * rate[self.phi_e]
+            permittivity = ely.get("relative_permittivity")
+            if permittivity is None:
+                raise InputError(
+                    "cell.electrolyte.relative_permittivity", "required with a double layer (displacement current)"
+                )
+            displacement = ohmic_conduction(
+                rate[self.phi_e], v_e, permittivity * VACUUM_PERMITTIVITY, dx(names[tags.ELECTROLYTE])
+            )
+        self.i_dl_pos, self.i_dl_neg = i_dl_pos, i_dl_neg
+
         # -- electrolyte: charge conservation; the interface currents enter it
-        F_e = ohmic_conduction(self.phi_e, v_e, sigma_e, dx(names[tags.ELECTROLYTE]))
-        F_e -= j_pos * v_e("+") * dS_pos + j_neg * v_e_neg * dS_neg
+        F_e = ohmic_conduction(self.phi_e, v_e, sigma_e, dx(names[tags.ELECTROLYTE])) + displacement
+        F_e -= (j_pos + i_dl_pos) * v_e("+") * dS_pos + (j_neg + i_dl_neg) * v_e_neg * dS_neg
 
         # -- positive conductors: charge conservation; interface and terminal currents leave
         F_p = self._conduction(self.psi_pos, v_p, (tags.POSITIVE, tags.POSITIVE_CC), dx)
-        F_p += j_pos * v_p("-") * dS_pos
+        F_p += (j_pos + i_dl_pos) * v_p("-") * dS_pos
         self.current_out = g_pos * self.psi_pos
         F_p += self.current_out * v_p * conn_pos
 
@@ -283,7 +328,7 @@ class CellModel:
         if self.has_negative:
             v_n = tests[4]
             F_n = self._conduction(self.psi_neg, v_n, (tags.NEGATIVE, tags.NEGATIVE_CC), dx)
-            F_n += j_neg * v_n("-") * dS_neg
+            F_n += (j_neg + i_dl_neg) * v_n("-") * dS_neg
             F_n += g_neg * self.psi_neg * v_n * conn_neg
             self.residuals.append(F_n)
 
@@ -293,8 +338,6 @@ class CellModel:
         if self.leakage:
             self._add_leakage(ely, dx, dS_pos, dS_neg, v_p, phi_s_pos)
 
-        # -- time-dependent unknowns: (u, u at t_n, u at t_n-1, what its error tolerance is on)
-        self.dynamic = [(self.theta, self.theta_n, self.theta_nm1, "stoichiometry")]
         self.bcs: list = []
         self.heat_forms: dict[str, fem.Form] = {}
         if thermal_model != "isothermal":
@@ -430,6 +473,19 @@ class CellModel:
         self.stack_thickness_m = total_volume / self.terminal_area * MESH_UNIT_M
         self._temperature_mean = form(rise / total_volume * dx)
 
+    def _potential_rates(self) -> dict:
+        """d/dt of the potentials (V/s) by the time stepper's formula; registers them as dynamic.
+
+        Returns unknown -> UFL rate for phi_e, psi_pos, the voltage and psi_neg.
+        """
+        rates = {}
+        potentials = [self.phi_e, self.psi_pos, self.voltage] + ([self.psi_neg] if self.has_negative else [])
+        for u in potentials:
+            u_n, u_nm1 = fem.Function(u.function_space), fem.Function(u.function_space)
+            self.dynamic.append((u, u_n, u_nm1, "potential"))
+            rates[u] = self.inv_dt * (self.bdf[0] * u + self.bdf[1] * u_n + self.bdf[2] * u_nm1)
+        return rates
+
     @staticmethod
     def _weighted(integral: ufl.Form, w, w_face) -> ufl.Form:
         """The source integral tested with w (w("+") on interior facets)."""
@@ -488,16 +544,43 @@ class CellModel:
     # -- state
     def set_initial_state(self) -> None:
         """Rest at the initial stoichiometry: no current, phi_e = 0, V = U(x0)."""
-        x0 = self.cell["positive"]["initial_stoichiometry"]
-        for f in (self.theta, self.theta_n, self.theta_nm1):
-            f.x.array[:] = x0
-        for f in self.unknowns:
-            if f is not self.theta:
-                f.x.array[:] = 0.0
-        self.voltage.x.array[:] = float(self.ocp(x0, np))
         if self.temperature_rise is not None:
             for f in (self.temperature_rise, self.T_n, self.T_nm1, self.T_lagged or self.T_n):
                 f.x.array[:] = 0.0
+        self.set_equilibrium(self.cell["positive"]["initial_stoichiometry"])
+
+    def set_equilibrium(self, stoichiometry: float) -> None:
+        """Open-circuit equilibrium at a uniform stoichiometry: phi_e = 0 (the Li side is ground),
+        phi_s = V = U(x) in the positive; the temperature is kept."""
+        for f in self.unknowns:
+            if f is not self.temperature_rise:
+                f.x.array[:] = 0.0
+        for f in (self.theta, self.theta_n, self.theta_nm1):
+            f.x.array[:] = stoichiometry
+        self.voltage.x.array[:] = float(self.ocp(stoichiometry, np))
+
+    def stoichiometry_at_ocp(self, voltage: float) -> float:
+        """The stoichiometry at which the positive's open-circuit potential equals `voltage`."""
+        low, high = 1e-6, 1.0 - 1e-6
+        u = lambda x: float(self.ocp(x, np)) - voltage
+        u_low, u_high = u(low), u(high)
+        if u_low * u_high > 0:
+            raise InputError(
+                "experiment.steps",
+                f"{voltage:g} V is outside the positive electrode's open-circuit range "
+                f"[{min(u_low, u_high) + voltage:.4g}, {max(u_low, u_high) + voltage:.4g}] V",
+            )
+        for _ in range(100):  # bisection: the OCP need not be monotonic everywhere
+            mid = 0.5 * (low + high)
+            if (u(mid) > 0) == (u_low > 0):
+                low = mid
+            else:
+                high = mid
+        return 0.5 * (low + high)
+
+    def stoichiometry_per_charge(self) -> float:
+        """Change of the mean stoichiometry per C/m2 of footprint passed."""
+        return 1.0 / (FARADAY * self.lithium_scale * self._volume)
 
     def set_control(self, mode: str, value: float) -> None:
         """mode: "current" (A/m2), "voltage" (V), "power" (W/m2); "rest" is zero current."""
@@ -549,6 +632,12 @@ class CellModel:
     def interface_means(self) -> dict[str, float]:
         """Means over the interfaces: surface OCP and stoichiometry, overpotentials, potentials."""
         return {name: self._sum(f) / a for name, (f, a) in self._breakdown_forms.items()}
+
+    def double_layer_charge(self, means: dict[str, float]) -> float:
+        """Charge on the electrode side of the positive double layer, C per m2 of footprint: the
+        charge passed equals F times the lithium inserted minus its change."""
+        drop = means["psi_pos"] + self.cell_voltage() - means["phi_e_pos"]
+        return self.cell["positive"]["double_layer_F_m2"] * drop * self._interface_area / self.terminal_area
 
     def voltage_breakdown(self, means: dict[str, float] | None = None) -> dict[str, float]:
         """The cell voltage split into OCPs and losses (Pang et al. 2021, eq. 16), in V:

@@ -249,6 +249,40 @@ def write_table(path: Path, rows: list[dict]) -> None:
             writer.writerows(rows)
 
 
+def read_table(path: Path) -> list[dict]:
+    """A CSV written by write_table, as a list of dicts of strings."""
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def plot_impedance(spectra: list[dict], path: Path) -> None:
+    """Nyquist plot (-Im Z against Re Z, equal axes) and Bode plots (|Z| and phase) per spectrum."""
+    plt = _pyplot()
+    fig = plt.figure(figsize=(11, 4.5), constrained_layout=True)
+    nyquist, magnitude = fig.add_subplot(1, 2, 1), fig.add_subplot(2, 2, 2)
+    phase = fig.add_subplot(2, 2, 4, sharex=magnitude)
+    for s in spectra:
+        f, re, im = s["frequency_Hz"], s["z_real_ohm_cm2"], s["z_imag_ohm_cm2"]
+        label = f"step {s['step']}"
+        nyquist.plot(re, -im, "o-", ms=2.5, label=label)
+        magnitude.loglog(f, np.hypot(re, im), label=label)
+        phase.semilogx(f, np.degrees(np.arctan2(im, re)), label=label)
+    nyquist.set_aspect("equal", adjustable="datalim")
+    nyquist.set_xlabel("Re Z (ohm cm$^2$)")
+    nyquist.set_ylabel("-Im Z (ohm cm$^2$)")
+    nyquist.set_title("Nyquist")
+    magnitude.set_ylabel("|Z| (ohm cm$^2$)")
+    magnitude.set_title("Bode")
+    phase.set_ylabel("Phase (deg)")
+    phase.set_xlabel("Frequency (Hz)")
+    for ax in (nyquist, magnitude, phase):
+        ax.grid(alpha=0.3, which="both")
+    if len(spectra) > 1:
+        nyquist.legend(fontsize=8)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def _pyplot():
     import matplotlib
 

@@ -15,7 +15,7 @@ import shutil
 import signal
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -40,9 +40,11 @@ from ssbfem.results import (
     now,
     plot_cycles,
     plot_heat,
+    plot_impedance,
     plot_losses,
     plot_profiles,
     plot_voltage,
+    read_table,
     versions,
     write_metadata,
     write_table,
@@ -136,6 +138,8 @@ class RunResult:
         simulation: The simulation (counters, state).
         output: The run directory (None for an in-memory run).
         message: Why a run stopped early.
+        spectra: One impedance spectrum per EIS step: ``step``, ``frequency_Hz``,
+            ``z_real_ohm_cm2``, ``z_imag_ohm_cm2`` (numpy arrays).
     """
 
     status: str
@@ -145,6 +149,7 @@ class RunResult:
     simulation: Simulation
     output: Path | None
     message: str = ""
+    spectra: list[dict] = field(default_factory=list)
 
 
 def prepare_output(output: Path, comm: MPI.Comm, marker: str = "run.json", kind: str = "run") -> None:
@@ -256,6 +261,19 @@ def run(
             log.info("checkpoint at t = %.6g s (%d rows)", sim.state.history[-1].t, len(series.rows))
 
     record = series if not (progress and rank0) else _with_progress(series, experiment)
+    impedance_path = output / "impedance.csv" if output is not None else None
+    impedance_rows = read_table(impedance_path) if restart and impedance_path.is_file() else []
+
+    def spectrum(step: int, frequencies: np.ndarray, z: np.ndarray) -> None:
+        """Impedance in ohm cm2 (Z = -dV/dI, so the capacitive arcs have Im Z < 0), written at once."""
+        impedance_rows.extend(
+            {"step": step, "frequency_Hz": f, "z_real_ohm_cm2": 1e4 * zk.real, "z_imag_ohm_cm2": 1e4 * zk.imag}
+            for f, zk in zip(frequencies, z, strict=True)
+        )
+        if impedance_path is not None and rank0:
+            write_table(impedance_path, impedance_rows)
+        log.info("impedance spectrum of step %d: %d frequencies", step, len(frequencies))
+
     sim = Simulation(
         model,
         experiment,
@@ -267,6 +285,7 @@ def run(
         checkpoint_every_steps=out_cfg["checkpoint_every_steps"],
         checkpoint_every_s=out_cfg["checkpoint_every_s"],
         stop_requested=stop,
+        spectrum=spectrum,
     )
     if restart:
         extra = load_checkpoint(checkpoint_path, sim)
@@ -309,7 +328,7 @@ def run(
         if output is not None:
             profiles_data = profiles.gather()
             if rank0:
-                _write_outputs(output, cfg, series, steps, cycles, profiles_data)
+                _write_outputs(output, cfg, series, steps, cycles, profiles_data, impedance_rows)
                 last = series.rows[-1] if series.rows else {}
                 meta.update(
                     status=status,
@@ -326,14 +345,26 @@ def run(
                 write_metadata(output / "run.json", meta)
     if status == "failed":
         raise SimulationError(message)
-    return RunResult(status, series, steps, cycles, sim, output, message)
+    return RunResult(status, series, steps, cycles, sim, output, message, _spectra(impedance_rows))
+
+
+def _spectra(rows: list[dict]) -> list[dict]:
+    """Impedance rows grouped by step, as arrays."""
+    out = []
+    for step in sorted({int(r["step"]) for r in rows}):
+        mine = [r for r in rows if int(r["step"]) == step]
+        names = ("frequency_Hz", "z_real_ohm_cm2", "z_imag_ohm_cm2")
+        out.append({"step": step, **{n: np.array([float(r[n]) for r in mine]) for n in names}})
+    return out
 
 
 def _write_outputs(
-    output: Path, cfg: dict, series: TimeSeries, steps: list[dict], cycles: list[dict], profiles
+    output: Path, cfg: dict, series: TimeSeries, steps: list[dict], cycles: list[dict], profiles, impedance_rows
 ) -> None:
     write_table(output / "steps.csv", steps)
     write_table(output / "cycles.csv", cycles)
+    if cfg["output"]["plot"] and impedance_rows:
+        plot_impedance(_spectra(impedance_rows), output / "impedance.png")
     if not cfg["output"]["plot"] or len(series.rows) < 2:
         return
     title = f"{cfg['cell']['architecture']} cell, {cfg['cell']['dimension']}D"

@@ -33,6 +33,7 @@ from ssbfem._dolfinx import PETSc, dolfinx
 from ssbfem.constants import FARADAY
 from ssbfem.errors import SimulationError
 from ssbfem.experiment import Event, Experiment, Step
+from ssbfem.impedance import frequencies, impedance
 from ssbfem.model import CellModel
 from ssbfem.solvers import converged, create_solver
 
@@ -122,6 +123,7 @@ class Simulation:
         checkpoint: Called with the simulation when a checkpoint is due (and at a stop).
         checkpoint_every_steps, checkpoint_every_s: When checkpoints are due (0: never).
         stop_requested: Polled after every accepted step (on every rank; any rank may ask).
+        spectrum: Called with (step index, frequencies in Hz, impedances in ohm m2) by EIS steps.
     """
 
     def __init__(
@@ -136,8 +138,10 @@ class Simulation:
         checkpoint_every_steps: int = 0,
         checkpoint_every_s: float = 0.0,
         stop_requested: Callable[[], bool] | None = None,
+        spectrum: Callable[[int, np.ndarray, np.ndarray], None] | None = None,
     ):
         self.model = model
+        self.spectrum = spectrum or (lambda step, f, z: None)
         self.experiment = experiment
         self.settings = settings or StepperSettings()
         self.record = record or (lambda row: None)
@@ -248,7 +252,11 @@ class Simulation:
         if len(guess_points) < 2:
             return True, 0.0, ""
         s = self.settings
-        tolerances = {"stoichiometry": s.stoichiometry_tolerance, "temperature": s.temperature_tolerance_K}
+        tolerances = {
+            "stoichiometry": s.stoichiometry_tolerance,
+            "temperature": s.temperature_tolerance_K,
+            "potential": s.voltage_tolerance_V,
+        }
         d_voltage = abs(m.cell_voltage() - float(predicted[m.unknowns.index(m.voltage)][0]))
         error = d_voltage / s.voltage_tolerance_V
         for u, _, _, kind in m.dynamic:
@@ -365,7 +373,7 @@ class Simulation:
             self._apply_control()
         steps = self.experiment.steps
         while st.step_index < len(steps):
-            ended = self._advance()
+            ended = self._advance() if self.step.impedance is None else self._measure_impedance()
             if ended:
                 self._finish_step(ended)
                 if st.step_index + 1 < len(steps):
@@ -469,6 +477,27 @@ class Simulation:
             self.snapshot(new.t)
         return reason
 
+    def _measure_impedance(self) -> str:
+        """An EIS step: relax the cell to open circuit where the step says, take the spectrum."""
+        st, m, spec = self.state, self.model, self.step.impedance
+        point = st.history[-1]
+        self._restore(point.arrays)
+        if spec.state == "voltage":
+            x = m.stoichiometry_at_ocp(spec.value)
+        elif spec.state == "rest":
+            x = m.mean_stoichiometry()
+        else:  # a charge passed from the nominal full state
+            x = m.cell["positive"]["initial_stoichiometry"] + spec.value * m.stoichiometry_per_charge()
+        if not 0.0 < x < 1.0:
+            raise SimulationError(f"step {st.step_index} ({self.step.text!r}): stoichiometry {x:.4g} is out of range")
+        m.set_equilibrium(x)
+        freqs = frequencies(spec.start_Hz, spec.end_Hz, spec.points_per_decade)
+        self.spectrum(st.step_index, freqs, impedance(m, self.problem, freqs))
+        relaxed = self._capture(point.t)
+        st.history = [relaxed]
+        self._emit(relaxed, m.heat())
+        return "impedance"
+
     def _accept(self, point: Point, dt: float) -> None:
         """Book-keep an accepted step: capacity with the BDF weights of the lithium balance."""
         st = self.state
@@ -507,7 +536,7 @@ class Simulation:
                 "end_reason": reason,
                 "capacity_mAh_cm2": q / 36000.0,
                 "energy_mWh_cm2": st.step_energy_J_m2 / 36000.0,
-                "mean_voltage_V": st.step_energy_J_m2 / q if q else last.voltage,
+                "mean_voltage_V": st.step_energy_J_m2 / q if abs(q) > 1e-12 else last.voltage,
                 "end_voltage_V": last.voltage,
                 "end_current_A_m2": last.current,
             }
@@ -544,11 +573,16 @@ class Simulation:
             **breakdown,
             **heat_columns,
         }
+        if m.capacitive:
+            row["double_layer_charge_C_m2"] = m.double_layer_charge(means)
         self.record({k: v if isinstance(v, int) else float(v) for k, v in row.items()})
 
 
 def lithium_charge_balance(rows: list[dict]) -> tuple[float, float]:
-    """(charge passed, F x lithium inserted), both C/m2, between the first and last row."""
+    """(charge passed, F x lithium inserted - change of the positive double layer's charge),
+    both C/m2, between the first and last row (verification case K)."""
     charge = (rows[-1]["capacity_mAh_cm2"] - rows[0]["capacity_mAh_cm2"]) * 36000.0
     inserted = FARADAY * (rows[-1]["lithium_mol_m2"] - rows[0]["lithium_mol_m2"])
+    if "double_layer_charge_C_m2" in rows[0]:
+        inserted -= rows[-1]["double_layer_charge_C_m2"] - rows[0]["double_layer_charge_C_m2"]
     return charge, inserted

@@ -1,10 +1,13 @@
-"""Interface charge-transfer kinetics: Butler-Volmer with a stoichiometry-dependent i0."""
+"""Interface charge-transfer kinetics: Butler-Volmer and its relatives (linearised, Tafel,
+Frumkin, Marcus-Hush-Chidsey), exchange-current laws, and an interphase film in series."""
 
 from __future__ import annotations
 
+import math
+
 import ufl
 
-from ssbfem.constants import FARADAY, GAS_CONSTANT
+from ssbfem.constants import EV_TO_J_MOL, FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY
 
 
 def butler_volmer(exchange_current, eta, alpha_anodic, alpha_cathodic, temperature):
@@ -70,10 +73,120 @@ def frumkin_butler_volmer(exchange_current, eta, diffuse_layer_drop, alpha_anodi
     )
 
 
-#: Interface kinetics laws by config name: f(i0, eta, alpha_a, alpha_c, T) -> j (A/m2, anodic
-#: positive). Register a new law by adding a function of this signature written in UFL.
+def diffuse_layer_drop(
+    eta,
+    stern_capacitance_F_m2: float,
+    concentration_mol_m3: float,
+    relative_permittivity: float,
+    temperature,
+    zero_charge_overpotential_V: float = 0.0,
+    iterations: int = 10,
+):
+    """phi2, the potential drop across the diffuse layer (V), from the Gouy-Chapman-Stern model.
+
+    The double layer's excess drop eta - eta_pzc splits into the Stern layer (a capacitor C_S)
+    and the diffuse layer, whose charge is that of one mobile cation on a fixed background
+    (verification case H): C_S (eta - eta_pzc - phi2) = sign(phi2) sqrt(2 eps R T c0 g(psi)),
+    g(psi) = exp(-psi) - 1 + psi, psi = F phi2/(R T). In thermal units, with
+    kappa = sqrt(2 eps R T c0) F/(R T C_S): psi + kappa G(psi) = F (eta - eta_pzc)/(R T),
+    G = sign(psi) sqrt(g(psi)) increasing, so the root is unique. It is found by a fixed number of
+    Newton steps from the linearised (Debye) solution, written out in UFL so that the Jacobian of
+    the cell model differentiates through them.
+    """
+    f = FARADAY / (GAS_CONSTANT * temperature)
+    eps = relative_permittivity * VACUUM_PERMITTIVITY
+    kappa = ufl.sqrt(2 * eps * GAS_CONSTANT * temperature * concentration_mol_m3) * f / stern_capacitance_F_m2
+    target = f * (eta - zero_charge_overpotential_V)
+
+    def G(psi):
+        # sign(psi) sqrt(g): for small |psi| from the series g/psi^2 = 1/2 - psi/6 + psi^2/24 - psi^3/120
+        series = psi * ufl.sqrt(0.5 - psi / 6 + psi**2 / 24 - psi**3 / 120)
+        safe = ufl.conditional(ufl.lt(abs(psi), 1e-3), 1.0, psi)
+        exact = ufl.sign(safe) * ufl.sqrt(ufl.exp(-safe) - 1 + safe)
+        return ufl.conditional(ufl.lt(abs(psi), 1e-3), series, exact)
+
+    psi = target / (1 + kappa / math.sqrt(2.0))  # the root of the linearised equation
+    for _ in range(iterations):
+        x = ufl.variable(psi)  # evaluates to psi; diff(., x) differentiates with respect to it
+        residual = x + kappa * G(x) - target
+        psi = x - residual / ufl.diff(residual, x)
+    return psi / f
+
+
+def frumkin_kinetics(
+    exchange_current,
+    eta,
+    alpha_anodic,
+    alpha_cathodic,
+    temperature,
+    stern_capacitance_F_m2: float,
+    concentration_mol_m3: float,
+    relative_permittivity: float,
+    zero_charge_overpotential_V: float = 0.0,
+):
+    """Frumkin-Butler-Volmer with phi2 from the Gouy-Chapman-Stern double layer, A/m2.
+
+    Config: ``kinetics = "frumkin"`` with ``kinetics_parameters = {stern_capacitance_F_m2,
+    concentration_mol_m3 (mobile cations), relative_permittivity, zero_charge_overpotential_V}``.
+    A thick Stern layer (C_S -> 0) carries the whole drop: phi2 -> 0 and Butler-Volmer returns.
+    """
+    phi2 = diffuse_layer_drop(
+        eta,
+        stern_capacitance_F_m2,
+        concentration_mol_m3,
+        relative_permittivity,
+        temperature,
+        zero_charge_overpotential_V,
+    )
+    return frumkin_butler_volmer(exchange_current, eta, phi2, alpha_anodic, alpha_cathodic, temperature)
+
+
+def marcus_hush_chidsey(
+    exchange_current, eta, alpha_anodic, alpha_cathodic, temperature, reorganization_energy_eV: float
+):
+    """Marcus-Hush-Chidsey kinetics in the asymptotic form of Zeng, Smith, Bai and Bazant,
+    J. Electroanal. Chem. 735 (2014) 77, eq. 11; anodic positive, A/m2.
+
+    In thermal units (lambda = reorganisation energy/kT, n = F eta/(R T)):
+    k_ox(n) = sqrt(pi lambda)/(1 + exp(-n)) erfc((lambda - sqrt(1 + sqrt(lambda) + n^2))/(2 sqrt(lambda))),
+    k_red(n) = k_ox(-n), j = i0 (k_ox - k_red)/k_ox(0). Near equilibrium j = i0 F eta/(R T) (as
+    symmetric Butler-Volmer); at large |eta| the current saturates instead of growing
+    exponentially. The transfer coefficients are not used.
+    """
+    f = FARADAY / (GAS_CONSTANT * temperature)
+    lam = reorganization_energy_eV * EV_TO_J_MOL / (GAS_CONSTANT * temperature)
+    n = f * eta
+
+    def k_ox(x):
+        erfc = 1.0 - ufl.erf((lam - ufl.sqrt(1 + ufl.sqrt(lam) + x**2)) / (2 * ufl.sqrt(lam)))
+        return erfc / (1.0 + ufl.exp(-x))
+
+    return exchange_current * (k_ox(n) - k_ox(-n)) / k_ox(0.0 * n)
+
+
+def with_film_resistance(current_of_overpotential, eta, film_resistance_ohm_m2: float, iterations: int = 12):
+    """The current through kinetics in series with an interphase film of area-specific
+    resistance R_f (ohm m2): j = law(eta - R_f j), A/m2.
+
+    The kinetics see eta_k, the root of eta_k + R_f law(eta_k) = eta (monotone increasing in
+    eta_k for any law whose current grows with the overpotential), found by Newton steps from
+    eta_k = eta written out in UFL.
+    """
+    x_k = eta
+    for _ in range(iterations):
+        x = ufl.variable(x_k)
+        residual = x + film_resistance_ohm_m2 * current_of_overpotential(x) - eta
+        x_k = x - residual / ufl.diff(residual, x)
+    return current_of_overpotential(x_k)
+
+
+#: Interface kinetics laws by config name: f(i0, eta, alpha_a, alpha_c, T, **parameters) -> j
+#: (A/m2, anodic positive), the parameters from the interface's ``kinetics_parameters``.
+#: Register a new law by adding a function of this signature written in UFL.
 KINETICS_LAWS = {
     "butler-volmer": butler_volmer,
     "linear": linear_kinetics,
     "tafel": tafel_kinetics,
+    "frumkin": frumkin_kinetics,
+    "mhc": marcus_hush_chidsey,
 }

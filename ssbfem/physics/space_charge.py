@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import math
 
-from ssbfem.constants import FARADAY, GAS_CONSTANT
-
-VACUUM_PERMITTIVITY = 8.8541878128e-12  # F/m
+from ssbfem.constants import FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY
 
 
 def debye_length(relative_permittivity: float, concentration: float, temperature: float) -> float:
