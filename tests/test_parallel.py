@@ -7,6 +7,12 @@ import pytest
 from conftest import simulate, thin_film
 from mpi4py import MPI
 
+from ssbfem.config import resolve
+from ssbfem.impedance import impedance
+from ssbfem.model import CellModel
+from ssbfem.runner import build_mesh
+from ssbfem.solvers import create_solver
+
 pytestmark = pytest.mark.mpi
 
 
@@ -96,3 +102,20 @@ def test_mechanics_run_under_mpi(tmp_path):
         llzo = 150e9 * 1.55e-5 * 725.0 / (1 - 0.26)
         assert float(last["von_mises_max_Pa[electrolyte]"]) == pytest.approx(llzo, rel=1e-6)
         assert float(last["hydrostatic_mean_Pa[electrolyte]"]) == pytest.approx(2 * llzo / 3, rel=1e-6)
+
+
+def test_impedance_ranks_agree():
+    """The real block system of the impedance keeps each rank's rows together: same Z on 1 and 2 ranks."""
+    raw = thin_film(
+        cell={"dimension": 2, "negative": {"double_layer_F_m2": 1e-3}, "positive": {"double_layer_F_m2": 1e-2}},
+        mesh={"in_plane_elements": 2},
+    )
+    f = np.array([1e5, 1e2, 1e-2])
+    z = []
+    for comm in (MPI.COMM_WORLD, MPI.COMM_SELF):
+        cfg = resolve(raw)
+        model = CellModel(build_mesh(cfg, comm), cfg["cell"], cfg["mesh"]["degree"])
+        model.set_initial_state()
+        problem = create_solver(model)
+        z.append(impedance(model, problem, f))
+    assert np.abs(z[0] - z[1]).max() <= 1e-8 * np.abs(z[1]).max()
