@@ -88,7 +88,7 @@ def test_film_on_rigid_substrate_in_2d(plane_stress):
         {tags.POSITIVE: Region(E, NU, eigenstrain)},
         clamped=(tags.NEGATIVE_TERMINAL,),
         rollers=((tags.LATERAL, 1),),
-        plane_stress=plane_stress,
+        formulation="plane_stress" if plane_stress else "plane_strain",
     )
     sigma = state.stress[tags.POSITIVE]
     expected = -E * eigenstrain / (1 if plane_stress else 1 - NU)
