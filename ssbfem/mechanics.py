@@ -237,15 +237,16 @@ def solve_elasticity(
         L += ufl.inner(eigen_stress, eps_v) * w * dx(cellmesh.cell_names[name])
     bcs = [held(V, cellmesh, name) for name in clamped]
     bcs += [held(V, cellmesh, name, component) for name, component in rollers]
-    dofs = V.dofmap.index_map.size_global * V.dofmap.index_map_bs
-    options = dict(ITERATIVE if dofs > ITERATIVE_ABOVE_DOFS else DIRECT)
-    options.update(petsc_options or {})
+    options, iterative = solver_options(V, petsc_options)
     prefix = "ssbfem_elasticity_"
-    if options["pc_type"] not in ("lu", "cholesky"):
-        uh, iterations = _solve_iterative(a, L, bcs, V, formulation, options, prefix)
-    elif bcs:
+    if iterative or bcs:
         problem = dolfinx.fem.petsc.LinearProblem(a, L, bcs=bcs, petsc_options_prefix=prefix, petsc_options=options)
-        uh, iterations = problem.solve(), 1
+        modes = rigid_body_functions(V, formulation) if iterative else []
+        space = set_rigid_body_modes(problem.A, modes, singular=not bcs) if iterative else None
+        uh = problem.solve()
+        iterations = _checked(problem.solver)
+        if not bcs:  # the null space's component of the solution is arbitrary: fix it as below
+            _remove_rigid_motion(uh, modes, formulation)
     else:  # a free body: Lagrange multipliers for the rigid-body modes
         modes = [ufl.as_vector(r) for r in el.rigid_body_modes(ufl.SpatialCoordinate(msh), dim, formulation)]
         R = fem.functionspace(
@@ -258,7 +259,12 @@ def solve_elasticity(
         problem = dolfinx.fem.petsc.LinearProblem(
             [[a, a01], [a10, None]], [L, L1], kind="mpi", petsc_options_prefix=prefix, petsc_options=options
         )
-        (uh, _), iterations = problem.solve(), 1
+        (uh, _), iterations, space = problem.solve(), 1, None
+    # free the PETSc objects now on every rank (collective destruction by the garbage
+    # collector can deadlock under MPI); uh owns its own array
+    for obj in (problem.solver, problem.A, problem.b, problem.x, space):
+        if obj is not None:
+            obj.destroy()
     stresses = {}
     for name, region in regions.items():
         lam, mu = el.lame(region.youngs_modulus, region.poissons_ratio, formulation)
@@ -266,25 +272,34 @@ def solve_elasticity(
     return StressState(uh, stresses, cellmesh, formulation, iterations)
 
 
-def _solve_iterative(a, L, bcs, V, formulation: str, options: dict, prefix: str) -> tuple[fem.Function, int]:
-    """CG with the rigid-body modes as GAMG's near-null space (and as the null space of a free
-    body, whose solution then has its mean rigid-body motion removed); (u, iterations)."""
-    problem = dolfinx.fem.petsc.LinearProblem(a, L, bcs=bcs, petsc_options_prefix=prefix, petsc_options=options)
-    modes = rigid_body_functions(V, formulation)
-    basis = [f.x.copy() for f in modes]
-    dolfinx.la.orthonormalize(basis)
-    vectors = [b.petsc_vec for b in basis]
-    space = PETSc.NullSpace().create(vectors=vectors, comm=V.mesh.comm)
-    problem.A.setNearNullSpace(space)
-    if not bcs:
-        problem.A.setNullSpace(space)  # KSP projects the right-hand side onto the range
-    uh = problem.solve()
-    reason = problem.solver.getConvergedReason()
+def solver_options(V: fem.FunctionSpace, petsc_options: dict | None = None) -> tuple[dict, bool]:
+    """PETSc options for an elasticity solve in V, and whether they are iterative: the preset by
+    size (see the module doc) under the given options."""
+    user = petsc_options or {}
+    dofs = V.dofmap.index_map.size_global * V.dofmap.index_map_bs
+    iterative = user.get("pc_type", "gamg" if dofs > ITERATIVE_ABOVE_DOFS else "lu") not in ("lu", "cholesky")
+    return {**(ITERATIVE if iterative else DIRECT), **user}, iterative
+
+
+def set_rigid_body_modes(A: PETSc.Mat, modes: list[fem.Function], singular: bool) -> PETSc.NullSpace:
+    """The rigid-body modes as the near-null space of A (GAMG builds its coarse spaces from
+    them), and as its null space when nothing holds the body (the KSP then projects the
+    right-hand side onto the range; CG converges on the consistent singular system)."""
+    basis = [f.copy() for f in modes]
+    dolfinx.la.orthonormalize([b.x for b in basis])
+    space = PETSc.NullSpace().create(vectors=[b.x.petsc_vec for b in basis], comm=A.getComm())
+    A.setNearNullSpace(space)
+    if singular:
+        A.setNullSpace(space)
+    return space
+
+
+def _checked(ksp: PETSc.KSP) -> int:
+    """Iterations of a converged linear solve; raises if it diverged."""
+    reason = ksp.getConvergedReason()
     if reason < 0:
-        raise RuntimeError(f"elasticity: the iterative solver diverged (KSP reason {reason})")
-    if not bcs:
-        _remove_rigid_motion(uh, modes, formulation)
-    return uh, problem.solver.getIterationNumber()
+        raise RuntimeError(f"elasticity: the linear solver failed (KSP reason {reason})")
+    return max(ksp.getIterationNumber(), 1)
 
 
 def _remove_rigid_motion(uh: fem.Function, modes: list[fem.Function], formulation: str) -> None:
@@ -363,9 +378,11 @@ class CellMechanics:
         ]
         pressures = {name: kind["pressure_Pa"] for name, kind in boundaries.items() if isinstance(kind, dict)}
         L += pressure_load(v, cm, pressures)
+        options, iterative = solver_options(V)
         self.problem = dolfinx.fem.petsc.LinearProblem(
-            a, L, bcs=bcs, petsc_options_prefix="ssbfem_mechanics_", petsc_options=DIRECT
+            a, L, bcs=bcs, petsc_options_prefix="ssbfem_mechanics_", petsc_options=options
         )
+        self._space = set_rigid_body_modes(self.problem.A, rigid_body_functions(V), False) if iterative else None
         self.displacement = self.problem.u
         self.displacement.name = "displacement_um"
         self._dx = dx
@@ -396,8 +413,9 @@ class CellMechanics:
         """Free the PETSc objects now on every rank (left to the garbage collector, their
         collective destruction can deadlock under MPI)."""
         p = self.problem
-        for obj in (p.solver, p.A, p.b, p.x):
-            obj.destroy()
+        for obj in (p.solver, p.A, p.b, p.x, self._space):
+            if obj is not None:
+                obj.destroy()
 
     def solve(self) -> dict[str, float]:
         """Solve for the current state; per layer the largest von Mises and principal stress and
@@ -406,6 +424,7 @@ class CellMechanics:
         m = self.model
         self.theta.interpolate(m.theta, cells0=self._cells[0], cells1=self._cells[1])
         self.problem.solve()
+        _checked(self.problem.solver)
         comm = m.cellmesh.mesh.comm
         row = {}
         for layer in self.layers:

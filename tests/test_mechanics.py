@@ -279,3 +279,29 @@ def test_pressure_boundary_input_errors():
         resolve(thin_film(mechanics={"boundaries": {"positive_terminal": {"pressure": 1e6}}}))
     with pytest.raises(InputError, match="hold the stack somewhere"):
         resolve(thin_film(mechanics={"boundaries": {"positive_terminal": {"pressure_Pa": 1e6}}}))
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("held_face", [True, False])
+def test_iterative_solver_matches_direct(held_face):
+    """CG with GAMG (the preset above ITERATIVE_ABOVE_DOFS, forced here by the options) gives
+    the direct solution: held on a face, and free (null space, then the same removal of the
+    mean rigid-body motion as the Lagrange multipliers)."""
+    import numpy as np
+
+    cm = film(3, [Layer(tags.ELECTROLYTE, 3.0, 2), Layer(tags.POSITIVE, 5.0, 3)])
+    dT = 298.15 - 1023.15
+    regions = {tags.ELECTROLYTE: Region(150e9, 0.26, 1.55e-5 * dT), tags.POSITIVE: Region(375e9, 0.2, 1.25e-5 * dT)}
+    held = {"clamped": (tags.NEGATIVE_TERMINAL,)} if held_face else {}
+    direct = solve_elasticity(cm, regions, degree=2, **held)
+    iterative = solve_elasticity(
+        cm, regions, degree=2, petsc_options={"ksp_type": "cg", "pc_type": "gamg", "ksp_rtol": 1e-12}, **held
+    )
+    assert direct.iterations == 1 and iterative.iterations > 1
+    scale = MPI.COMM_WORLD.allreduce(np.abs(direct.displacement.x.array).max(), op=MPI.MAX)
+    difference = np.abs(direct.displacement.x.array - iterative.displacement.x.array).max()
+    assert MPI.COMM_WORLD.allreduce(difference, op=MPI.MAX) <= 1e-8 * scale
+    sigma_d, sigma_i = direct.stress[tags.POSITIVE], iterative.stress[tags.POSITIVE]
+    assert iterative.mean(tags.POSITIVE, sigma_i[1, 1]) == pytest.approx(
+        direct.mean(tags.POSITIVE, sigma_d[1, 1]), rel=1e-8
+    )
