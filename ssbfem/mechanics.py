@@ -21,7 +21,7 @@ solution by the same L2 condition: both paths return the same displacement.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import basix
 import basix.ufl
@@ -73,7 +73,6 @@ class StressState:
     cellmesh: CellMesh
     formulation: str = "plane_strain"
     iterations: int = 1
-    _tractions: dict = field(default_factory=dict, repr=False)
 
     def mean(self, name: str, expression) -> float:
         """Volume mean of a scalar expression over a region (of the body of revolution if
@@ -87,9 +86,7 @@ class StressState:
 
     def interface_tractions(self) -> dict[str, float]:
         """Largest normal (tensile positive) and shear traction on every interface, Pa."""
-        if not self._tractions:
-            self._tractions["evaluator"] = InterfaceTractions(self.cellmesh, self.stress)
-        return self._tractions["evaluator"].evaluate()
+        return InterfaceTractions(self.cellmesh, self.stress).evaluate()
 
 
 class InterfaceTractions:
@@ -118,7 +115,7 @@ class InterfaceTractions:
         n = ufl.FacetNormal(msh)
         self._mesh = msh
         self._expressions, self._sides = {}, {}
-        for name in (n for n in cellmesh.facet_names if "|" in n):
+        for name in (g for g in cellmesh.facet_names if "|" in g):
             regions = name.split("|")
             if not all(r in stresses for r in regions):
                 continue

@@ -177,6 +177,7 @@ def test_mechanics_needs_elastic_data():
         resolve(thin_film(mechanics={"enabled": True}))
 
 
+@pytest.mark.mpi
 def test_stack_pressure_on_a_confined_bilayer():
     """A bilayer pressed by p on its top face, on rollers at the bottom and on the sides
     (laterally confined): sigma_xx = -p in both layers, the in-plane stress -p nu/(1 - nu) of
@@ -222,6 +223,7 @@ def _oblique_bilayer(slope: float) -> None:
     gmsh.model.mesh.generate(2)
 
 
+@pytest.mark.mpi
 def test_interface_tractions_on_an_oblique_interface():
     """Uniaxial compression sigma_xx = -p (pressed on the right, rollers left and bottom, top
     free) of a block whose interface has the unit normal n = (-s, 1)/sqrt(1 + s^2): traction
