@@ -104,6 +104,6 @@ def test_diffusion_induced_stress_in_a_sphere_case_C():
     for t, (sigma_r, sigma_t) in sorted(results.items()):
         print(f"tau {t}: sigma_r(0)/S0 {sigma_r:.6f} ({SIGMA_R_CENTRE[t]}), sigma_t(R)/S0 {sigma_t:.6f}")
     assert sorted(results) == sorted(SIGMA_R_CENTRE)
-    for t, (sigma_r, sigma_t) in results.items():
-        assert sigma_r == pytest.approx(SIGMA_R_CENTRE[t], rel=0.02), t
-        assert sigma_t == pytest.approx(SIGMA_T_SURFACE[t], rel=0.02), t
+    for t, (sigma_r, sigma_t) in results.items():  # measured: within 0.1 % at every tau
+        assert sigma_r == pytest.approx(SIGMA_R_CENTRE[t], rel=5e-3), t
+        assert sigma_t == pytest.approx(SIGMA_T_SURFACE[t], rel=5e-3), t
