@@ -284,7 +284,8 @@ def set_rigid_body_modes(A: PETSc.Mat, modes: list[fem.Function], singular: bool
     right-hand side onto the range; CG converges on the consistent singular system)."""
     basis = [f.copy() for f in modes]
     dolfinx.la.orthonormalize([b.x for b in basis])
-    space = PETSc.NullSpace().create(vectors=[b.x.petsc_vec for b in basis], comm=A.getComm())
+    # copies: a Function's petsc_vec only wraps its array, which dies with the Function
+    space = PETSc.NullSpace().create(vectors=[b.x.petsc_vec.copy() for b in basis], comm=A.getComm())
     A.setNearNullSpace(space)
     if singular:
         A.setNullSpace(space)
@@ -380,6 +381,7 @@ class CellMechanics:
             a, L, bcs=bcs, petsc_options_prefix="ssbfem_mechanics_", petsc_options=options
         )
         self._space = set_rigid_body_modes(self.problem.A, rigid_body_functions(V), False) if iterative else None
+        self._assembled = False
         self.displacement = self.problem.u
         self.displacement.name = "displacement_um"
         self._dx = dx
@@ -420,8 +422,7 @@ class CellMechanics:
         (the columns of mechanics.csv)."""
         m = self.model
         self.theta.interpolate(m.theta, cells0=self._cells[0], cells1=self._cells[1])
-        self.problem.solve()
-        _checked(self.problem.solver)
+        self._solve()
         comm = m.cellmesh.mesh.comm
         row = {}
         for layer in self.layers:
@@ -442,6 +443,28 @@ class CellMechanics:
             row.update(self._failure(layer, row[f"principal_max_Pa[{layer}]"]))
         row.update(self._tractions.evaluate())
         return row
+
+    def _solve(self) -> None:
+        """Solve with the matrix assembled once: it does not change (the eigenstrains and
+        pressures only load the right-hand side), so the LU factors or the multigrid hierarchy
+        are reused."""
+        p = self.problem
+        if not self._assembled:
+            p.solve()
+            self._assembled = True
+        else:
+            petsc = dolfinx.fem.petsc
+            with p.b.localForm() as local:
+                local.set(0.0)
+            petsc.assemble_vector(p.b, p.L)
+            petsc.apply_lifting(p.b, [p.a], bcs=[p.bcs])
+            p.b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+            for bc in p.bcs:
+                bc.set(p.b.array_w)
+            p.solver.solve(p.b, p.x)
+            p.x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
+            petsc.assign(p.x, p.u)
+        _checked(p.solver)
 
     def _failure(self, layer: str, principal: float) -> dict[str, float]:
         """Failure indicators where the library (or config) has the data: the tensile margin
