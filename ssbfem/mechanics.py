@@ -21,6 +21,7 @@ solution by the same L2 condition: both paths return the same displacement.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import basix
@@ -240,7 +241,8 @@ def solve_elasticity(
         problem = dolfinx.fem.petsc.LinearProblem(a, L, bcs=bcs, petsc_options_prefix=prefix, petsc_options=options)
         modes = rigid_body_functions(V, formulation) if iterative else []
         space = set_rigid_body_modes(problem.A, modes, singular=not bcs) if iterative else None
-        uh = problem.solve()
+        with options_while_set_up(problem.solver, options):
+            uh = problem.solve()
         iterations = _checked(problem.solver)
         if not bcs:  # the null space's component of the solution is arbitrary: fix it as below
             _remove_rigid_motion(uh, modes, formulation)
@@ -290,6 +292,21 @@ def set_rigid_body_modes(A: PETSc.Mat, modes: list[fem.Function], singular: bool
     if singular:
         A.setNullSpace(space)
     return space
+
+
+@contextlib.contextmanager
+def options_while_set_up(ksp: PETSc.KSP, options: dict):
+    """Keep the options in PETSc's database during a first solve: LinearProblem removes them
+    after configuring the KSP, but the multigrid levels (``mg_levels_*``) exist, and read their
+    options, only once the preconditioner is set up."""
+    database = PETSc.Options(ksp.getOptionsPrefix())
+    for key, value in options.items():
+        database[key] = value
+    try:
+        yield
+    finally:
+        for key in options:
+            database.delValue(key)
 
 
 def _checked(ksp: PETSc.KSP) -> int:
@@ -376,9 +393,9 @@ class CellMechanics:
         ]
         pressures = {name: kind["pressure_Pa"] for name, kind in boundaries.items() if isinstance(kind, dict)}
         L += pressure_load(v, cm, pressures)
-        options, iterative = solver_options(V)
+        self._options, iterative = solver_options(V)
         self.problem = dolfinx.fem.petsc.LinearProblem(
-            a, L, bcs=bcs, petsc_options_prefix="ssbfem_mechanics_", petsc_options=options
+            a, L, bcs=bcs, petsc_options_prefix="ssbfem_mechanics_", petsc_options=self._options
         )
         self._space = set_rigid_body_modes(self.problem.A, rigid_body_functions(V), False) if iterative else None
         self._assembled = False
@@ -450,7 +467,8 @@ class CellMechanics:
         are reused."""
         p = self.problem
         if not self._assembled:
-            p.solve()
+            with options_while_set_up(p.solver, self._options):
+                p.solve()
             self._assembled = True
         else:
             petsc = dolfinx.fem.petsc
