@@ -7,8 +7,8 @@ u_r = 0 on the axis, u_z = 0 on the equator), BDF2 in time. With S0 = Omega E J 
 and tau = D t/R^2, the centre's radial stress and the surface's hoop stress are tabulated; after
 tau = 1 the transient has decayed by exp(-20) and the steady values are +-1/15.
 
-The material numbers are those of a LiMn2O4-like particle; the normalised stresses do not depend
-on them (the problem is linear).
+The particle's numbers below are illustrative, not a material's: the normalised stresses do not
+depend on them (the problem is linear).
 """
 
 from __future__ import annotations
