@@ -186,7 +186,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         ),
         "boundaries": Key(
             dict,
-            "per named boundary: clamped, roller_x, roller_y or roller_z (default: the negative terminal clamped)",
+            "per named boundary: clamped, roller_x, roller_y, roller_z or {pressure_Pa = p} (a uniform "
+            "pressure, e.g. the stack pressure; default: the negative terminal clamped)",
             {},
         ),
     },
@@ -454,8 +455,15 @@ def _resolve_mechanics(resolved: dict) -> None:
         mech["boundaries"] = {"bottom" if cell["units"] > 1 else "negative_terminal": "clamped"}
     kinds = ("clamped", "roller_x", "roller_y", "roller_z")
     for name, kind in mech["boundaries"].items():
-        if kind not in kinds:
-            raise InputError(f"mechanics.boundaries.{name}", f"must be one of {', '.join(kinds)}, got {kind!r}")
+        if isinstance(kind, dict):
+            if set(kind) != {"pressure_Pa"} or not isinstance(kind["pressure_Pa"], (int, float)):
+                raise InputError(f"mechanics.boundaries.{name}", f"must be {{pressure_Pa = <Pa>}}, got {kind!r}")
+        elif kind not in kinds:
+            raise InputError(
+                f"mechanics.boundaries.{name}", f"must be one of {', '.join(kinds)} or {{pressure_Pa}}, got {kind!r}"
+            )
+    if all(isinstance(kind, dict) for kind in mech["boundaries"].values()):
+        raise InputError("mechanics.boundaries", "hold the stack somewhere (clamped or a roller), not only pressed")
     if not mech["enabled"]:
         return
     for section, layer in cell.items():

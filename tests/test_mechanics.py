@@ -88,7 +88,7 @@ def test_film_on_rigid_substrate_in_2d(plane_stress):
         {tags.POSITIVE: Region(E, NU, eigenstrain)},
         clamped=(tags.NEGATIVE_TERMINAL,),
         rollers=((tags.LATERAL, 1),),
-        plane_stress=plane_stress,
+        formulation="plane_stress" if plane_stress else "plane_strain",
     )
     sigma = state.stress[tags.POSITIVE]
     expected = -E * eigenstrain / (1 if plane_stress else 1 - NU)
@@ -175,3 +175,142 @@ def test_mechanics_needs_elastic_data():
 
     with pytest.raises(InputError, match=r"cell\.electrolyte\.thermal_expansion_1_K"):
         resolve(thin_film(mechanics={"enabled": True}))
+
+
+@pytest.mark.mpi
+def test_stack_pressure_on_a_confined_bilayer():
+    """A bilayer pressed by p on its top face, on rollers at the bottom and on the sides
+    (laterally confined): sigma_xx = -p in both layers, the in-plane stress -p nu/(1 - nu) of
+    each, and on the interface the normal traction -p without shear."""
+    p = 3.0e6
+    cm = film(3, [Layer(tags.ELECTROLYTE, 3.0, 2), Layer(tags.POSITIVE, 5.0, 3)])
+    materials = {tags.ELECTROLYTE: (150e9, 0.26), tags.POSITIVE: (E, NU)}
+    state = solve_elasticity(
+        cm,
+        {name: Region(*data) for name, data in materials.items()},
+        rollers=((tags.NEGATIVE_TERMINAL, 0), (tags.LATERAL, 1), (tags.LATERAL, 2)),
+        pressures={tags.POSITIVE_TERMINAL: p},
+    )
+    for name, (_, nu) in materials.items():
+        sigma = state.stress[name]
+        assert state.mean(name, sigma[0, 0]) == pytest.approx(-p, rel=1e-9)
+        for i in (1, 2):
+            assert state.mean(name, sigma[i, i]) == pytest.approx(-p * nu / (1 - nu), rel=1e-9)
+    tractions = state.interface_tractions()
+    assert tractions[f"interface_normal_traction_max_Pa[{tags.POSITIVE_INTERFACE}]"] == pytest.approx(-p, rel=1e-9)
+    assert tractions[f"interface_shear_traction_max_Pa[{tags.POSITIVE_INTERFACE}]"] == pytest.approx(0.0, abs=1e-9 * p)
+
+
+def _oblique_bilayer(slope: float) -> None:
+    """A unit square (plane strain) split by the line y = 0.25 + slope x into an electrolyte
+    (below) and a positive electrode (above)."""
+    import gmsh
+
+    geo = gmsh.model.geo
+    y0, y1 = 0.25, 0.25 + slope
+    p = [geo.addPoint(x, y, 0) for x, y in ((0, 0), (1, 0), (1, y1), (1, 1), (0, 1), (0, y0))]
+    lines = [geo.addLine(p[i], p[(i + 1) % 6]) for i in range(6)]  # bottom, right lo, right hi, top, left hi, left lo
+    cut = geo.addLine(p[5], p[2])
+    below = geo.addPlaneSurface([geo.addCurveLoop([lines[0], lines[1], -cut, lines[5]])])
+    above = geo.addPlaneSurface([geo.addCurveLoop([cut, lines[2], lines[3], lines[4]])])
+    geo.synchronize()
+    gmsh.model.addPhysicalGroup(2, [below], name=tags.ELECTROLYTE)
+    gmsh.model.addPhysicalGroup(2, [above], name=tags.POSITIVE)
+    groups = {"bottom": [lines[0]], "right": lines[1:3], "left": [lines[4], lines[5]], tags.POSITIVE_INTERFACE: [cut]}
+    for name, curves in groups.items():
+        gmsh.model.addPhysicalGroup(1, curves, name=name)
+    gmsh.option.setNumber("Mesh.MeshSizeMax", 0.2)
+    gmsh.model.mesh.generate(2)
+
+
+@pytest.mark.mpi
+def test_interface_tractions_on_an_oblique_interface():
+    """Uniaxial compression sigma_xx = -p (pressed on the right, rollers left and bottom, top
+    free) of a block whose interface has the unit normal n = (-s, 1)/sqrt(1 + s^2): traction
+    t = sigma n, normal part -p n_x^2, shear p |n_x n_y|."""
+    slope, p = 0.5, 2.0e6
+    cm = mesh_from_model(MPI.COMM_WORLD, lambda: _oblique_bilayer(slope))
+    regions = {tags.ELECTROLYTE: Region(150e9, 0.26), tags.POSITIVE: Region(150e9, 0.26)}
+    state = solve_elasticity(cm, regions, rollers=(("left", 0), ("bottom", 1)), pressures={"right": p})
+    assert state.mean(tags.POSITIVE, state.stress[tags.POSITIVE][0, 0]) == pytest.approx(-p, rel=1e-9)
+    nx, ny = -slope / (1 + slope**2) ** 0.5, 1 / (1 + slope**2) ** 0.5
+    tractions = state.interface_tractions()
+    name = tags.POSITIVE_INTERFACE
+    assert tractions[f"interface_normal_traction_max_Pa[{name}]"] == pytest.approx(-p * nx**2, rel=1e-9)
+    assert tractions[f"interface_shear_traction_max_Pa[{name}]"] == pytest.approx(p * abs(nx * ny), rel=1e-9)
+
+
+@pytest.mark.parametrize("solver", ["direct", "iterative"])
+def test_stack_pressure_in_a_run(tmp_path, monkeypatch, solver):
+    """A 1D LLZO | LiCoO2 stack on a rigid substrate pressed by 5 MPa on its positive terminal
+    (at the stress-free temperature, before lithiation): uniaxial strain, sigma_xx = -p and the
+    in-plane -p nu/(1 - nu) in each layer, the interface's normal traction -p (mechanics.csv);
+    with the direct solver of small problems and with the iterative one of large problems."""
+    import csv
+
+    from conftest import DEMO_CONFIG
+
+    from ssbfem import mechanics
+    from ssbfem.cli import main
+
+    if solver == "iterative":
+        monkeypatch.setattr(mechanics, "ITERATIVE_ABOVE_DOFS", 0)
+    tolerance = 1e-9 if solver == "direct" else 1e-5  # CG to rtol 1e-8 in the preconditioned norm
+
+    p, out = 5.0e6, tmp_path / "run"
+    overrides = [
+        "cell.electrolyte.material='LLZO'",
+        "cell.electrolyte.thickness_um=5.0",
+        "cell.electrolyte.conductivity_S_m=1e-2",
+        "mechanics.enabled=true",
+        "mechanics.boundaries.negative_terminal='clamped'",
+        f"mechanics.boundaries.positive_terminal.pressure_Pa={p}",
+        "experiment.steps=['Rest for 10 seconds']",
+    ]
+    assert main(["run", str(DEMO_CONFIG), "-o", str(out), *[a for o in overrides for a in ("--set", o)]]) == 0
+    first = next(csv.DictReader((out / "mechanics.csv").open()))
+    for layer, nu in ((tags.ELECTROLYTE, 0.26), (tags.POSITIVE, 0.2)):
+        in_plane = -p * nu / (1 - nu)
+        assert float(first[f"hydrostatic_mean_Pa[{layer}]"]) == pytest.approx((-p + 2 * in_plane) / 3, rel=tolerance)
+        assert float(first[f"von_mises_max_Pa[{layer}]"]) == pytest.approx(abs(in_plane + p), rel=tolerance)
+    name = tags.POSITIVE_INTERFACE
+    assert float(first[f"interface_normal_traction_max_Pa[{name}]"]) == pytest.approx(-p, rel=tolerance)
+    assert float(first[f"interface_shear_traction_max_Pa[{name}]"]) == 0.0
+
+
+def test_pressure_boundary_input_errors():
+    from conftest import thin_film
+
+    from ssbfem.config import resolve
+    from ssbfem.errors import InputError
+
+    with pytest.raises(InputError, match=r"mechanics\.boundaries\.positive_terminal"):
+        resolve(thin_film(mechanics={"boundaries": {"positive_terminal": {"pressure": 1e6}}}))
+    with pytest.raises(InputError, match="hold the stack somewhere"):
+        resolve(thin_film(mechanics={"boundaries": {"positive_terminal": {"pressure_Pa": 1e6}}}))
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("held_face", [True, False])
+def test_iterative_solver_matches_direct(held_face):
+    """CG with GAMG (the preset above ITERATIVE_ABOVE_DOFS, forced here by the options) gives
+    the direct solution: held on a face, and free (null space, then the same removal of the
+    mean rigid-body motion as the Lagrange multipliers)."""
+    import numpy as np
+
+    cm = film(3, [Layer(tags.ELECTROLYTE, 3.0, 2), Layer(tags.POSITIVE, 5.0, 3)])
+    dT = 298.15 - 1023.15
+    regions = {tags.ELECTROLYTE: Region(150e9, 0.26, 1.55e-5 * dT), tags.POSITIVE: Region(375e9, 0.2, 1.25e-5 * dT)}
+    held = {"clamped": (tags.NEGATIVE_TERMINAL,)} if held_face else {}
+    direct = solve_elasticity(cm, regions, degree=2, **held)
+    iterative = solve_elasticity(
+        cm, regions, degree=2, petsc_options={"ksp_type": "cg", "pc_type": "gamg", "ksp_rtol": 1e-12}, **held
+    )
+    assert direct.iterations == 1 and iterative.iterations > 1
+    scale = MPI.COMM_WORLD.allreduce(np.abs(direct.displacement.x.array).max(), op=MPI.MAX)
+    difference = np.abs(direct.displacement.x.array - iterative.displacement.x.array).max()
+    assert MPI.COMM_WORLD.allreduce(difference, op=MPI.MAX) <= 1e-8 * scale
+    sigma_d, sigma_i = direct.stress[tags.POSITIVE], iterative.stress[tags.POSITIVE]
+    assert iterative.mean(tags.POSITIVE, sigma_i[1, 1]) == pytest.approx(
+        direct.mean(tags.POSITIVE, sigma_d[1, 1]), rel=1e-8
+    )
