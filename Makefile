@@ -1,6 +1,7 @@
 # make run   - set up .venv (Python >= 3.12, ssbfem with DOLFINx) and run the default thin-film discharge
 # make test  - set up the same way and run the test suite, serial and under mpiexec -n 2
 # make bench - run the benchmarks in benchmarks/
+# make docs  - build the documentation into site/ (warnings are errors)
 
 SHELL := /bin/bash
 VENV := .venv
@@ -12,7 +13,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 \
 	$$(ls -d $$(pyenv root 2>/dev/null)/versions/3.1[2-9]*/bin/python3 2>/dev/null); do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: venv run test lint test-serial test-mpi bench clean
+.PHONY: venv run test lint test-serial test-mpi bench docs verification-report clean
 
 venv: $(STAMP)
 
@@ -29,8 +30,8 @@ run: venv
 test: lint test-serial test-mpi
 
 lint: venv
-	$(BIN)/ruff check ssbfem tests benchmarks demos
-	$(BIN)/ruff format --check ssbfem tests benchmarks demos
+	$(BIN)/ruff check ssbfem tests benchmarks demos docs
+	$(BIN)/ruff format --check ssbfem tests benchmarks demos docs
 
 test-serial: venv
 	$(BIN)/python -m pytest -q tests
@@ -45,5 +46,12 @@ bench: venv
 	$(BIN)/pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/thin_film.py
 
+docs: venv
+	$(BIN)/mkdocs build --strict --site-dir site
+
+# Regenerate docs/verification.md from package runs (a few minutes); commit the result.
+verification-report: venv
+	$(BIN)/python docs/scripts/verification_report.py
+
 clean:
-	rm -rf $(VENV) results
+	rm -rf $(VENV) results site

@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--output", "-o", type=Path, help="output directory (default: results/<config name>_sweep)")
     sweep.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
-    sub.add_parser("info", help="versions of ssbfem, DOLFINx, PETSc and MPI, and the number of ranks")
+    sub.add_parser("info", help="versions of ssbfem, DOLFINx, PETSc (packages, build), MPI and the number of ranks")
     mesh = sub.add_parser("mesh", help="build the mesh of a config and write it as .msh")
     mesh.add_argument("config", type=Path)
     mesh.add_argument("--output", "-o", type=Path, help="output .msh file (default: <config name>.msh)")
@@ -55,10 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     comm = MPI.COMM_WORLD
     command = shlex.join(["ssbfem", *(argv if argv is not None else sys.argv[1:])])
     if args.command == "info":
-        from ssbfem.results import versions
-
+        info = _info(comm)
         if comm.rank == 0:
-            for key, value in {**versions(), "ranks": comm.size}.items():
+            for key, value in info.items():
                 print(f"{key}: {value}")
         return 0
     try:
@@ -96,6 +95,41 @@ def main(argv: list[str] | None = None) -> int:
         if comm.rank == 0:
             print(f"ssbfem: simulation failed: {exc}", file=sys.stderr)
         return 1
+
+
+#: PETSc external packages worth knowing about for ssbfem's solvers and I/O.
+_PETSC_PACKAGES = ("mumps", "superlu_dist", "hypre", "scalapack", "metis", "parmetis", "ptscotch", "hdf5")
+
+
+def _info(comm) -> dict:
+    """Versions of the software stack, PETSc's build, MPI and the number of ranks."""
+    import platform
+
+    import basix
+    import ffcx
+    import mpi4py
+    import petsc4py
+    import ufl
+
+    from ssbfem._dolfinx import PETSc, dolfinx
+    from ssbfem.results import versions
+
+    info = versions()
+    info["petsc_packages"] = ", ".join(p for p in _PETSC_PACKAGES if PETSc.Sys.hasExternalPackage(p)) or "none"
+    scalar = "complex" if dolfinx.default_scalar_type().dtype.kind == "c" else "real"
+    index_bits = PETSc.IntType(0).dtype.itemsize * 8
+    info["petsc_build"] = f"{scalar} {PETSc.ScalarType().dtype.itemsize * 8}-bit scalars, {index_bits}-bit indices"
+    info["adios2"] = "yes" if dolfinx.has_adios2 else "no (no VTX field output)"
+    info.update(
+        python=platform.python_version(),
+        basix=basix.__version__,
+        ufl=ufl.__version__,
+        ffcx=ffcx.__version__,
+        petsc4py=petsc4py.__version__,
+        mpi4py=mpi4py.__version__,
+        ranks=comm.size,
+    )
+    return info
 
 
 def _report(result, output: Path, comm) -> int:
