@@ -218,6 +218,12 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "event_tolerance_V": Key(float, "how close a voltage cut-off is hit, V", 1.0e-4, "positive"),
         "initial_step_s": Key(float, "first time step after every change of step, s", 1.0e-3, "positive"),
         "max_step_s": Key(float, "largest time step, s", 600.0, "positive"),
+        "linear_solver": Key(
+            str,
+            "direct (MUMPS LU), iterative (GMRES, field split with GAMG) or auto (iterative above 300k unknowns)",
+            "auto",
+            choices=("auto", "direct", "iterative"),
+        ),
         "petsc_options": Key(dict, "PETSc options passed to the nonlinear solver", {}),
     },
     "output": {

@@ -55,6 +55,7 @@ class StepperSettings:
     temperature_tolerance_K: float = 1.0e-2
     max_retries: int = 12
     petsc_options: dict | None = None
+    linear_solver: str = "auto"
 
     @classmethod
     def from_config(cls, solver: dict) -> StepperSettings:
@@ -151,7 +152,7 @@ class Simulation:
         self.checkpoint_every_steps = checkpoint_every_steps
         self.checkpoint_every_s = checkpoint_every_s
         self.stop_requested = stop_requested or (lambda: False)
-        self.problem = create_solver(model, self.settings.petsc_options)
+        self.problem = create_solver(model, self.settings.petsc_options, self.settings.linear_solver)
         self.comm = model.cellmesh.mesh.comm
         self.state = StepperState()
         self._last_checkpoint = (0, time.monotonic())
