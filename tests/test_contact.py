@@ -4,13 +4,13 @@ Case G (verification.md): a disk electrode of radius a flush with an insulating 
 constriction resistance R = 1/(4 kappa a) and the primary current density
 i(r)/i_avg = 0.5/sqrt(1 - (r/a)^2) (Newman 1966, J. Electrochem. Soc. 113, 501). The disk is
 meshed with the refinement of ssbfem.geometry.contact and solved with the ohmic_conduction block.
+A cell with patchy Li contact ([cell.contact]) adds the constriction resistance of its spot array.
 """
 
 from __future__ import annotations
 
 import math
 
-import gmsh
 import numpy as np
 import pytest
 import ufl
@@ -22,7 +22,7 @@ from ssbfem._dolfinx import dolfinx
 from ssbfem.config import resolve
 from ssbfem.errors import InputError
 from ssbfem.geometry import tags
-from ssbfem.geometry.contact import build_contact_cell, pitch_of, quarter_disk, refine_towards_curves
+from ssbfem.geometry.contact import build_contact_cell, build_disk_electrode, pitch_of
 from ssbfem.geometry.io import mesh_from_model
 from ssbfem.geometry.tags import MESH_UNIT_M
 from ssbfem.geometry.thin_film import Layer
@@ -36,35 +36,10 @@ RADIUS = 1.0  # disk radius a, mesh units (um)
 COUNTER = 50.0  # radius b of the hemispherical counter electrode, mesh units
 
 
-def _disk_in_half_space(size_min: float, growth: float) -> None:
-    """A quarter of the half-space x > 0 inside the hemisphere of radius COUNTER, with the quarter
-    disk x = 0, y^2 + z^2 < a^2 (y, z > 0) as its own face, refined towards the disk's edge."""
-    gmsh.model.add("disk")
-    occ = gmsh.model.occ
-    occ.intersect([(3, occ.addSphere(0, 0, 0, COUNTER))], [(3, occ.addBox(0, 0, 0, COUNTER, COUNTER, COUNTER))])
-    disk = quarter_disk(0.0, RADIUS)
-    occ.fragment(occ.getEntities(3), [(2, disk)])
-    occ.synchronize()
-    gmsh.model.addPhysicalGroup(3, [t for _, t in gmsh.model.getEntities(3)], name="electrolyte")
-    eps = 1e-5 * RADIUS
-
-    def on_disk(dim: int, tag: int) -> bool:
-        _, _, _, xmax, ymax, zmax = gmsh.model.getBoundingBox(dim, tag)
-        return xmax < eps and ymax < RADIUS + eps and zmax < RADIUS + eps
-
-    faces = gmsh.model.getEntities(2)
-    gmsh.model.addPhysicalGroup(2, [t for _, t in faces if on_disk(2, t)], name="disk")
-    gmsh.model.addPhysicalGroup(2, [t for _, t in faces if gmsh.model.getType(2, t) == "Sphere"], name="counter")
-    edge = [t for _, t in gmsh.model.getEntities(1) if on_disk(1, t) and gmsh.model.getType(1, t) == "Circle"]
-    assert len(edge) == 1
-    refine_towards_curves(edge, size_min, 0.2 * COUNTER, growth)
-    gmsh.model.mesh.generate(3)
-
-
 def _solve_disk(size_min: float, growth: float):
     """Potential 1 V on the disk, 0 on the counter electrode; returns the resistance of the whole
     disk (ohm) and the band means of the current density over the disk, relative to its mean."""
-    cm = mesh_from_model(MPI.COMM_WORLD, lambda: _disk_in_half_space(size_min, growth))
+    cm = mesh_from_model(MPI.COMM_WORLD, lambda: build_disk_electrode(RADIUS, COUNTER, size_min, growth))
     msh = cm.mesh
     space = fem.functionspace(msh, ("Lagrange", 2))
     u, v = ufl.TrialFunction(space), ufl.TestFunction(space)
@@ -203,6 +178,7 @@ LOW_CURRENT = {
 PITCH_UM = 2.0  # spots closer together than the electrolyte is thick: the current is uniform again at the positive
 
 
+@pytest.mark.mpi
 def test_patchy_contact_adds_the_constriction_resistance():
     current = 0.2  # A/m2
     full = simulate(thin_film(**LOW_CURRENT))  # full contact: the 1D cell
@@ -225,7 +201,12 @@ def test_patchy_contact_adds_the_constriction_resistance():
         assert through_spots / model.terminal_area == pytest.approx(current, rel=1e-6)
         # Extra resistance per m2 of footprint: the voltages at the same time and charge passed.
         extra[f] = (full.series.column("voltage_V")[-1] - result.series.column("voltage_V")[-1]) / current
-        pitch = PITCH_UM * MESH_UNIT_M
-        constriction = pitch**2 * _roess(f) / (4 * kappa * a * MESH_UNIT_M)  # ohm m2 of footprint
-        assert extra[f] == pytest.approx(constriction, rel=0.03), (f, extra[f], constriction)
+    # Less contact, more constriction.
     assert extra[0.1] > extra[0.2] > 0.0
+    # At small f the spot array's constriction: the Roess series is for a circular flux tube and
+    # the square cell of the same area fraction is taken as that tube, an approximation that
+    # worsens with f (benchmarks/contact.py: +1.2 % at f = 0.1 on refined meshes, +2.7 % at 0.2);
+    # this mesh underestimates the resistance by about 1 % (an energy norm converging at order 1).
+    a = PITCH_UM * math.sqrt(0.1 / math.pi)
+    constriction = (PITCH_UM * MESH_UNIT_M) ** 2 * _roess(0.1) / (4 * kappa * a * MESH_UNIT_M)  # ohm m2
+    assert extra[0.1] == pytest.approx(constriction, rel=0.03)

@@ -140,3 +140,34 @@ def build_contact_cell(
     ]
     refine_towards_curves(edge, h_min, h_max)
     gmsh.model.mesh.generate(3)
+
+
+def build_disk_electrode(radius: float, counter_radius: float, size_min: float, growth: float) -> None:
+    """Add the meshed quarter of a disk electrode flush with an insulating plane (verification
+    case G) to the current Gmsh model (call on one rank only).
+
+    The domain is the quarter x, y, z > 0 of the half-space x > 0 inside the hemisphere of radius
+    `counter_radius`; the disk x = 0, y^2 + z^2 < radius^2 is the face group ``disk``, the
+    hemisphere the face group ``counter``, the volume ``electrolyte``; the planes x, y, z = 0
+    are in no group (insulating or symmetry). The mesh is refined towards the disk's edge: size
+    `size_min` there, growing by `growth` per unit distance up to counter_radius/5.
+    """
+    gmsh.model.add("disk_electrode")
+    occ = gmsh.model.occ
+    b = counter_radius
+    occ.intersect([(3, occ.addSphere(0, 0, 0, b))], [(3, occ.addBox(0, 0, 0, b, b, b))])
+    occ.fragment(occ.getEntities(3), [(2, quarter_disk(0.0, radius))])
+    occ.synchronize()
+    gmsh.model.addPhysicalGroup(3, [t for _, t in gmsh.model.getEntities(3)], name=tags.ELECTROLYTE)
+    eps = 1e-6 * b
+
+    def on_disk(dim: int, tag: int) -> bool:
+        _, _, _, xmax, ymax, zmax = gmsh.model.getBoundingBox(dim, tag)
+        return xmax < eps and ymax < radius + eps and zmax < radius + eps
+
+    faces = [t for _, t in gmsh.model.getEntities(2)]
+    gmsh.model.addPhysicalGroup(2, [t for t in faces if on_disk(2, t)], name="disk")
+    gmsh.model.addPhysicalGroup(2, [t for t in faces if gmsh.model.getType(2, t) == "Sphere"], name="counter")
+    edge = [t for _, t in gmsh.model.getEntities(1) if on_disk(1, t) and gmsh.model.getType(1, t) == "Circle"]
+    refine_towards_curves(edge, size_min, 0.2 * b, growth)
+    gmsh.model.mesh.generate(3)
