@@ -59,7 +59,7 @@ def case_g() -> None:
 
     a, b = RADIUS * MESH_UNIT_M, COUNTER * MESH_UNIT_M
     reference = 1.0 / (4 * KAPPA * a) - 1.0 / (2 * math.pi * KAPPA * b)
-    print("| edge size / a | resistance error | i/i_avg at r/a in [0, 0.1) | in [0.45, 0.55) | solve (s) |")
+    print("| edge size / a | resistance error | i/i_avg at r/a in [0, 0.1) | in [0.45, 0.55) | mesh + solve (s) |")
     print("|---|---|---|---|---|")
     for level in range(4):
         start = time.perf_counter()
