@@ -124,7 +124,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "cell.positive_current_collector": _layer_keys("current_collector", _REQUIRED),
     "cell.contact": {
-        "spot_radius_um": Key(float, "radius a of a Li | electrolyte contact spot, micrometres", _REQUIRED, "positive"),
+        "spot_radius_um": Key(
+            float, "radius a of a contact spot between Li and the electrolyte, micrometres", _REQUIRED, "positive"
+        ),
         "area_fraction": Key(
             float,
             "contact area fraction f = pi a^2 / pitch^2 (< pi/4), one spot per square; the rest is void (insulating)",
