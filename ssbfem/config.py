@@ -146,6 +146,26 @@ SCHEMA: dict[str, dict[str, Key]] = {
         **_KINETICS,
     },
     "cell.positive_current_collector": _layer_keys("current_collector", _REQUIRED),
+    "cell.contact": {
+        "spot_radius_um": Key(
+            float, "radius a of a contact spot between Li and the electrolyte, micrometres", _REQUIRED, "positive"
+        ),
+        "area_fraction": Key(
+            float,
+            "contact area fraction f = pi a^2 / pitch^2 (< pi/4), one spot per square; the rest is void (insulating)",
+            _REQUIRED,
+            "open_unit",
+        ),
+        "element_size_um": Key(
+            float,
+            "element size away from the spot's edge (default: a quarter of the thinnest layer or pitch/2)",
+            None,
+            "positive",
+        ),
+        "edge_element_size_um": Key(
+            float, "element size at the spot's edge (default: spot radius / 20)", None, "positive"
+        ),
+    },
     "thermal": {
         "model": Key(
             str,
@@ -247,7 +267,7 @@ _ROLE_OF_SECTION = {
     "cell.positive_current_collector": "current_collector",
 }
 _REQUIRED_SECTIONS = ("cell", "cell.electrolyte", "cell.positive", "experiment")
-_OPTIONAL_SECTIONS = ("cell.negative_current_collector", "cell.positive_current_collector")
+_OPTIONAL_SECTIONS = ("cell.negative_current_collector", "cell.positive_current_collector", "cell.contact")
 
 
 def read_toml(path: str | Path) -> dict:
@@ -388,6 +408,7 @@ def resolve(raw: dict) -> dict:
             sec.setdefault("cathodic_transfer_coefficient", 1.0 - sec["transfer_coefficient"])
     _resolve_thermal(resolved)
     _resolve_mechanics(resolved)
+    _resolve_contact(resolved)
     if resolved["cell"]["units"] > 1:
         for needed in ("negative_current_collector", "positive_current_collector"):
             if needed not in resolved["cell"]:
@@ -448,6 +469,24 @@ def _resolve_thermal(resolved: dict) -> None:
                     f"cell.{section}.{prop}",
                     f"required by the {th['model']} thermal model (not in the library for {layer['material']})",
                 )
+
+
+def _resolve_contact(resolved: dict) -> None:
+    """Patchy Li contact is a 3D geometry of the builder: one spot inside each square."""
+    contact, cell = resolved["cell"].get("contact"), resolved["cell"]
+    if contact is None:
+        return
+    if cell["dimension"] != 3:
+        raise InputError("cell.contact", f"patchy contact needs cell.dimension = 3, got {cell['dimension']}")
+    if cell["units"] > 1:
+        raise InputError("cell.contact", "patchy contact is built for a single unit cell (cell.units = 1)")
+    if resolved["mesh"].get("file"):
+        raise InputError("cell.contact", "a mesh.file is used as it is; leave out [cell.contact] or the file")
+    if contact["area_fraction"] >= math.pi / 4:
+        raise InputError(
+            "cell.contact.area_fraction",
+            f"must be below pi/4 = {math.pi / 4:.4f} (the spot inside its square), got {contact['area_fraction']}",
+        )
 
 
 _MECHANICAL_PROPERTIES = ("youngs_modulus_Pa", "poissons_ratio", "thermal_expansion_1_K")

@@ -27,6 +27,7 @@ from ssbfem.constants import FARADAY
 from ssbfem.errors import InputError, SimulationError
 from ssbfem.experiment import Experiment, Units, parse_experiment
 from ssbfem.geometry import tags
+from ssbfem.geometry.contact import build_contact_cell
 from ssbfem.geometry.io import CellMesh, load_mesh, mesh_from_model
 from ssbfem.geometry.thin_film import Layer, build_thin_film
 from ssbfem.materials.ocp import OCP_FUNCTIONS
@@ -79,11 +80,24 @@ def thin_film_layers(cfg: dict) -> list[Layer]:
 
 
 def build_mesh(cfg: dict, comm: MPI.Comm = MPI.COMM_WORLD) -> CellMesh:
-    """The cell mesh of a config: its ``mesh.file``, or the thin-film builder."""
+    """The cell mesh of a config: its ``mesh.file``, the patchy-contact builder (``[cell.contact]``),
+    or the thin-film builder."""
     mesh = cfg["mesh"]
     if mesh.get("file"):
         return load_mesh(mesh["file"], comm)
     layers = thin_film_layers(cfg)
+    contact = cfg["cell"].get("contact")
+    if contact:  # 3D, one unit cell (checked by the config)
+        return mesh_from_model(
+            comm,
+            lambda: build_contact_cell(
+                layers,
+                contact["spot_radius_um"],
+                contact["area_fraction"],
+                contact.get("element_size_um"),
+                contact.get("edge_element_size_um"),
+            ),
+        )
     dim, width, n, grading = cfg["cell"]["dimension"], mesh["width_um"], mesh["in_plane_elements"], mesh["grading"]
     stack = cfg["cell"].get("units", 1) > 1
     outer = (tags.BOTTOM, tags.TOP) if stack else (tags.NEGATIVE_TERMINAL, tags.POSITIVE_TERMINAL)
