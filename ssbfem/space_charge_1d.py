@@ -102,9 +102,11 @@ class SpaceChargeLayer:
             N = j/F) and in time steps (time scale lambda_D^2/D); steady blocking states do not use it.
         reaction: Faradaic charge transfer at x = 0 (needs the Stern layer and D); None blocks the cation.
         length_debye: L/lambda_D, the extent of the layer (the field decays as exp(-x/lambda_D)).
-        cells: number of cells; grading: see ``graded_nodes`` (5 and 120 cells over 40 lambda_D put
-            the first node at 0.012 lambda_D, where the accumulation layer at psi = -4 varies on
-            about 0.1 lambda_D).
+        cells: number of cells; grading: see ``graded_nodes``. The defaults (120 cells, grading 5,
+            first cell 0.012 lambda_D) give case H's charge to 1e-7 up to |psi| = 4 and 2e-4 at
+            psi = -8; a stronger accumulation layer, thinner than lambda_D exp(psi/2), needs a finer
+            first cell (240 cells, grading 8: 2e-6 at psi = -12). Depletion (psi > 0) is resolved
+            at any drop. The theory is that of a dilute solution (no steric limit on c).
         degree: Lagrange degree of both unknowns.
     """
 

@@ -138,7 +138,7 @@ def test_frumkin_seed_equals_the_diffuse_layer_form():
 def test_frumkin_seed_through_the_config_and_interface_current():
     """ "frumkin-seed" as a cell's interface law: the resolved config's section through
     model.interface_current gives the diffuse-layer form with the matching i0 and eta_pzc (1e-10),
-    ignoring the config's exchange current; a missing parameter names its config key."""
+    ignoring the config's exchange current; a missing or non-positive rate names its config key."""
     raw = symmetric_cell(1.0)
     parameters = {**SEED, "relative_permittivity": EPS_R}
     raw["cell"]["negative"].update(kinetics="frumkin-seed", kinetics_parameters=parameters)
@@ -150,8 +150,11 @@ def test_frumkin_seed_through_the_config_and_interface_current():
     diffuse = Scalar(lambda eta: frumkin_kinetics(i0, eta, 0.5, 0.5, T, 0.2, C0, EPS_R, pzc))
     for eta in (-0.1, 0.0, 0.02):
         assert cell_law(eta) == pytest.approx(diffuse(eta), rel=1e-10, abs=1e-12)
+    section["kinetics_parameters"]["k_red_A_m2"] = 0.0
+    with pytest.raises(InputError, match=r"cell\.negative\.kinetics_parameters: frumkin-seed: .* positive"):
+        interface_current("negative", section, 10.0, ufl.as_ufl(0.0), 0.5, 0.5, T)
     del section["kinetics_parameters"]["k_red_A_m2"]
-    with pytest.raises(InputError, match=r"cell\.negative\.kinetics_parameters"):
+    with pytest.raises(InputError, match=r"cell\.negative\.kinetics_parameters: frumkin-seed: .*k_red_A_m2"):
         interface_current("negative", section, 10.0, ufl.as_ufl(0.0), 0.5, 0.5, T)
 
 

@@ -185,6 +185,9 @@ def frumkin_seed_kinetics(
     The rates are absolute: the interface's exchange current (and with it the exchange-current
     law, its Arrhenius factor and the contact factor) is not used.
     """
+    if not (k_ox_A_m2 > 0 and k_red_A_m2 > 0):
+        # a TypeError, like a missing parameter: interface_current names the config key
+        raise TypeError(f"k_ox_A_m2 and k_red_A_m2 must be positive, got {k_ox_A_m2} and {k_red_A_m2}")
     f = FARADAY / (GAS_CONSTANT * temperature)
     eta_pzc = math.log(k_ox_A_m2 / k_red_A_m2) / f
     phi2 = diffuse_layer_drop(
