@@ -220,3 +220,21 @@ def test_transient_charging_is_first_order_in_time_and_an_rc_circuit():
     for _ in range(40):  # long after: the equilibrium
         state = layer.advance(1e-3, tau)
     assert state.charge_C_m2 == pytest.approx(final.charge_C_m2, rel=1e-6)
+
+
+def test_faradaic_transient_settles_on_the_steady_current():
+    """A 20 mV step from equilibrium with the reaction on: backward-Euler steps of growing length
+    reach the steady state's current and phi2 (1e-8 relative), the current rising monotonically
+    as the double layer charges."""
+    layer = faradaic_layer()
+    equilibrium = THERMAL * math.log(5.0)
+    steady = layer.solve(equilibrium + 0.02)
+    layer.solve(equilibrium)
+    currents, dt = [], 1e-8
+    while dt < 10.0:
+        state = layer.advance(equilibrium + 0.02, dt)
+        currents.append(state.current_A_m2)
+        dt *= 2
+    assert state.current_A_m2 == pytest.approx(steady.current_A_m2, rel=1e-8)
+    assert state.phi2_V == pytest.approx(steady.phi2_V, rel=1e-8)
+    assert np.all(np.diff(currents) > -1e-12 * steady.current_A_m2)
