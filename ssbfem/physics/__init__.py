@@ -9,4 +9,7 @@ Conventions shared by every block:
 * Current density is positive in the direction of increasing x; an interface current density
   ``j`` is anodic-positive: it flows from the electrode into the electrolyte.
 * Overpotential ``eta = phi_s - phi_e - U``.
+
+``pnp`` is the exception: the resolved space-charge layer (``ssbfem.space_charge_1d``) lives on its
+own mesh in Debye lengths, and its residuals are dimensionless.
 """

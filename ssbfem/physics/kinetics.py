@@ -141,6 +141,64 @@ def frumkin_kinetics(
     return frumkin_butler_volmer(exchange_current, eta, phi2, alpha_anodic, alpha_cathodic, temperature)
 
 
+def frumkin_seed(k_ox, k_red, stern_drop, cation_ratio, alpha_ox, alpha_red, temperature):
+    """The seed form of Frumkin kinetics (Pang et al. 2021 eqs. 13-14, verification case I), A/m2,
+    anodic positive, for Li = Li+ + e- (n = 1):
+
+    j = k_ox exp(alpha_ox f dphi) - k_red (c+/c+0) exp(-alpha_red f dphi), f = F/(R T),
+
+    dphi (V) the drop across the Stern layer (electrode minus reaction plane), c+/c+0 the cation
+    concentration at the reaction plane over that of the bulk, k_ox and k_red (A/m2) the rates at
+    dphi = 0 and c+ = c+0.
+    """
+    f = FARADAY / (GAS_CONSTANT * temperature)
+    return k_ox * ufl.exp(alpha_ox * f * stern_drop) - k_red * cation_ratio * ufl.exp(-alpha_red * f * stern_drop)
+
+
+def frumkin_seed_kinetics(
+    exchange_current,
+    eta,
+    alpha_anodic,
+    alpha_cathodic,
+    temperature,
+    k_ox_A_m2: float,
+    k_red_A_m2: float,
+    stern_capacitance_F_m2: float,
+    concentration_mol_m3: float,
+    relative_permittivity: float,
+):
+    """Frumkin kinetics in the seed form, the double layer split by Gouy-Chapman-Stern, A/m2.
+
+    Config: ``kinetics = "frumkin-seed"`` with ``kinetics_parameters = {k_ox_A_m2, k_red_A_m2,
+    stern_capacitance_F_m2, concentration_mol_m3 (mobile cations), relative_permittivity}``.
+
+    The interface passes eta = phi_s - phi_e - U. The rates fix where equilibrium lies: with
+    alpha_a + alpha_c = 1 the current of ``frumkin_seed`` with a Boltzmann cation,
+    c+/c+0 = exp(-f phi2), vanishes when the whole double-layer drop dphi + phi2 equals
+    (R T/F) ln(k_red/k_ox), whatever its split. That drop is the one at eta = 0, so the drop at eta is
+    eta - eta_pzc with eta_pzc = (R T/F) ln(k_ox/k_red) the overpotential of zero charge. It splits
+    into phi2 = ``diffuse_layer_drop(eta, ..., eta_pzc)`` and the Stern drop
+    dphi = eta - eta_pzc - phi2. The current is then zero at eta = 0 for any k_ox/k_red, and equal
+    to ``frumkin_kinetics`` with i0 = k_ox^alpha_c k_red^alpha_a and zero_charge_overpotential_V =
+    eta_pzc (k_ox = i0 exp(alpha_a f eta_pzc), k_red = i0 exp(-alpha_c f eta_pzc)).
+
+    The rates are absolute: the interface's exchange current (and with it the exchange-current
+    law, its Arrhenius factor and the contact factor) is not used.
+    """
+    if not (k_ox_A_m2 > 0 and k_red_A_m2 > 0):
+        # a TypeError, like a missing parameter: interface_current names the config key
+        raise TypeError(f"k_ox_A_m2 and k_red_A_m2 must be positive, got {k_ox_A_m2} and {k_red_A_m2}")
+    f = FARADAY / (GAS_CONSTANT * temperature)
+    eta_pzc = math.log(k_ox_A_m2 / k_red_A_m2) / f
+    phi2 = diffuse_layer_drop(
+        eta, stern_capacitance_F_m2, concentration_mol_m3, relative_permittivity, temperature, eta_pzc
+    )
+    cation_ratio = ufl.exp(-f * phi2)  # Boltzmann: the diffuse layer is at equilibrium
+    return frumkin_seed(
+        k_ox_A_m2, k_red_A_m2, eta - eta_pzc - phi2, cation_ratio, alpha_anodic, alpha_cathodic, temperature
+    )
+
+
 def marcus_hush_chidsey(
     exchange_current, eta, alpha_anodic, alpha_cathodic, temperature, reorganization_energy_eV: float
 ):
@@ -188,5 +246,6 @@ KINETICS_LAWS = {
     "linear": linear_kinetics,
     "tafel": tafel_kinetics,
     "frumkin": frumkin_kinetics,
+    "frumkin-seed": frumkin_seed_kinetics,
     "mhc": marcus_hush_chidsey,
 }
