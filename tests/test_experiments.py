@@ -127,3 +127,28 @@ def test_unreachable_cutoff_is_diagnosed():
         simulate(raw)
     assert "\n" not in str(info.value)
     assert math.isfinite(len(str(info.value)))
+
+
+def test_eis_step_grammar():
+    from ssbfem.experiment import Units, parse_step
+
+    units = Units(area_m2=1e-4, one_c_A_m2=2.0)
+    spec = parse_step("EIS from 1 MHz to 10 mHz at 3.9 V", units).impedance
+    assert (spec.start_Hz, spec.end_Hz, spec.points_per_decade) == (1e6, 1e-2, 10)
+    assert (spec.state, spec.value) == ("voltage", 3.9)
+    assert parse_step("EIS from 100 kHz to 1 Hz at rest with 5 points per decade", units).impedance.state == "rest"
+    half = parse_step("EIS from 1 kHz to 1 Hz at 50 % SOC", units).impedance
+    assert (half.state, half.value) == ("charge", pytest.approx(0.5 * 2.0 * 3600.0))
+    for bad in ("EIS from 1 MHz at 3.9 V", "EIS from 1 MHz to 10 mHz at 2 A", "EIS from 1 GHz to 1 Hz at rest"):
+        with pytest.raises(InputError, match=r"experiment\.steps"):
+            parse_step(bad, units)
+
+
+def test_eis_at_a_state_of_charge_relaxes_to_its_stoichiometry():
+    """At 50 % SOC the positive holds x0 + half the nominal capacity's lithium: its OCP is the voltage."""
+    raw = thin_film(experiment={"steps": ["EIS from 1 kHz to 100 Hz at 50 % SOC with 1 points per decade"]})
+    row = simulate(raw).series.rows[-1]
+    q_half = 0.5 * 0.208333 * 36000.0  # C/m2
+    x = 0.51 + q_half / (96485.33212 * 3.22e4 * 8.08e-6)
+    assert row["mean_stoichiometry"] == pytest.approx(x, rel=1e-9)
+    assert row["current_A_m2"] == 0.0
