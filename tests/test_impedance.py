@@ -73,8 +73,10 @@ def test_thin_film_arcs_match_bulk_and_charge_transfer_resistances():
     R_bulk, R_neg, R_pos = L / sigma, 1 / (f * i0_neg), 1 / (f * i0_pos)
     tau_bulk = eps_r * 8.8541878128e-12 / sigma
     tau_neg, tau_pos = 1e4 * tau_bulk, 1e8 * tau_bulk
+    R_s = 18.3e-4  # a series resistance of a real cell: Re Z starts there
     raw = thin_film(
         cell={
+            "series_resistance_ohm_cm2": 1e4 * R_s,
             "electrolyte": {"relative_permittivity": eps_r},
             "negative": {"double_layer_F_m2": tau_neg / R_neg, "exchange_current_A_m2": i0_neg},
             "positive": {
@@ -86,11 +88,12 @@ def test_thin_film_arcs_match_bulk_and_charge_transfer_resistances():
         }
     )
     model, problem = model_of(raw)
-    between = [math.sqrt(tau_bulk * tau_neg), math.sqrt(tau_neg * tau_pos), 100 * tau_pos]
+    between = [1e-3 * tau_bulk, math.sqrt(tau_bulk * tau_neg), math.sqrt(tau_neg * tau_pos), 100 * tau_pos]
     z = impedance(model, problem, np.array([1 / (2 * math.pi * t) for t in between]))
-    assert z.real[0] == pytest.approx(R_bulk, rel=0.02)
-    assert z.real[1] - z.real[0] == pytest.approx(R_neg, rel=0.02)
-    assert z.real[2] - z.real[1] == pytest.approx(R_pos, rel=0.02)
+    assert z.real[0] == pytest.approx(R_s, rel=0.02)
+    assert z.real[1] - z.real[0] == pytest.approx(R_bulk, rel=0.02)
+    assert z.real[2] - z.real[1] == pytest.approx(R_neg, rel=0.02)
+    assert z.real[3] - z.real[2] == pytest.approx(R_pos, rel=0.02)
 
 
 def test_eis_step_writes_a_spectrum(tmp_path):
