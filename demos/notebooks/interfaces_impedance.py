@@ -180,20 +180,23 @@ no_dl = load_config(
 pulses = {"with double layers": result.series, "without": run(no_dl, OUTPUT / "no_double_layers").series}
 current = cell["nominal_capacity_mAh_cm2"] * 10.0  # 1C in A/m2: the nominal capacity in one hour
 responses = {}
-fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
+fig, axes = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
 for name, s in pulses.items():
     rows = s.rows[max(k for k, r in enumerate(s.rows) if r["step"] == 0) :]  # from the rest at 3.9 V
     t0, v0 = rows[0]["time_s"], rows[0]["voltage_V"]
     t = np.array([r["time_s"] for r in rows]) - t0
     v = np.array([r["voltage_V"] for r in rows])
-    ax.plot(t * 1e3, (v - v0) * 1e3, label=name)
+    pulse = (t > 0) & (t <= 1e-3)
+    axes[0].plot(t[t <= 1e-3] * 1e3, (v[t <= 1e-3] - v0) * 1e3, label=name)
+    axes[1].semilogx(t[pulse], (v[pulse] - v0) * 1e3, ".-", ms=3, label=name)
     responses[name] = (t, v - v0)
-ax.set_xlim(0, 1.0)
-ax.set_xlabel("time since the pulse started (ms)")
-ax.set_ylabel("V - V(3.9 V rest) (mV)")
-ax.set_title("1C pulse at 3.9 V: the first millisecond")
-ax.legend()
-ax.grid(alpha=0.3)
+axes[0].set_xlabel("time since the pulse started (ms)")
+axes[1].set_xlabel("time since the pulse started (s)")
+for ax in axes:
+    ax.set_ylabel("V - V(rest at 3.9 V) (mV)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+fig.suptitle("1C pulse at 3.9 V: the first millisecond")
 fig.savefig(OUTPUT / "pulse.png", dpi=120)
 plt.close(fig)
 display(Image(OUTPUT / "pulse.png"))
