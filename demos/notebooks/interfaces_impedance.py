@@ -345,7 +345,8 @@ assert fr["capacity_mAh_cm2"][-1] < bv["capacity_mAh_cm2"][-1]
 # With eta_pzc = -0.2 V the equilibrium double layer leaves phi2 > 0 at the reaction plane:
 # cations are repelled from it, the apparent exchange current falls, and the charge-transfer
 # loss grows throughout the discharge (about doubled at the start: 1/0.39 at small overpotential,
-# less as the Tafel branch takes over). The curves differ by that extra loss (about 10 mV) and the
-# 3.0 V cut-off comes slightly earlier. With eta_pzc = 0 the double layer
+# less as the Tafel branch takes over). The curves differ by that extra loss, 13 mV at the start
+# and growing (to about 20 mV) as the `insertion` law's exchange current falls towards a full
+# electrode, and the 3.0 V cut-off comes slightly earlier. With eta_pzc = 0 the double layer
 # is uncharged at rest and the two laws nearly coincide at this current; a thick Stern layer
 # (C_S -> 0) gives Butler-Volmer back exactly.
