@@ -38,9 +38,9 @@ def test_case_J_values():
         assert finite_diffusion(np.array([w_tau]))[0] == pytest.approx(z, abs=2e-6)
 
 
-def test_finite_length_diffusion_impedance_case_J():
-    """A dense film electrode behind a fast electrolyte and fast kinetics: Z is its diffusion
-    impedance R_D coth(sqrt(j w tau))/sqrt(j w tau), within 1 % over five decades of w tau."""
+def diffusion_impedance(w_tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Case J's cell: a dense film electrode behind a fast electrolyte and fast kinetics. Returns
+    the computed Z and the reference R_D coth(sqrt(j w tau))/sqrt(j w tau) at w_tau, ohm m2."""
     D, L, c_max = 1e-14, 8.08e-6, 3.22e4
     raw = thin_film(
         cell={
@@ -55,18 +55,23 @@ def test_finite_length_diffusion_impedance_case_J():
     dU_dc = (float(model.ocp(x0 + h, np)) - float(model.ocp(x0 - h, np))) / (2 * h) / c_max
     R_D = -dU_dc * L / (FARADAY * D)  # the OCP falls with lithium content
     tau = L**2 / D
-    w_tau = np.logspace(-2, 3, 11)
     z = impedance(model, problem, w_tau / tau / (2 * math.pi))
-    reference = finite_diffusion(w_tau) * R_D
+    return z, finite_diffusion(w_tau) * R_D
+
+
+def test_finite_length_diffusion_impedance_case_J():
+    """Z is the diffusion impedance of case J within 1 % over five decades of w tau."""
+    z, reference = diffusion_impedance(np.logspace(-2, 3, 11))
     assert np.abs(z - reference).max(initial=0) / np.abs(reference).min() < 0.01
     assert np.all(np.abs(z - reference) / np.abs(reference) < 0.01)
 
 
-def test_thin_film_arcs_match_bulk_and_charge_transfer_resistances():
+def thin_film_arcs() -> tuple[np.ndarray, tuple[float, float, float, float]]:
     """With double layers and the electrolyte's geometric capacitance the thin film shows one
-    arc per process: Re Z steps by L/sigma (bulk), then RT/(F i0) of the Li side, then of the
-    LiCoO2 side, within 2 %. Time constants 1e4 apart (eps/sigma = 1.6 us, then 16 ms and 160 s),
-    diffusion fast, so that Re Z between two arcs is the sum of the arcs before."""
+    arc per process. Time constants 1e4 apart (eps/sigma = 1.6 us, then 16 ms and 160 s),
+    diffusion fast, so that Re Z between two arcs is the sum of the arcs before. Returns Z (ohm
+    m2) at four frequencies: before, between and after the arcs, and (R_s, L/sigma, RT/(F i0) of
+    the Li side, of the LiCoO2 side)."""
     sigma, L, eps_r = 1.10896e-4, 3.62e-6, 20.0
     i0_neg, i0_pos = 0.1, 1e-3
     f = FARADAY / (GAS_CONSTANT * T)
@@ -90,6 +95,13 @@ def test_thin_film_arcs_match_bulk_and_charge_transfer_resistances():
     model, problem = model_of(raw)
     between = [1e-3 * tau_bulk, math.sqrt(tau_bulk * tau_neg), math.sqrt(tau_neg * tau_pos), 100 * tau_pos]
     z = impedance(model, problem, np.array([1 / (2 * math.pi * t) for t in between]))
+    return z, (R_s, R_bulk, R_neg, R_pos)
+
+
+def test_thin_film_arcs_match_bulk_and_charge_transfer_resistances():
+    """Re Z starts at the series resistance and steps by L/sigma (bulk), then RT/(F i0) of the Li
+    side, then of the LiCoO2 side, within 2 %."""
+    z, (R_s, R_bulk, R_neg, R_pos) = thin_film_arcs()
     assert z.real[0] == pytest.approx(R_s, rel=0.02)
     assert z.real[1] - z.real[0] == pytest.approx(R_bulk, rel=0.02)
     assert z.real[2] - z.real[1] == pytest.approx(R_neg, rel=0.02)

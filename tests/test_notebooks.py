@@ -24,6 +24,7 @@ def test_there_are_notebooks():
         "stack_thermal",
         "cooling_cycling_stress",
         "extend_weak_form",
+        "interfaces_impedance",
     }
 
 
