@@ -206,3 +206,19 @@ def test_cli_meshes_and_rejects(tmp_path, capsys):
     (tmp_path / "bad.toml").write_text(to_toml(raw))
     assert main(["mesh", str(tmp_path / "bad.toml")]) == 2
     assert "cell.interdigitated" in capsys.readouterr().err
+
+
+def test_graded_coating_lies_between_the_uniform_ones():
+    """A coating graded from 0.5 um (base, pillar foot) to 1 um (tips) leaves the positive
+    interface alone and holds more electrolyte than a uniform 0.5 um one, less than a 1 um one."""
+    plates = {**PILLARS, "pitch_um": 6.0, "shape": "plate", "height_um": 3.0}
+    coating = {"negative": {"thickness_um": 1.0}, "positive": {"thickness_um": 1.0}}
+    graded = Measured(
+        resolve(interdigitated(2, {**coating, "electrolyte": {"thickness_um": 0.5}}, **plates, coating_top_um=1.0))
+    )
+    thin, thick = (
+        Measured(resolve(interdigitated(2, {**coating, "electrolyte": {"thickness_um": t}}, **plates)))
+        for t in (0.5, 1.0)
+    )
+    assert graded.area[tags.POSITIVE_INTERFACE] == pytest.approx(1.0 + 2 * 3.0 / 6.0, rel=1e-9)
+    assert thin.thickness[tags.ELECTROLYTE] < graded.thickness[tags.ELECTROLYTE] < thick.thickness[tags.ELECTROLYTE]
