@@ -70,6 +70,7 @@ class Measured:
         self.thickness = {n: total(1.0 * dx(cm.cell_names[n])) / self.footprint for n in cm.cell_names}
 
 
+@pytest.mark.mpi
 def test_square_pillars_reach_the_target_aef():
     """AEF 4 asked for: the meshed electrolyte|positive area is 4 footprints (flat faces: exact)."""
     cfg = resolve(interdigitated(aef=4.0, **PILLARS))
@@ -147,6 +148,7 @@ def test_flat_array_is_the_thin_film():
     assert q == pytest.approx(q_ref, rel=1e-4)
 
 
+@pytest.mark.mpi
 def test_pillar_cell_conserves_charge_and_spreads_the_current():
     """A short 1C discharge of an AEF 4 pillar cell: charge passed = F x Li inserted, and the
     interface current density is the footprint's over the AEF (a planar cell's is the footprint's)."""
