@@ -398,6 +398,8 @@ def resolve(raw: dict) -> dict:
         for needed in ("negative_current_collector", "positive_current_collector"):
             if needed not in resolved["cell"]:
                 raise InputError(f"cell.{needed}", "a stack of unit cells needs both current collectors")
+    if "interdigitated" in resolved["cell"] and resolved["cell"]["architecture"] != "interdigitated":
+        raise InputError("cell.interdigitated", "applies to architecture = 'interdigitated' only")
     if "negative_current_collector" in resolved["cell"] and not resolved["cell"]["negative"].get("thickness_um"):
         raise InputError(
             "cell.negative.thickness_um", "required with a negative current collector (the Li layer must be meshed)"

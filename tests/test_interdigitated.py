@@ -136,7 +136,7 @@ def test_flat_array_is_the_thin_film():
         assert m.thickness[name] == pytest.approx(thickness, rel=1e-12), name
 
     flat = interdigitated(
-        2, layers, shape="plate", pitch_um=10.0, width_um=1.0, aef=1.0, mesh_size_um=1.0, interface_mesh_size_um=0.15
+        2, layers, shape="plate", pitch_um=2.0, width_um=1.0, aef=1.0, mesh_size_um=1.0, interface_mesh_size_um=0.15
     )
     flat["cell"]["nominal_capacity_mAh_cm2"] = 0.208333
     reference = simulate(thin_film(cell=layers))

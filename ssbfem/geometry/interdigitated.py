@@ -328,6 +328,8 @@ def build_interdigitated(design: Interdigitated, name: str = "interdigitated") -
         gmsh.model.addPhysicalGroup(tdim - 1, ents, name=name_)
     _size_mesh(design, facets[tags.POSITIVE_INTERFACE] + facets[tags.NEGATIVE_INTERFACE])
     gmsh.model.mesh.generate(tdim)
+    if tdim == 3:
+        gmsh.model.mesh.optimize("Netgen")  # removes the slivers Delaunay leaves near curved faces
 
 
 def _size_mesh(design: Interdigitated, interfaces: list[int]) -> None:
