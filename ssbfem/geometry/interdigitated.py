@@ -271,7 +271,6 @@ def build_interdigitated(design: Interdigitated, name: str = "interdigitated") -
     s = _Shapes(design)
     x = design.x_positions()
     end = x["end"] + design.positive_cc_um
-    h = design.half_pitch
 
     def clip(entities: list[tuple[int, int]]) -> list[tuple[int, int]]:
         return occ.intersect(entities, [s.slab(-1.0, end + 1.0)])[0]
@@ -282,7 +281,7 @@ def build_interdigitated(design: Interdigitated, name: str = "interdigitated") -
         core, pieces = _pillar_and_coating(design, s, x)
         positive = occ.fuse(positive, clip([core]))[0]
         outer = occ.fuse(outer, clip(occ.fuse([pieces[0]], pieces[1:])[0]))[0]
-    negative = occ.cut([s.box(x["flat"] - design.negative_um, x["base"], 0.0, h, 0.0, h)], outer, removeTool=False)[0]
+    negative = occ.cut([s.slab(design.negative_cc_um, x["base"])], outer, removeTool=False)[0]
     electrolyte = occ.cut(outer, positive, removeTool=False)[0]
     layers = {tags.NEGATIVE: negative, tags.ELECTROLYTE: electrolyte, tags.POSITIVE: positive}
     if design.negative_cc_um > 0:
