@@ -225,3 +225,11 @@ def test_graded_coating_lies_between_the_uniform_ones():
     )
     assert graded.area[tags.POSITIVE_INTERFACE] == pytest.approx(1.0 + 2 * 3.0 / 6.0, rel=1e-9)
     assert thin.thickness[tags.ELECTROLYTE] < graded.thickness[tags.ELECTROLYTE] < thick.thickness[tags.ELECTROLYTE]
+
+
+def test_section_needs_the_architecture():
+    raw = interdigitated(aef=4.0, **PILLARS)
+    raw["cell"]["architecture"] = "thin-film"
+    with pytest.raises(InputError) as info:
+        resolve(raw)
+    assert info.value.key == "cell.interdigitated"
