@@ -90,7 +90,12 @@ _KINETICS = {
 
 SCHEMA: dict[str, dict[str, Key]] = {
     "cell": {
-        "architecture": Key(str, "cell architecture", "thin-film", choices=("thin-film",)),
+        "architecture": Key(
+            str,
+            "cell architecture (interdigitated: see [cell.interdigitated])",
+            "thin-film",
+            choices=("thin-film", "interdigitated"),
+        ),
         "dimension": Key(int, "spatial dimension of the mesh", 1, choices=(1, 2, 3)),
         "units": Key(
             int, "unit cells in a stack (mirrored, sharing collectors, joined in parallel through tabs)", 1, "positive"
@@ -164,6 +169,37 @@ SCHEMA: dict[str, dict[str, Key]] = {
         ),
         "edge_element_size_um": Key(
             float, "element size at the spot's edge (default: spot radius / 20)", None, "positive"
+        ),
+    },
+    # The interdigitated cell's base film is cell.positive.thickness_um, its conformal coating
+    # cell.electrolyte.thickness_um and the Li above the coated tips cell.negative.thickness_um.
+    "cell.interdigitated": {
+        "shape": Key(
+            str,
+            "square or round pillars (3D), or plates (fins, 2D or 3D)",
+            "square",
+            choices=("square", "round", "plate"),
+        ),
+        "pitch_um": Key(
+            float, "distance between neighbouring pillars' (plates') centres, micrometres", _REQUIRED, "positive"
+        ),
+        "width_um": Key(float, "pillar edge length or diameter (plate thickness), micrometres", _REQUIRED, "positive"),
+        "height_um": Key(float, "pillar height above the base film, micrometres (or give aef)", None, "nonnegative"),
+        "aef": Key(
+            float,
+            "target area enhancement factor A(electrolyte|positive)/A(footprint): sets the height",
+            None,
+            "positive",
+        ),
+        "coating_top_um": Key(
+            float, "electrolyte on the pillar tips, micrometres (graded coating; default: uniform)", None, "positive"
+        ),
+        "mesh_size_um": Key(float, "largest element size, micrometres (default pitch/4)", None, "positive"),
+        "interface_mesh_size_um": Key(
+            float,
+            "element size at the charge-transfer interfaces, micrometres (default half the coating)",
+            None,
+            "positive",
         ),
     },
     "thermal": {
@@ -267,7 +303,12 @@ _ROLE_OF_SECTION = {
     "cell.positive_current_collector": "current_collector",
 }
 _REQUIRED_SECTIONS = ("cell", "cell.electrolyte", "cell.positive", "experiment")
-_OPTIONAL_SECTIONS = ("cell.negative_current_collector", "cell.positive_current_collector", "cell.contact")
+_OPTIONAL_SECTIONS = (
+    "cell.negative_current_collector",
+    "cell.positive_current_collector",
+    "cell.contact",
+    "cell.interdigitated",
+)
 
 
 def read_toml(path: str | Path) -> dict:
@@ -413,6 +454,8 @@ def resolve(raw: dict) -> dict:
         for needed in ("negative_current_collector", "positive_current_collector"):
             if needed not in resolved["cell"]:
                 raise InputError(f"cell.{needed}", "a stack of unit cells needs both current collectors")
+    if "interdigitated" in resolved["cell"] and resolved["cell"]["architecture"] != "interdigitated":
+        raise InputError("cell.interdigitated", "applies to architecture = 'interdigitated' only")
     if "negative_current_collector" in resolved["cell"] and not resolved["cell"]["negative"].get("thickness_um"):
         raise InputError(
             "cell.negative.thickness_um", "required with a negative current collector (the Li layer must be meshed)"

@@ -15,6 +15,7 @@ import shutil
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from ssbfem.errors import InputError, SimulationError
 from ssbfem.experiment import Experiment, Units, parse_experiment
 from ssbfem.geometry import tags
 from ssbfem.geometry.contact import build_contact_cell
+from ssbfem.geometry.interdigitated import build_interdigitated, design_from_config
 from ssbfem.geometry.io import CellMesh, load_mesh, mesh_from_model
 from ssbfem.geometry.thin_film import Layer, build_thin_film
 from ssbfem.materials.ocp import OCP_FUNCTIONS
@@ -79,42 +81,49 @@ def thin_film_layers(cfg: dict) -> list[Layer]:
     return layers
 
 
-def build_mesh(cfg: dict, comm: MPI.Comm = MPI.COMM_WORLD) -> CellMesh:
-    """The cell mesh of a config: its ``mesh.file``, the patchy-contact builder (``[cell.contact]``),
-    or the thin-film builder."""
-    mesh = cfg["mesh"]
-    if mesh.get("file"):
-        return load_mesh(mesh["file"], comm)
+def mesh_builder(cfg: dict) -> Callable[[], None]:
+    """What adds the meshed cell of a config to the current Gmsh model: the builder of its
+    architecture (interdigitated; thin film, with patchy Li contact under ``[cell.contact]``)."""
+    cell, mesh = cfg["cell"], cfg["mesh"]
+    if cell["architecture"] == "interdigitated":
+        design = design_from_config(cell)
+        return lambda: build_interdigitated(design)
     layers = thin_film_layers(cfg)
-    contact = cfg["cell"].get("contact")
+    contact = cell.get("contact")
     if contact:  # 3D, one unit cell (checked by the config)
-        return mesh_from_model(
-            comm,
-            lambda: build_contact_cell(
-                layers,
-                contact["spot_radius_um"],
-                contact["area_fraction"],
-                contact.get("element_size_um"),
-                contact.get("edge_element_size_um"),
-            ),
+        return lambda: build_contact_cell(
+            layers,
+            contact["spot_radius_um"],
+            contact["area_fraction"],
+            contact.get("element_size_um"),
+            contact.get("edge_element_size_um"),
         )
-    dim, width, n, grading = cfg["cell"]["dimension"], mesh["width_um"], mesh["in_plane_elements"], mesh["grading"]
-    stack = cfg["cell"].get("units", 1) > 1
-    outer = (tags.BOTTOM, tags.TOP) if stack else (tags.NEGATIVE_TERMINAL, tags.POSITIVE_TERMINAL)
-    return mesh_from_model(comm, lambda: build_thin_film(layers, dim, width, n, grading, outer_names=outer))
+    dim, width, n, grading = cell["dimension"], mesh["width_um"], mesh["in_plane_elements"], mesh["grading"]
+    outer = (tags.BOTTOM, tags.TOP) if cell.get("units", 1) > 1 else (tags.NEGATIVE_TERMINAL, tags.POSITIVE_TERMINAL)
+    return lambda: build_thin_film(layers, dim, width, n, grading, outer_names=outer)
+
+
+def build_mesh(cfg: dict, comm: MPI.Comm = MPI.COMM_WORLD) -> CellMesh:
+    """The cell mesh of a config: its ``mesh.file``, or the builder of its architecture."""
+    if cfg["mesh"].get("file"):
+        return load_mesh(cfg["mesh"]["file"], comm)
+    return mesh_from_model(comm, mesh_builder(cfg))
 
 
 def one_c_current(cell: dict) -> float:
     """Current density of 1C, A/m2 of footprint: the nominal capacity, or the positive
     electrode's capacity from its initial stoichiometry to 1, passed in one hour (times the
-    number of unit cells of a stack)."""
+    number of unit cells of a stack; an interdigitated cell's positive volume includes its pillars)."""
     units = cell.get("units", 1)
     if cell.get("nominal_capacity_mAh_cm2"):
         return cell["nominal_capacity_mAh_cm2"] * 10.0 * units
     pos = cell["positive"]
-    capacity = (
-        FARADAY * pos["max_concentration_mol_m3"] * pos["thickness_um"] * 1e-6 * (1 - pos["initial_stoichiometry"])
+    thickness_um = (
+        design_from_config(cell).positive_thickness_um()
+        if cell.get("architecture") == "interdigitated"
+        else pos["thickness_um"]
     )
+    capacity = FARADAY * pos["max_concentration_mol_m3"] * thickness_um * 1e-6 * (1 - pos["initial_stoichiometry"])
     return units * capacity / 3600.0
 
 
