@@ -25,6 +25,7 @@ def test_there_are_notebooks():
         "cooling_cycling_stress",
         "extend_weak_form",
         "interfaces_impedance",
+        "interdigitated_aef",
     }
 
 
