@@ -122,6 +122,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
             None,
             "positive",
         ),
+        "molar_volume_m3_mol": Key(
+            float, "molar volume of Li metal, m3/mol (mechanics.kinetics_feedback)", None, "positive"
+        ),
         **_KINETICS,
     },
     "cell.electrolyte": {
@@ -245,6 +248,12 @@ SCHEMA: dict[str, dict[str, Key]] = {
             "per named boundary: clamped, roller_x, roller_y, roller_z or {pressure_Pa = p} (a uniform "
             "pressure, e.g. the stack pressure; default: the negative terminal clamped)",
             {},
+        ),
+        "kinetics_feedback": Key(
+            bool,
+            "stress acts back on the Li interface: its equilibrium potential shifts by Omega_Li sigma_n / F "
+            "(Monroe and Newman), lagged; the mechanics is then solved after every accepted step",
+            False,
         ),
     },
     "mesh": {
@@ -552,6 +561,13 @@ def _resolve_mechanics(resolved: dict) -> None:
             )
     if all(isinstance(kind, dict) for kind in mech["boundaries"].values()):
         raise InputError("mechanics.boundaries", "hold the stack somewhere (clamped or a roller), not only pressed")
+    if mech["kinetics_feedback"]:
+        if not mech["enabled"]:
+            raise InputError("mechanics.kinetics_feedback", "needs mechanics.enabled = true")
+        if not isinstance(cell["negative"].get("molar_volume_m3_mol"), (int, float)):
+            raise InputError(
+                "cell.negative.molar_volume_m3_mol", "required by mechanics.kinetics_feedback (not in the library)"
+            )
     if not mech["enabled"]:
         return
     for section, layer in cell.items():

@@ -31,7 +31,10 @@ import ufl
 from mpi4py import MPI
 
 from ssbfem._dolfinx import PETSc, dolfinx
+from ssbfem.constants import FARADAY
+from ssbfem.geometry import tags
 from ssbfem.geometry.io import CellMesh
+from ssbfem.model import interface_measure
 from ssbfem.physics import elasticity as el
 
 fem = dolfinx.fem
@@ -335,9 +338,22 @@ class CellMechanics:
     eps* = alpha (T - T_sf) in every layer (T_sf the stress-free, e.g. sintering, temperature)
     plus Omega (c - c_0)/3 in the positive electrode (c_0 its initial concentration). The model
     is linear, so the residual stress of cooling from T_sf and the stress of lithiation add: a
-    cycling run starts from the cooled state by construction. One-way coupling: the stress does
-    not act back on the electrochemistry. Missing directions are confined (plane strain in 2D, a
-    laterally confined stack in 1D, as on a rigid substrate).
+    cycling run starts from the cooled state by construction. One-way coupling by default: the
+    stress does not act back on the electrochemistry. Missing directions are confined (plane
+    strain in 2D, a laterally confined stack in 1D, as on a rigid substrate).
+
+    Optional feedback (``kinetics_feedback``): the stress shifts the equilibrium potential of the
+    Li | electrolyte interface (Monroe and Newman 2005, J. Electrochem. Soc. 152 A396, their
+    pressure term only). A pressure p on Li metal raises its chemical potential by Omega_Li p
+    (Omega_Li its molar volume, m3/mol). At equilibrium of Li = Li+ + e-,
+    F (phi_s - phi_e) = mu0_Li+ + mu0_e - mu_Li, so the equilibrium phi_s - phi_e moves by
+    dU_mech = -Omega_Li p / F = Omega_Li sigma_n / F (V), sigma_n = -p the mean normal stress on
+    the interface (tension positive), and the overpotential is eta = phi_s - phi_e - dU_mech:
+    compression favours stripping (eta rises) and resists plating, and raises the cell voltage by
+    Omega_Li p / F. The electrolyte's Li+ partial molar volume and the deformation and surface-tension
+    terms of their expression are left out. sigma_n is the normal traction n.sigma.n
+    averaged over the interface, from the electrolyte's stress (the negative terminal face when Li
+    is not meshed); it is lagged: each solve sets the shift that the following steps see.
 
     Args:
         model: The cell model (temperature, stoichiometry).
@@ -409,6 +425,9 @@ class CellMechanics:
             layer: fem.Expression(el.full_stress(self.displacement, lam, mu, eigen), midpoint)
             for layer, (lam, mu, eigen) in self.stress.items()
         }
+        self.feedback = None
+        if mechanics.get("kinetics_feedback"):
+            self.feedback = self._feedback_form(model)
         self._tractions = InterfaceTractions(
             cm, {layer: el.full_stress(self.displacement, *data) for layer, data in self.stress.items()}
         )
@@ -424,6 +443,21 @@ class CellMechanics:
             )
             for layer, (lam, mu, eigen) in self.stress.items()
         }
+
+    def _feedback_form(self, model) -> tuple[fem.Form, float, float]:
+        """The form of int n.sigma.n over the Li interface (electrolyte side), its area and
+        Omega_Li / F (m3/C)."""
+        cm, msh = model.cellmesh, model.cellmesh.mesh
+        sigma = el.stress(self.displacement, *self.stress[tags.ELECTROLYTE])
+        if model.has_negative:
+            dS = interface_measure(cm, [tags.NEGATIVE_INTERFACE], model.electrolyte)  # electrolyte on "+"
+            face, n, sigma = dS(cm.facet_names[tags.NEGATIVE_INTERFACE]), ufl.FacetNormal(msh)("+"), sigma("+")
+        else:
+            ds = ufl.Measure("ds", domain=msh, subdomain_data=cm.facet_tags)
+            face, n = ds(cm.facet_names[tags.NEGATIVE_TERMINAL]), ufl.FacetNormal(msh)
+        area = msh.comm.allreduce(fem.assemble_scalar(fem.form(1.0 * face)))
+        omega_over_f = model.cell["negative"]["molar_volume_m3_mol"] / FARADAY
+        return fem.form(ufl.inner(ufl.dot(sigma, n), n) * face), area, omega_over_f
 
     def close(self) -> None:
         """Free the PETSc objects now on every rank (left to the garbage collector, their
@@ -459,6 +493,12 @@ class CellMechanics:
             row[f"hydrostatic_mean_Pa[{layer}]"] = comm.allreduce(fem.assemble_scalar(form)) / volume
             row.update(self._failure(layer, row[f"principal_max_Pa[{layer}]"]))
         row.update(self._tractions.evaluate())
+        if self.feedback is not None:
+            form, area, omega_over_f = self.feedback
+            sigma_n = comm.allreduce(fem.assemble_scalar(form)) / area
+            self.model.mechanical_shift_negative.value = omega_over_f * sigma_n
+            row["normal_stress_negative_Pa"] = sigma_n
+            row["mechanical_shift_negative_V"] = omega_over_f * sigma_n
         return row
 
     def _solve(self) -> None:

@@ -270,7 +270,10 @@ class CellModel:
         else:
             dS_neg = ds_neg_terminal
             phi_e_neg, phi_s_neg, v_e_neg = self.phi_e, 0.0, v_e
-        eta_neg = phi_s_neg - phi_e_neg
+        # The mechanical shift of Li's equilibrium potential (V, 0 unless the mechanics feeds back:
+        # set by ssbfem.mechanics.CellMechanics from its latest solve): eta = phi_s - phi_e - dU_mech.
+        self.mechanical_shift_negative = c(0.0)
+        eta_neg = phi_s_neg - phi_e_neg - self.mechanical_shift_negative
         alphas_neg = neg["transfer_coefficient"], neg["cathodic_transfer_coefficient"]
         j_neg = interface_current("negative", neg, i0_neg, eta_neg, *alphas_neg, T_neg)
         self.eta_pos, self.j_pos, self.eta_neg, self.j_neg = eta_pos, j_pos, eta_neg, j_neg

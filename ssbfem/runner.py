@@ -266,9 +266,13 @@ def run(
         suffix = _restart_suffix(output) if restart else ""
         fields = FieldWriter(model, output / "fields", suffix=suffix, mechanics=mechanics)
 
+    # With kinetics feedback the stress is solved after every accepted step (its shift of the Li
+    # interface's potential holds over the next step); otherwise at the field snapshots only.
+    feedback = mechanics is not None and cfg["mechanics"]["kinetics_feedback"]
+
     def snapshot(t: float) -> None:
         profiles(t)
-        if mechanics is not None:
+        if mechanics is not None and not feedback:
             stresses({"time_s": t, **mechanics.solve()})
         if fields is not None:
             fields(t)
@@ -284,6 +288,13 @@ def run(
             log.info("checkpoint at t = %.6g s (%d rows)", sim.state.history[-1].t, len(series.rows))
 
     record = series if not (progress and rank0) else _with_progress(series, experiment)
+    if feedback:
+        record_series = record
+
+        def record(row: dict) -> None:
+            record_series(row)
+            stresses({"time_s": row["time_s"], **mechanics.solve()})
+
     impedance_path = output / "impedance.csv" if output is not None else None
     impedance_rows = read_table(impedance_path) if restart and impedance_path.is_file() else []
 
@@ -315,6 +326,8 @@ def run(
         series.resume(extra["rows"], comm)
         if mechanics is not None:
             stresses.resume(extra["mechanics_rows"], comm)
+            if feedback:  # the shift of the last accepted state, which the next step sees
+                mechanics.solve()
         profiles.from_json(extra["profiles"])
         log.info("restart from t = %.6g s", sim.state.history[-1].t)
     if output is not None and rank0:

@@ -314,3 +314,59 @@ def test_iterative_solver_matches_direct(held_face):
     assert iterative.mean(tags.POSITIVE, sigma_i[1, 1]) == pytest.approx(
         direct.mean(tags.POSITIVE, sigma_d[1, 1]), rel=1e-8
     )
+
+
+@pytest.mark.parametrize(("feedback", "li_um"), [(False, None), (True, None), (True, 5.0)])
+def test_stack_pressure_shifts_the_li_potential(tmp_path, feedback, li_um):
+    """Monroe-Newman feedback of a 5 MPa stack pressure (1D LLZO | LiCoO2, Li unmeshed or a
+    5 um layer): the normal stress on the Li interface is -p in a 1D stack (d sigma_xx/dx = 0)
+    whatever the eigenstrains, so the Li equilibrium potential moves by -Omega_Li p / F and the
+    cell voltage, at rest and under a galvanostatic discharge, rises by Omega_Li p / F = 0.674 mV
+    over the run without feedback (after the first row: the shift is lagged). Without the option
+    the voltage is the same as with no mechanics at all."""
+    import csv
+
+    from conftest import thin_film
+
+    from ssbfem.config import resolve
+    from ssbfem.constants import FARADAY
+    from ssbfem.runner import run
+
+    p = 5.0e6
+    cell = {"electrolyte": {"material": "LLZO", "thickness_um": 5.0, "conductivity_S_m": 1e-2}}
+    if li_um is not None:
+        cell["negative"] = {"thickness_um": li_um}
+    steps = {"steps": ["Rest for 10 seconds", "Discharge at 1C for 60 seconds"]}
+    mechanics = {
+        "enabled": True,
+        "kinetics_feedback": feedback,
+        "boundaries": {"negative_terminal": "clamped", "positive_terminal": {"pressure_Pa": p}},
+    }
+    plain = run(resolve(thin_film(cell=cell, experiment=steps)), None, MPI.COMM_WORLD).series
+    out = tmp_path / "run"
+    pressed = run(resolve(thin_film(cell=cell, experiment=steps, mechanics=mechanics)), out, MPI.COMM_WORLD).series
+    assert list(pressed["time_s"]) == pytest.approx(list(plain["time_s"]), rel=1e-12)
+    difference = pressed["voltage_V"] - plain["voltage_V"]
+    rows = list(csv.DictReader((out / "mechanics.csv").open()))
+    if not feedback:
+        assert abs(difference).max() == 0.0
+        assert "mechanical_shift_negative_V" not in rows[0]
+        return
+    shift = 1.30e-5 * p / FARADAY
+    assert shift == pytest.approx(6.737e-4, rel=1e-3)
+    assert difference[0] == 0.0
+    assert difference[1:] == pytest.approx(shift, abs=1e-6)
+    assert len(rows) == len(plain["time_s"])  # a mechanics solve after every accepted step
+    for row in rows:
+        assert float(row["normal_stress_negative_Pa"]) == pytest.approx(-p, rel=1e-9)
+        assert float(row["mechanical_shift_negative_V"]) == pytest.approx(-shift, rel=1e-9)
+
+
+def test_kinetics_feedback_needs_mechanics():
+    from conftest import thin_film
+
+    from ssbfem.config import resolve
+    from ssbfem.errors import InputError
+
+    with pytest.raises(InputError, match=r"mechanics\.kinetics_feedback"):
+        resolve(thin_film(mechanics={"kinetics_feedback": True}))

@@ -194,6 +194,7 @@ _MATERIALS = [
             "exchange_current_activation_energy_J_mol": Property(0.0, "not in the sources: isothermal unless set"),
             "electronic_conductivity_S_m": Property(1.08e7, "CRC: 92.8 nOhm m"),
             "molar_concentration_mol_m3": Property(7.64e4, "Raijmakers2020"),
+            "molar_volume_m3_mol": Property(1.30e-5, "CRC: 6.94 g/mol over 534 kg/m3"),
             "youngs_modulus_Pa": Property(7.8e9, "Pang2021 (1.9-7.8 GPa)"),
             "shear_modulus_Pa": Property(4.25e9, "Pang2021"),
             "poissons_ratio": Property(0.36, "CRC"),
