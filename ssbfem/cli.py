@@ -113,19 +113,18 @@ def _report(result, output: Path, comm) -> int:
 
 def _mesh(cfg: dict, args, comm) -> int:
     from ssbfem.geometry.io import write_msh
-    from ssbfem.geometry.thin_film import build_thin_film
-    from ssbfem.runner import thin_film_layers
+    from ssbfem.runner import mesh_builder
 
     output = args.output or Path(args.config.stem + ".msh")
-    m = cfg["mesh"]
+    build = mesh_builder(cfg)
     if comm.rank == 0:
-        write_msh(
-            lambda: build_thin_film(
-                thin_film_layers(cfg), cfg["cell"]["dimension"], m["width_um"], m["in_plane_elements"], m["grading"]
-            ),
-            output,
-        )
+        stats = write_msh(build, output)
         print(f"wrote {output}")
+        if stats and "volume_fraction" in stats:
+            print(
+                f"active volume fraction {stats['volume_fraction']:.4f} on the mesh "
+                f"({stats['geometry_volume_fraction']:.4f} of the exact geometry)"
+            )
     return 0
 
 

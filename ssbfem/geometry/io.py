@@ -58,7 +58,7 @@ class CellMesh:
         return tags.indices[tags.values == self.facet_names[name]].astype(np.int32)
 
 
-def mesh_from_model(comm: MPI.Comm, build: Callable[[], None] | None = None, path: Path | None = None) -> CellMesh:
+def mesh_from_model(comm: MPI.Comm, build: Callable[[], object] | None = None, path: Path | None = None) -> CellMesh:
     """Build (or read) a Gmsh model on rank 0 and distribute it over `comm`.
 
     Args:
@@ -110,13 +110,14 @@ def load_mesh(path: str | Path, comm: MPI.Comm = MPI.COMM_WORLD) -> CellMesh:
     return mesh_from_model(comm, path=path)
 
 
-def write_msh(build: Callable[[], None], path: str | Path) -> None:
-    """Build a Gmsh model and write it as a ``.msh`` file (serial)."""
+def write_msh(build: Callable[[], dict | None], path: str | Path) -> dict | None:
+    """Build a Gmsh model and write it as a ``.msh`` file (serial); returns what `build` returns."""
     gmsh.initialize(interruptible=False)
     gmsh.option.setNumber("General.Terminal", 0)
     try:
-        build()
+        stats = build()
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         gmsh.write(str(path))
     finally:
         gmsh.finalize()
+    return stats
