@@ -44,16 +44,11 @@ def connected_to(cellmesh: CellMesh, cells: np.ndarray, sources: np.ndarray) -> 
     msh = cellmesh.mesh
     comm = msh.comm
     tdim = msh.topology.dim
-    msh.topology.create_connectivity(tdim, tdim - 1)
     cells = np.asarray(cells, dtype=np.int32)
     cells = cells[cells < msh.topology.index_map(tdim).size_local]
-    c2f = msh.topology.connectivity(tdim, tdim - 1)
+    local, counts = _cell_facets(cellmesh, cells)
     facet_map = msh.topology.index_map(tdim - 1)
-    per_cell = np.diff(c2f.offsets)
-    local = np.concatenate([c2f.links(c) for c in cells]) if len(cells) else np.zeros(0, np.int32)
-    if len(cells) and np.all(per_cell[cells] == per_cell[cells[0]]):  # uniform cell type: vectorised
-        local = c2f.array.reshape(-1, per_cell[cells[0]])[cells].ravel()
-    owner = np.repeat(np.arange(len(cells)), per_cell[cells])
+    owner = np.repeat(np.arange(len(cells)), counts)
     global_facets = facet_map.local_to_global(local.astype(np.int32))
     global_sources = facet_map.local_to_global(np.asarray(sources, dtype=np.int32))
     gathered = comm.gather((len(cells), owner, global_facets, global_sources), root=0)
@@ -103,12 +98,22 @@ def utilisations(cellmesh: CellMesh) -> dict[str, float]:
     }
 
 
-def _facets_of(cellmesh: CellMesh, cells: np.ndarray) -> np.ndarray:
+def _cell_facets(cellmesh: CellMesh, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Local facet indices of the given cells, concatenated, and how many each cell has."""
     msh = cellmesh.mesh
     tdim = msh.topology.dim
     msh.topology.create_connectivity(tdim, tdim - 1)
     c2f = msh.topology.connectivity(tdim, tdim - 1)
-    return np.unique(np.concatenate([c2f.links(c) for c in cells])) if len(cells) else np.zeros(0, np.int32)
+    per_cell = np.diff(c2f.offsets)
+    if len(cells) == 0:
+        return np.zeros(0, np.int32), np.zeros(0, int)
+    if np.all(per_cell == per_cell[0]):  # one cell type: vectorised
+        return c2f.array.reshape(-1, per_cell[0])[cells].ravel(), per_cell[cells]
+    return np.concatenate([c2f.links(c) for c in cells]), per_cell[cells]
+
+
+def _facets_of(cellmesh: CellMesh, cells: np.ndarray) -> np.ndarray:
+    return np.unique(_cell_facets(cellmesh, cells)[0])
 
 
 def facet_area(cellmesh: CellMesh, name: str) -> float:

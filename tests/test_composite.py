@@ -29,7 +29,7 @@ def _mesh(packing: Packing, size: float, separator: float = 1.0, collector: floa
 
 
 def test_packing_meets_the_volume_fraction_and_is_reproducible():
-    box, target, d = (7.5, 7.5, 7.5), 0.6, 3.0
+    box, target, d = (6.0, 6.0, 6.0), 0.6, 3.0
     first = pack_spheres(box, target, diameter_um=d, seed=4)
     again = pack_spheres(box, target, diameter_um=d, seed=4)
     other = pack_spheres(box, target, diameter_um=d, seed=5)
@@ -77,6 +77,7 @@ def _chain(broken: bool) -> Packing:
     return Packing((8.0, 4.0, 4.0), centres, np.ones(len(xs)))
 
 
+@pytest.mark.mpi
 @pytest.mark.parametrize("broken", [False, True])
 def test_percolation_of_a_chain(broken):
     packing = _chain(broken)
@@ -100,6 +101,7 @@ def test_percolation_of_a_chain(broken):
     assert result["utilisation_electronic"] == pytest.approx(below, rel=1e-12)
 
 
+@pytest.mark.mpi
 @pytest.mark.parametrize("phi", [0.05, 0.1])
 def test_maxwell_conductivity_of_a_cubic_array_of_insulating_spheres(phi):
     """A unit cell of the simple-cubic array (its faces are symmetry planes): sigma_eff/sigma0 =
@@ -188,3 +190,26 @@ def test_bad_composite_input_names_the_key(cell, key):
     with pytest.raises(InputError) as info:
         resolve(raw)
     assert info.value.key == key
+
+
+def test_mesh_command_writes_the_composite(tmp_path, capsys):
+    """`ssbfem mesh` on a composite config: the .msh read back holds the same active volume."""
+    from conftest import DEMO_CONFIG
+    from ssbfem.cli import main
+    from ssbfem.geometry.io import load_mesh
+    from ssbfem.microstructure import phase_volumes
+
+    path = tmp_path / "composite.msh"
+    sets = [
+        "cell.architecture='composite'",
+        "cell.dimension=3",
+        "cell.positive.thickness_um=5.0",
+        "cell.positive_current_collector={material='Al', thickness_um=0.5}",
+        "cell.composite={volume_fraction=0.5, particle_diameter_um=2.5, length_um=5.0, width_um=5.0, "
+        "mesh_size_um=0.7, seed=3}",
+    ]
+    assert main(["mesh", str(DEMO_CONFIG), "-o", str(path), *[a for s in sets for a in ("--set", s)]]) == 0
+    printed = capsys.readouterr().out
+    on_mesh = float(printed.split("active volume fraction ")[1].split()[0])
+    volumes = phase_volumes(load_mesh(path))
+    assert volumes[tags.POSITIVE] / (5.0 * 5.0 * 5.0) == pytest.approx(on_mesh, abs=1e-4)
