@@ -16,6 +16,8 @@ the phase's volume fraction in the slab; Bruggeman's relation is sigma_eff = eps
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import ufl
 from mpi4py import MPI
@@ -92,10 +94,9 @@ def utilisations(cellmesh: CellMesh) -> dict[str, float]:
     if tags.POSITIVE_CC in cellmesh.cell_names:  # the collector (of a stack: its tabs) is the source
         electronic_sources = _facets_of(cellmesh, cellmesh.cells(tags.POSITIVE_CC))
     ionic_sources = np.concatenate([cellmesh.facets(n) for n in negative_side] or [np.zeros(0, np.int32)])
-    return {
-        "utilisation_electronic": percolating_fraction(cellmesh, conductor, electronic_sources, (tags.POSITIVE,)),
-        "utilisation_ionic": percolating_fraction(cellmesh, (tags.ELECTROLYTE,), ionic_sources, (tags.ELECTROLYTE,)),
-    }
+    electronic = percolating_fraction(cellmesh, conductor, electronic_sources, (tags.POSITIVE,))
+    ionic = percolating_fraction(cellmesh, (tags.ELECTROLYTE,), ionic_sources, (tags.ELECTROLYTE,))
+    return {"utilisation_electronic": float(electronic), "utilisation_ionic": float(ionic)}
 
 
 def _cell_facets(cellmesh: CellMesh, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -140,7 +141,8 @@ def effective_conductivity(
 
     The slab is the phase's cells whose midpoints lie in the bounds (default: the whole mesh);
     its cross-section is the mesh's extent in the other directions. Clusters that reach neither
-    face carry no current and are left out (they would leave the potential undetermined).
+    face carry no current and are left out (they would leave the potential undetermined); with
+    no cluster spanning the slab the conductivity is 0.
 
     Returns:
         ``relative_conductivity`` sigma_eff/sigma0, ``volume_fraction`` eps of the phase in the
@@ -161,9 +163,12 @@ def effective_conductivity(
     cells = cells[(mid > x0) & (mid < x1)]
     on_plane = lambda a: lambda p: np.isclose(p[axis], a, atol=tol)
     ends = [dolfinx.mesh.locate_entities(msh, tdim - 1, on_plane(a)) for a in (x0, x1)]
-    joined = connected_to(cellmesh, cells, ends[0]) | connected_to(cellmesh, cells, ends[1])
-    all_slab = comm.allreduce(cell_volumes(cellmesh, cells).sum())
-    cells = cells[joined]
+    to_start, to_end = connected_to(cellmesh, cells, ends[0]), connected_to(cellmesh, cells, ends[1])
+    slab = np.prod([hi[k] - lo[k] for k in range(3) if k != axis][: tdim - 1]) * (x1 - x0)
+    eps = comm.allreduce(cell_volumes(cellmesh, cells).sum()) / slab
+    if not comm.allreduce(bool(np.any(to_start & to_end)), op=MPI.LOR):  # no cluster spans the slab
+        return {"relative_conductivity": 0.0, "volume_fraction": eps, "tortuosity": math.inf, "bruggeman": eps**1.5}
+    cells = cells[to_start | to_end]
     sub, _, _, _ = dolfinx.mesh.create_submesh(msh, tdim, cells)
     V = fem.functionspace(sub, ("Lagrange", 1))
     sub.topology.create_connectivity(tdim - 1, tdim)
@@ -190,8 +195,6 @@ def effective_conductivity(
     area = np.prod([hi[k] - lo[k] for k in others]) * MESH_UNIT_M ** (tdim - 1)
     length = (x1 - x0) * MESH_UNIT_M
     relative = power * length / (area * 1.0**2) / sigma0
-    slab = np.prod([hi[k] - lo[k] for k in others]) * (x1 - x0)
-    eps = all_slab / slab
     return {
         "relative_conductivity": float(relative),
         "volume_fraction": float(eps),

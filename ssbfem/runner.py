@@ -96,7 +96,7 @@ def composite_packing(cfg: dict) -> Packing:
         seed=comp["seed"],
     )
     pore = comp.get("pore_diameter_um") or 0.3 * diameter
-    return place_voids(packing, comp["porosity"], pore, comp["overlap"], comp["seed"])
+    return place_voids(packing, comp["porosity"], pore, comp["seed"])
 
 
 def mesh_builder(cfg: dict) -> Callable[[], dict | None]:

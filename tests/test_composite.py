@@ -16,7 +16,7 @@ from ssbfem.errors import InputError
 from ssbfem.geometry import tags
 from ssbfem.geometry.composite import build_composite
 from ssbfem.geometry.io import mesh_from_model
-from ssbfem.geometry.packing import Packing, grid_volume_fraction, pack_spheres, violations
+from ssbfem.geometry.packing import Packing, grid_volume_fraction, pack_spheres, place_voids, violations
 from ssbfem.microstructure import cell_volumes, effective_conductivity, utilisations
 from ssbfem.runner import run
 from ssbfem.simulation import lithium_charge_balance
@@ -67,6 +67,19 @@ def test_lognormal_packing_and_unreachable_fraction():
         pack_spheres((6.0, 6.0, 6.0), 0.9, diameter_um=3.0, overlap=0.05)
 
 
+def test_pores_in_the_electrolyte():
+    packing = place_voids(pack_spheres((6.0, 6.0, 6.0), 0.5, diameter_um=3.0, seed=2), 0.03, 1.0, seed=2)
+    assert len(packing.void_radii) == round(0.03 * 216 / (math.pi / 6))
+    size = 0.5
+    cm, stats = _mesh(packing, size)
+    assert stats["geometry_porosity"] == pytest.approx(0.03, rel=1e-12)
+    chordal = (packing.void_radii[0] / 3 / packing.void_radii[0]) ** 2 / 2  # pore walls at r/3
+    assert 0.03 * (1 - chordal) < stats["pores"] / stats["box"] < 0.03
+    assert utilisations(cm)["utilisation_ionic"] == pytest.approx(1.0, abs=1e-12)
+    with pytest.raises(InputError, match="porosity"):
+        place_voids(packing, 0.4, 1.0, seed=2)
+
+
 def _chain(broken: bool) -> Packing:
     """Spheres of radius 1 along x through a 4 x 4 box 8 thick, each overlapping the next by 0.2,
     the first and last cut by the separator and collector faces."""
@@ -85,9 +98,12 @@ def test_percolation_of_a_chain(broken):
     cm, _ = _mesh(packing, 0.3)
     result = utilisations(cm)
     assert result["utilisation_ionic"] == pytest.approx(1.0, abs=1e-12)
+    electronic = effective_conductivity(cm, (tags.POSITIVE,), bounds=(1.0, 9.0))  # across the composite
     if not broken:
         assert result["utilisation_electronic"] == pytest.approx(1.0, abs=1e-12)
+        assert 0.0 < electronic["relative_conductivity"] < electronic["volume_fraction"]
         return
+    assert electronic["relative_conductivity"] == 0.0
     # Only the particles below the gap (x > 4.1 in the composite) reach the collector.
     comm = cm.mesh.comm
     cells = cm.cells(tags.POSITIVE)

@@ -38,7 +38,7 @@ def build_composite(
         packing: Particles (and pores) in the composite box, micrometres.
         separator_um: Thickness of the electrolyte layer above the composite (0: none).
         collector_um: Thickness of the current collector below it (0: none).
-        mesh_size_um: Element size at the particle surfaces.
+        mesh_size_um: Element size at the particle (and pore) surfaces.
         mesh_size_max_um: Element size away from them (default 2 x mesh_size_um), reached at one
             mean particle radius from the surfaces.
         name: Gmsh model name.
@@ -47,33 +47,34 @@ def build_composite(
         Volumes measured on the mesh, um3: ``positive``, ``electrolyte_composite`` (in the
         composite box), ``pores``, ``box``; ``volume_fraction`` (positive / box on the mesh) and
         ``geometry_volume_fraction`` (the same of the exact CAD solids: the mesh's flat facets
-        cut the particle surfaces, losing about (h/r)^2/4 of their volume).
+        cut the particle surfaces, losing about (h/r)^2/4 of their volume), ``geometry_porosity``.
     """
     occ = gmsh.model.occ
     gmsh.model.add(name)
     lx, ly, lz = packing.box
     x0 = separator_um
-    composite = [(3, occ.addBox(x0, 0.0, 0.0, lx, ly, lz))]
-    ball = lambda c, r: (3, occ.addSphere(x0 + c[0], c[1], c[2], r))
-    pores = [ball(c, r) for c, r in zip(packing.void_centres, packing.void_radii, strict=True)]
-    if pores:
-        composite, _ = occ.cut(composite, pores)
-    spheres = [ball(c, r) for c, r in zip(packing.centres, packing.radii, strict=True)]
-    particles: list[tuple[int, int]] = []
-    if spheres:
-        fused = occ.fuse(spheres[:1], spheres[1:])[0] if len(spheres) > 1 else spheres
-        clip = occ.addBox(x0, 0.0, 0.0, lx, ly, lz)
-        particles, _ = occ.intersect(fused, [(3, clip)])
-    layers = list(composite)
+    composite = (3, occ.addBox(x0, 0.0, 0.0, lx, ly, lz))
     separator = [(3, occ.addBox(0.0, 0.0, 0.0, separator_um, ly, lz))] if separator_um > 0 else []
     collector = [(3, occ.addBox(x0 + lx, 0.0, 0.0, collector_um, ly, lz))] if collector_um > 0 else []
-    objects = layers + separator + collector
-    _, children = occ.fragment(objects, particles)
+    ball = lambda c, r: (3, occ.addSphere(x0 + c[0], c[1], c[2], r))
+    spheres = [ball(c, r) for c, r in zip(packing.centres, packing.radii, strict=True)]
+    pores = [ball(c, r) for c, r in zip(packing.void_centres, packing.void_radii, strict=True)]
+    # One fragment of everything (more robust than fusing the spheres first): every piece knows
+    # which inputs it lies in; particle lenses stay as internal faces of the positive phase.
+    layers = [composite, *separator, *collector]
+    _, children = occ.fragment(layers, spheres + pores)
+    pieces = lambda outs: {tag for out in outs for _, tag in out}
+    in_composite = pieces(children[:1])
+    in_separator = pieces(children[1 : 1 + len(separator)])
+    cc = pieces(children[1 + len(separator) : len(layers)])
+    in_particles = pieces(children[len(layers) : len(layers) + len(spheres)])
+    in_pores = pieces(children[len(layers) + len(spheres) :])
+    positive = in_composite & in_particles
+    electrolyte = (in_composite - in_particles - in_pores) | in_separator
     occ.synchronize()
-    positive = {tag for out in children[len(objects) :] for _, tag in out}
-    cc = {tag for out in children[len(layers) + len(separator) : len(objects)] for _, tag in out} - positive
-    all_volumes = {tag for _, tag in gmsh.model.getEntities(3)}
-    electrolyte = all_volumes - positive - cc
+    dropped = [(3, t) for _, t in gmsh.model.getEntities(3) if t not in positive | electrolyte | cc]
+    occ.remove(dropped, recursive=True)  # pores, and particle caps outside the cell
+    occ.synchronize()
     phase = {**{t: tags.ELECTROLYTE for t in electrolyte}, **{t: tags.POSITIVE for t in positive}}
     phase.update({t: tags.POSITIVE_CC for t in cc})
     for group, members in ((tags.POSITIVE, positive), (tags.ELECTROLYTE, electrolyte), (tags.POSITIVE_CC, cc)):
@@ -82,10 +83,12 @@ def build_composite(
 
     x_end = x0 + lx + collector_um
     facets: dict[str, list[int]] = {}
+    pore_walls: list[int] = []
     eps = 1e-6 * max(x_end, ly, lz)
     for _, surface in gmsh.model.getEntities(2):
-        sides = {phase[v] for v in gmsh.model.getAdjacencies(2, surface)[0]}
-        if len(gmsh.model.getAdjacencies(2, surface)[0]) == 2:
+        volumes = gmsh.model.getAdjacencies(2, surface)[0]
+        sides = {phase[v] for v in volumes}
+        if len(volumes) == 2:
             if sides == {tags.ELECTROLYTE, tags.POSITIVE}:
                 facets.setdefault(tags.POSITIVE_INTERFACE, []).append(surface)
             elif sides == {tags.POSITIVE, tags.POSITIVE_CC}:
@@ -99,14 +102,22 @@ def build_composite(
             facets.setdefault(tags.POSITIVE_TERMINAL, []).append(surface)
         elif min(ymax, zmax) < eps or ymin > ly - eps or zmin > lz - eps:
             facets.setdefault(tags.LATERAL, []).append(surface)
+        else:
+            pore_walls.append(surface)
     for group, members in facets.items():
         gmsh.model.addPhysicalGroup(2, members, name=group)
 
-    _size_field(facets.get(tags.POSITIVE_INTERFACE, []), packing, mesh_size_um, mesh_size_max_um)
+    _size_field(facets.get(tags.POSITIVE_INTERFACE, []), pore_walls, packing, mesh_size_um, mesh_size_max_um)
     gmsh.model.mesh.generate(3)
+    empty = [t for _, t in gmsh.model.getEntities(3) if not len(gmsh.model.mesh.getElements(3, t)[1])]
+    if empty:  # Gmsh only warns
+        raise RuntimeError(
+            f"Gmsh left volume(s) {empty} ({', '.join(sorted({phase[t] for t in empty}))}) without elements; "
+            "another seed or mesh size may succeed"
+        )
     volumes = _mesh_volumes()
     box = lx * ly * lz
-    in_box = [t for t in electrolyte if gmsh.model.occ.getCenterOfMass(3, t)[0] > x0]
+    in_box = electrolyte - in_separator
     stats = {
         "positive": sum(volumes[t] for t in positive),
         "electrolyte_composite": sum(volumes[t] for t in in_box),
@@ -115,28 +126,38 @@ def build_composite(
     stats["pores"] = box - stats["positive"] - stats["electrolyte_composite"]
     stats["volume_fraction"] = stats["positive"] / box
     stats["geometry_volume_fraction"] = sum(gmsh.model.occ.getMass(3, t) for t in positive) / box
+    stats["geometry_porosity"] = float(np.sum(4.0 / 3.0 * np.pi * packing.void_radii**3)) / box
     return stats
 
 
-def _size_field(surfaces: list[int], packing: Packing, size: float, size_max: float | None) -> None:
-    """Element size `size` at the particle surfaces, growing to `size_max` one mean radius away."""
+def _size_field(particles: list[int], pores: list[int], packing: Packing, size: float, size_max: float | None) -> None:
+    """Element size `size` at the particle surfaces (at most a third of the pore radius at the
+    pore walls), growing to `size_max` one mean particle radius away."""
     size_max = size_max or 2.0 * size
     for option in ("Mesh.MeshSizeExtendFromBoundary", "Mesh.MeshSizeFromPoints", "Mesh.MeshSizeFromCurvature"):
         gmsh.option.setNumber(option, 0)
-    gmsh.option.setNumber("Mesh.MeshSizeMax", size_max)
-    if not surfaces or size_max <= size:
-        gmsh.option.setNumber("Mesh.MeshSizeMax", size)
-        return
+    gmsh.option.setNumber("Mesh.MeshSizeMax", max(size_max, size))
     field = gmsh.model.mesh.field
-    distance = field.add("Distance")
-    field.setNumbers(distance, "SurfacesList", surfaces)
-    threshold = field.add("Threshold")
-    field.setNumber(threshold, "InField", distance)
-    field.setNumber(threshold, "SizeMin", size)
-    field.setNumber(threshold, "SizeMax", size_max)
-    field.setNumber(threshold, "DistMin", 0.0)
-    field.setNumber(threshold, "DistMax", float(np.mean(packing.radii)) if len(packing.radii) else size_max)
-    field.setAsBackgroundMesh(threshold)
+    reach = float(np.mean(packing.radii)) if len(packing.radii) else size_max
+    thresholds = []
+    pore_size = min(size, float(np.min(packing.void_radii)) / 3.0) if len(packing.void_radii) else size
+    for surfaces, fine in ((particles, size), (pores, pore_size)):
+        if not surfaces:
+            continue
+        distance = field.add("Distance")
+        field.setNumbers(distance, "SurfacesList", surfaces)
+        threshold = field.add("Threshold")
+        field.setNumber(threshold, "InField", distance)
+        field.setNumber(threshold, "SizeMin", fine)
+        field.setNumber(threshold, "SizeMax", max(size_max, fine))
+        field.setNumber(threshold, "DistMin", 0.0)
+        field.setNumber(threshold, "DistMax", reach)
+        thresholds.append(threshold)
+    if not thresholds:
+        return
+    smallest = field.add("Min")
+    field.setNumbers(smallest, "FieldsList", thresholds)
+    field.setAsBackgroundMesh(smallest)
 
 
 def _mesh_volumes() -> dict[int, float]:

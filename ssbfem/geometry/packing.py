@@ -298,13 +298,13 @@ def pack_spheres(
 
 
 def place_voids(
-    packing: Packing, porosity: float, diameter_um: float, overlap: float, seed: int, key: str = "cell.composite"
+    packing: Packing, porosity: float, diameter_um: float, seed: int, key: str = "cell.composite"
 ) -> Packing:
     """The packing with spherical pores in the electrolyte covering `porosity` of the box.
 
-    Pores lie fully inside the box, clear of the particles and of each other by a gap of
-    `overlap`/2 times the pore radius (no near-tangent surfaces). Their count is the nearest to
-    porosity V/(pi d^3/6), their common radius then set so that the porosity is exact.
+    Pores lie fully inside the box, clear of the box faces, the particles and each other by a
+    quarter of their radius (no nearly tangent surfaces). Their count is the nearest to porosity V/(pi d^3/6),
+    their common radius then set so that the porosity is exact.
     """
     if porosity <= 0.0:
         return packing
@@ -312,7 +312,7 @@ def place_voids(
     volume = porosity * packing.box_volume
     n = max(1, round(volume / (math.pi / 6 * diameter_um**3)))
     radius = (3.0 * volume / (4.0 * math.pi * n)) ** (1.0 / 3.0)
-    gap = 0.5 * overlap * radius
+    gap = 0.25 * radius
     rng = np.random.default_rng([seed, 1])
     tree = cKDTree(packing.centres) if len(packing.centres) else None
     reach = radius + gap + (packing.radii.max() if len(packing.radii) else 0.0)
@@ -320,8 +320,10 @@ def place_voids(
     margin = radius + gap
     if np.any(box <= 2 * margin):
         raise InputError(f"{key}.porosity", f"pores of diameter {2 * radius:.3g} um do not fit in the box")
-    for _ in range(20000 * n):
+    misses = 0
+    while misses < 5000:  # consecutive misses: the electrolyte has no room left
         p = rng.uniform(margin, box - margin)
+        misses += 1
         if tree is not None:
             near = tree.query_ball_point(p, reach)
             if near and np.any(np.linalg.norm(packing.centres[near] - p, axis=1) < packing.radii[near] + radius + gap):
@@ -329,6 +331,7 @@ def place_voids(
         if placed and np.any(np.linalg.norm(np.array(placed) - p, axis=1) < 2 * radius + gap):
             continue
         placed.append(p)
+        misses = 0
         if len(placed) == n:
             return Packing(packing.box, packing.centres, packing.radii, np.array(placed), np.full(n, radius))
     raise InputError(
