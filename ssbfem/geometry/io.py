@@ -86,7 +86,10 @@ def mesh_from_model(comm: MPI.Comm, build: Callable[[], object] | None = None, p
             gmsh.finalize()
         raise InputError("mesh", error)
     try:
-        data = dolfinx.io.gmsh.model_to_mesh(gmsh.model, comm, 0, gdim=dim)
+        # Shared-facet ghosts: interface integrals (dS) may cross the partition boundaries, as
+        # they do in a composite electrode whose particle surfaces fill the volume.
+        partitioner = dolfinx.mesh.create_cell_partitioner(dolfinx.mesh.GhostMode.shared_facet, 2)
+        data = dolfinx.io.gmsh.model_to_mesh(gmsh.model, comm, 0, gdim=dim, partitioner=partitioner)
     finally:
         if comm.rank == 0:
             gmsh.finalize()
