@@ -150,7 +150,9 @@ COMPOSITE = {
 }
 
 
+@pytest.mark.mpi
 def test_composite_run_conserves_charge_and_writes_geometry(tmp_path):
+    tmp_path = MPI.COMM_WORLD.bcast(tmp_path, root=0)  # one run directory for all ranks
     raw = thin_film(
         cell=COMPOSITE,
         mesh={"degree": 1},
