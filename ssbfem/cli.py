@@ -152,8 +152,13 @@ def _mesh(cfg: dict, args, comm) -> int:
     output = args.output or Path(args.config.stem + ".msh")
     build = mesh_builder(cfg)
     if comm.rank == 0:
-        write_msh(build, output)
+        stats = write_msh(build, output)
         print(f"wrote {output}")
+        if stats and "volume_fraction" in stats:
+            print(
+                f"active volume fraction {stats['volume_fraction']:.4f} on the mesh "
+                f"({stats['geometry_volume_fraction']:.4f} of the exact geometry)"
+            )
     return 0
 
 

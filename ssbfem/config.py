@@ -92,9 +92,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "cell": {
         "architecture": Key(
             str,
-            "cell architecture (interdigitated: see [cell.interdigitated])",
+            "cell architecture: planar layers (thin-film), pillars or plates ([cell.interdigitated]), or "
+            "particles of active material in the electrolyte ([cell.composite])",
             "thin-film",
-            choices=("thin-film", "interdigitated"),
+            choices=("thin-film", "interdigitated", "composite"),
         ),
         "dimension": Key(int, "spatial dimension of the mesh", 1, choices=(1, 2, 3)),
         "units": Key(
@@ -203,6 +204,31 @@ SCHEMA: dict[str, dict[str, Key]] = {
             "element size at the charge-transfer interfaces, micrometres (default half the coating)",
             None,
             "positive",
+        ),
+    },
+    "cell.composite": {
+        "volume_fraction": Key(
+            float, "volume fraction of active material in the composite (of its box)", 0.6, "open_unit"
+        ),
+        "particle_diameter_um": Key(float, "particle diameter (monodisperse), micrometres", 5.0, "positive"),
+        "d50_um": Key(
+            float, "median diameter of a lognormal size distribution (replaces the diameter)", None, "positive"
+        ),
+        "d90_um": Key(float, "90th-percentile diameter of the lognormal distribution", None, "positive"),
+        "overlap": Key(
+            float,
+            "largest overlap depth of sintered particle contacts, fraction of the smaller radius",
+            0.1,
+            "open_unit",
+        ),
+        "porosity": Key(float, "volume fraction of spherical pores in the composite's electrolyte", 0.0, "fraction"),
+        "pore_diameter_um": Key(float, "pore diameter, micrometres (default 0.3 x the particle d50)", None, "positive"),
+        "seed": Key(int, "seed of the random packing (same seed, same microstructure)", 0, "nonnegative"),
+        "length_um": Key(float, "in-plane size of the composite box along y, micrometres", 20.0, "positive"),
+        "width_um": Key(float, "in-plane size of the composite box along z, micrometres", 20.0, "positive"),
+        "mesh_size_um": Key(float, "element size at the particle surfaces, um (default d50/8)", None, "positive"),
+        "mesh_size_max_um": Key(
+            float, "element size away from the particles, um (default 2 x mesh_size_um)", None, "positive"
         ),
     },
     "thermal": {
@@ -317,6 +343,7 @@ _OPTIONAL_SECTIONS = (
     "cell.positive_current_collector",
     "cell.contact",
     "cell.interdigitated",
+    "cell.composite",
 )
 
 
@@ -403,6 +430,8 @@ def resolve(raw: dict) -> dict:
     resolved: dict[str, Any] = {}
     for name, keys in SCHEMA.items():
         given = _section(raw, name)
+        if name == "cell.composite" and resolved["cell"]["architecture"] == "composite":
+            given = given or {}
         if given is None:
             if name in _OPTIONAL_SECTIONS:
                 continue
@@ -459,6 +488,7 @@ def resolve(raw: dict) -> dict:
     _resolve_thermal(resolved)
     _resolve_mechanics(resolved)
     _resolve_contact(resolved)
+    _resolve_composite(resolved)
     if resolved["cell"]["units"] > 1:
         for needed in ("negative_current_collector", "positive_current_collector"):
             if needed not in resolved["cell"]:
@@ -583,6 +613,28 @@ def _resolve_mechanics(resolved: dict) -> None:
                 raise InputError(
                     f"cell.{section}.{prop}", f"required by mechanics (not in the library for {layer['material']})"
                 )
+
+
+def _resolve_composite(resolved: dict) -> None:
+    """A composite cathode is a 3D single cell on a positive collector, Li not meshed."""
+    cell = resolved["cell"]
+    if cell["architecture"] != "composite":
+        if "composite" in cell:
+            raise InputError("cell.composite", "only used with cell.architecture = 'composite'")
+        return
+    comp = cell["composite"]
+    if cell["dimension"] != 3:
+        raise InputError("cell.dimension", f"a composite cathode is meshed in 3D: set 3, got {cell['dimension']}")
+    if cell["units"] != 1:
+        raise InputError("cell.units", "a composite cathode is a single cell")
+    if "positive_current_collector" not in cell:
+        raise InputError("cell.positive_current_collector", "a composite cathode needs a current collector")
+    if cell["negative"].get("thickness_um") or "negative_current_collector" in cell:
+        raise InputError("cell.negative.thickness_um", "Li is not meshed in a composite cell: leave it unset")
+    if comp.get("d50_um") is not None and (comp.get("d90_um") or 0.0) <= comp["d50_um"]:
+        raise InputError("cell.composite.d90_um", f"must be larger than d50_um = {comp['d50_um']}")
+    if comp["volume_fraction"] + comp["porosity"] >= 1.0:
+        raise InputError("cell.composite.porosity", "volume_fraction + porosity must stay below 1")
 
 
 def _store(root: dict, dotted: str, value: dict) -> None:

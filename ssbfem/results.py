@@ -177,6 +177,10 @@ def _number(text: str):
     return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
 
 
+#: Most points of a stoichiometry profile: more distinct dof positions are averaged over this many slabs.
+PROFILE_SLABS = 200
+
+
 class Profiles:
     """Stoichiometry across the positive electrode (averaged over planes of equal x) at the
     field-snapshot times, kept on rank 0."""
@@ -198,7 +202,13 @@ class Profiles:
             x = np.concatenate([p[0] for p in pairs])
             values = np.concatenate([p[1] for p in pairs])
             positions, inverse = np.unique(x, return_inverse=True)
-            means = np.bincount(inverse, weights=values) / np.bincount(inverse)
+            if len(positions) > PROFILE_SLABS:  # an unstructured mesh: means over slabs of equal thickness
+                edges = np.linspace(x.min(), x.max(), PROFILE_SLABS + 1)
+                inverse = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, PROFILE_SLABS - 1)
+                positions = 0.5 * (edges[:-1] + edges[1:])
+            counts = np.bincount(inverse, minlength=len(positions))
+            means = np.bincount(inverse, weights=values, minlength=len(positions))[counts > 0] / counts[counts > 0]
+            positions = positions[counts > 0]
             self.positions = positions.tolist()
             self.times.append(t)
             self.profiles.append(means.tolist())

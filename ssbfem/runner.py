@@ -28,12 +28,15 @@ from ssbfem.constants import FARADAY
 from ssbfem.errors import InputError, SimulationError
 from ssbfem.experiment import Experiment, Units, parse_experiment
 from ssbfem.geometry import tags
+from ssbfem.geometry.composite import build_composite
 from ssbfem.geometry.contact import build_contact_cell
 from ssbfem.geometry.interdigitated import build_interdigitated, design_from_config
 from ssbfem.geometry.io import CellMesh, load_mesh, mesh_from_model
+from ssbfem.geometry.packing import Packing, pack_spheres, place_voids
 from ssbfem.geometry.thin_film import Layer, build_thin_film
 from ssbfem.materials.ocp import OCP_FUNCTIONS
 from ssbfem.mechanics import CellMechanics
+from ssbfem.microstructure import geometry_summary
 from ssbfem.model import CellModel
 from ssbfem.results import (
     FieldWriter,
@@ -81,10 +84,41 @@ def thin_film_layers(cfg: dict) -> list[Layer]:
     return layers
 
 
-def mesh_builder(cfg: dict) -> Callable[[], None]:
+def composite_packing(cfg: dict) -> Packing:
+    """The particle packing (and pores) of a composite config (deterministic from its seed)."""
+    cell = cfg["cell"]
+    comp = cell["composite"]
+    box = (cell["positive"]["thickness_um"], comp["length_um"], comp["width_um"])
+    diameter = comp.get("d50_um") or comp["particle_diameter_um"]
+    packing = pack_spheres(
+        box,
+        comp["volume_fraction"],
+        diameter_um=comp["particle_diameter_um"],
+        d50_um=comp.get("d50_um"),
+        d90_um=comp.get("d90_um"),
+        overlap=comp["overlap"],
+        seed=comp["seed"],
+    )
+    pore = comp.get("pore_diameter_um") or 0.3 * diameter
+    return place_voids(packing, comp["porosity"], pore, comp["seed"])
+
+
+def mesh_builder(cfg: dict) -> Callable[[], dict | None]:
     """What adds the meshed cell of a config to the current Gmsh model: the builder of its
-    architecture (interdigitated; thin film, with patchy Li contact under ``[cell.contact]``)."""
+    architecture (composite cathode; interdigitated; thin film, with patchy Li contact under
+    ``[cell.contact]``). The composite builder returns its statistics (volume fractions)."""
     cell, mesh = cfg["cell"], cfg["mesh"]
+    if cell["architecture"] == "composite":
+        comp = cell["composite"]
+        packing = composite_packing(cfg)
+        size = comp.get("mesh_size_um") or (comp.get("d50_um") or comp["particle_diameter_um"]) / 8.0
+        return lambda: build_composite(
+            packing,
+            cell["electrolyte"]["thickness_um"],
+            cell["positive_current_collector"]["thickness_um"],
+            size,
+            comp.get("mesh_size_max_um"),
+        )
     if cell["architecture"] == "interdigitated":
         design = design_from_config(cell)
         return lambda: build_interdigitated(design)
@@ -110,27 +144,32 @@ def build_mesh(cfg: dict, comm: MPI.Comm = MPI.COMM_WORLD) -> CellMesh:
     return mesh_from_model(comm, mesh_builder(cfg))
 
 
-def one_c_current(cell: dict) -> float:
+def one_c_current(cell: dict, active_thickness_um: float | None = None) -> float:
     """Current density of 1C, A/m2 of footprint: the nominal capacity, or the positive
     electrode's capacity from its initial stoichiometry to 1, passed in one hour (times the
-    number of unit cells of a stack; an interdigitated cell's positive volume includes its pillars)."""
+    number of unit cells of a stack). The electrode's active volume per footprint is
+    `active_thickness_um` (a composite's measured active volume / footprint), by default its
+    thickness (times the volume fraction of a composite; with the pillars of an interdigitated cell)."""
     units = cell.get("units", 1)
     if cell.get("nominal_capacity_mAh_cm2"):
         return cell["nominal_capacity_mAh_cm2"] * 10.0 * units
     pos = cell["positive"]
-    thickness_um = (
-        design_from_config(cell).positive_thickness_um()
-        if cell.get("architecture") == "interdigitated"
-        else pos["thickness_um"]
-    )
-    capacity = FARADAY * pos["max_concentration_mol_m3"] * thickness_um * 1e-6 * (1 - pos["initial_stoichiometry"])
+    if active_thickness_um is None:
+        if cell["architecture"] == "interdigitated":
+            active_thickness_um = design_from_config(cell).positive_thickness_um()
+        else:
+            fraction = cell["composite"]["volume_fraction"] if cell["architecture"] == "composite" else 1.0
+            active_thickness_um = pos["thickness_um"] * fraction
+    capacity = FARADAY * pos["max_concentration_mol_m3"] * active_thickness_um * 1e-6
+    capacity *= 1 - pos["initial_stoichiometry"]
     return units * capacity / 3600.0
 
 
-def parse_steps(cfg: dict, base_dir: Path | None = None) -> Experiment:
-    """Parse the experiment and reject a first step that would end before it starts."""
+def parse_steps(cfg: dict, base_dir: Path | None = None, active_thickness_um: float | None = None) -> Experiment:
+    """Parse the experiment and reject a first step that would end before it starts
+    (`active_thickness_um`: see :func:`one_c_current`)."""
     cell = cfg["cell"]
-    units = Units(cell["area_cm2"] * 1e-4, one_c_current(cell))
+    units = Units(cell["area_cm2"] * 1e-4, one_c_current(cell, active_thickness_um))
     experiment = parse_experiment(cfg["experiment"]["steps"], units, base_dir)
     pos = cell["positive"]
     ocv = float(OCP_FUNCTIONS[pos["ocp"]](pos["initial_stoichiometry"], np))
@@ -248,6 +287,9 @@ def run(
     cellmesh = build_mesh(cfg, comm)
     wall0 = time.perf_counter()
     model = CellModel(cellmesh, cfg["cell"], degree=cfg["mesh"]["degree"], thermal=cfg["thermal"])
+    geometry = geometry_summary(cellmesh, model.terminal_area, cfg["cell"])
+    if cfg["cell"]["architecture"] == "composite":  # 1C from the active volume of the mesh
+        experiment = parse_steps(cfg, base_dir, active_thickness_um=geometry["active_volume_per_footprint_um"])
     mechanics = CellMechanics(model, cfg["mechanics"]) if cfg["mechanics"]["enabled"] else None
     rank0 = comm.rank == 0
     out_cfg = cfg["output"]
@@ -337,6 +379,9 @@ def run(
     meta["num_dofs"] = sum(
         u.function_space.dofmap.index_map.size_global * u.function_space.dofmap.index_map_bs for u in model.unknowns
     )
+    geometry["num_dofs"] = meta["num_dofs"]
+    if output is not None and rank0:
+        write_metadata(output / "geometry.json", geometry)
     status, message = "complete", ""
     log.info("run started: %d steps, %d dofs, %d ranks", len(experiment.steps), meta["num_dofs"], comm.size)
     try:

@@ -58,7 +58,7 @@ class CellMesh:
         return tags.indices[tags.values == self.facet_names[name]].astype(np.int32)
 
 
-def mesh_from_model(comm: MPI.Comm, build: Callable[[], None] | None = None, path: Path | None = None) -> CellMesh:
+def mesh_from_model(comm: MPI.Comm, build: Callable[[], object] | None = None, path: Path | None = None) -> CellMesh:
     """Build (or read) a Gmsh model on rank 0 and distribute it over `comm`.
 
     Args:
@@ -86,7 +86,10 @@ def mesh_from_model(comm: MPI.Comm, build: Callable[[], None] | None = None, pat
             gmsh.finalize()
         raise InputError("mesh", error)
     try:
-        data = dolfinx.io.gmsh.model_to_mesh(gmsh.model, comm, 0, gdim=dim)
+        # Shared-facet ghosts: interface integrals (dS) may cross the partition boundaries, as
+        # they do in a composite electrode whose particle surfaces fill the volume.
+        partitioner = dolfinx.mesh.create_cell_partitioner(dolfinx.mesh.GhostMode.shared_facet, 2)
+        data = dolfinx.io.gmsh.model_to_mesh(gmsh.model, comm, 0, gdim=dim, partitioner=partitioner)
     finally:
         if comm.rank == 0:
             gmsh.finalize()
@@ -110,13 +113,14 @@ def load_mesh(path: str | Path, comm: MPI.Comm = MPI.COMM_WORLD) -> CellMesh:
     return mesh_from_model(comm, path=path)
 
 
-def write_msh(build: Callable[[], None], path: str | Path) -> None:
-    """Build a Gmsh model and write it as a ``.msh`` file (serial)."""
+def write_msh(build: Callable[[], dict | None], path: str | Path) -> dict | None:
+    """Build a Gmsh model and write it as a ``.msh`` file (serial); returns what `build` returns."""
     gmsh.initialize(interruptible=False)
     gmsh.option.setNumber("General.Terminal", 0)
     try:
-        build()
+        stats = build()
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         gmsh.write(str(path))
     finally:
         gmsh.finalize()
+    return stats
