@@ -204,7 +204,11 @@ class CellModel:
         names = cellmesh.cell_names
         fnames = cellmesh.facet_names
         interfaces = [tags.POSITIVE_INTERFACE] + ([tags.NEGATIVE_INTERFACE] if self.has_negative else [])
-        dS = interface_measure(cellmesh, interfaces, self.electrolyte)
+        # The kinetics are exponentials of the fields: left to itself the form compiler would
+        # estimate a quadrature degree of 12 or more on every interface facet, which dominates the
+        # assembly of 3D composites. Twice the degree plus two integrates them to the
+        # discretisation's accuracy.
+        dS = interface_measure(cellmesh, interfaces, self.electrolyte)(metadata={"quadrature_degree": 2 * degree + 2})
         dS_pos = dS(fnames[tags.POSITIVE_INTERFACE])
         # Connections to the external circuit: the current density leaving a conductor there is
         # g psi (A per m2 of face, or per m2 and mesh-unit thickness of a tab's collector volume).
