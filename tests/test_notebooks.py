@@ -26,6 +26,7 @@ def test_there_are_notebooks():
         "extend_weak_form",
         "interfaces_impedance",
         "interdigitated_aef",
+        "composite_cathode",
     }
 
 
