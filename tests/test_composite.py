@@ -190,6 +190,21 @@ def test_composite_run_conserves_charge_and_writes_geometry(tmp_path):
     assert result.series.rows[-1]["current_A_m2"] == pytest.approx(one_c, rel=1e-9)
 
 
+def test_iterative_preset_on_a_composite_matches_direct():
+    """The field-split preset (GAMG blocks) on tetrahedra with the LiCoO2 | Al contrast."""
+    voltages = []
+    for solver in ("direct", "iterative"):
+        raw = thin_film(
+            cell=COMPOSITE,
+            mesh={"degree": 1},
+            solver={"initial_step_s": 1.0, "linear_solver": solver},
+            experiment={"steps": ["Discharge at 1C for 5 seconds"]},
+        )
+        del raw["cell"]["nominal_capacity_mAh_cm2"]
+        voltages.append(run(resolve(raw), None).series.rows[-1]["voltage_V"])
+    assert voltages[1] == pytest.approx(voltages[0], abs=1e-7)
+
+
 @pytest.mark.parametrize(
     ("cell", "key"),
     [
