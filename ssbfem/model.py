@@ -288,6 +288,7 @@ class CellModel:
         #    them the electrolyte carries the displacement current -eps d(grad phi_e)/dt, whose
         #    geometric capacitance eps/L gives the bulk arc of an impedance spectrum.
         self.capacitive = max(pos["double_layer_F_m2"], neg["double_layer_F_m2"]) > 0.0
+        # time-dependent unknowns: (u, u at t_n, u at t_n-1, what its error tolerance is on)
         self.dynamic = [(self.theta, self.theta_n, self.theta_nm1, "stoichiometry")]
         i_dl_pos = i_dl_neg = 0.0
         displacement = 0
@@ -663,7 +664,7 @@ class CellModel:
         u_mean = float(self.ocp(self.mean_stoichiometry(), np))
         return {
             "ocp_positive_V": u_mean,
-            "ocp_negative_V": 0.0,
+            "ocp_negative_V": float(self.mechanical_shift_negative.value),  # Li: 0, or its stress shift
             "loss_diffusion_positive_V": m["surface_ocp"] - u_mean,
             "loss_charge_transfer_positive_V": m["eta_pos"],
             "loss_ohmic_positive_V": -m["psi_pos"],

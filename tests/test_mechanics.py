@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import ufl
 from mpi4py import MPI
@@ -360,6 +361,11 @@ def test_stack_pressure_shifts_the_li_potential(tmp_path, feedback, li_um):
     for row in rows:
         assert float(row["normal_stress_negative_Pa"]) == pytest.approx(-p, rel=1e-9)
         assert float(row["mechanical_shift_negative_V"]) == pytest.approx(-shift, rel=1e-9)
+    # the voltage breakdown still telescopes: the shift is the negative's OCP
+    assert pressed["ocp_negative_V"][1:] == pytest.approx(-shift, rel=1e-9)
+    parts = pressed["ocp_positive_V"] - pressed["ocp_negative_V"]
+    parts = parts + sum(pressed[n] for n in pressed.names if n.startswith("loss_"))
+    assert np.abs(parts - pressed["voltage_V"]).max() <= 1e-9
 
 
 def test_kinetics_feedback_needs_mechanics():
