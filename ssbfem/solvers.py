@@ -3,10 +3,10 @@
 Two presets, chosen by ``[solver] linear_solver``: "direct" (LU with MUMPS; every thin film),
 "iterative" (GMRES with a block Gauss-Seidel field split: each potential, the lithium and the
 temperature by algebraic multigrid (GAMG), the cell voltage by its diagonal) for large 3D meshes,
-and "auto" (the default): iterative above ``ITERATIVE_ABOVE_DOFS`` unknowns. Any PETSc option can be passed
-through ``[solver.petsc_options]`` or ``--set solver.petsc_options.<name>=...`` and overrides the
-preset; the field-split blocks are named ``fieldsplit_<name>_``: phi_e, psi_pos, psi_neg, phi_leak,
-lithium, voltage, temperature.
+and "auto" (the default): iterative above ``ITERATIVE_ABOVE_DOFS`` unknowns with P1 fields. Any
+PETSc option can be passed through ``[solver.petsc_options]`` or
+``--set solver.petsc_options.<name>=...`` and overrides the preset; the field-split blocks are
+named ``fieldsplit_<name>_``: phi_e, psi_pos, psi_neg, phi_leak, lithium, voltage, temperature.
 """
 
 from __future__ import annotations
@@ -101,7 +101,10 @@ def create_solver(
 ) -> dolfinx.fem.petsc.NonlinearProblem:
     """The SNES problem for a cell model; user options override the preset's."""
     if linear_solver == "auto":
-        linear_solver = "iterative" if number_of_dofs(model) > ITERATIVE_ABOVE_DOFS else "direct"
+        # P1 only for now: with P2 fields the split crashed inside PETSc on a 236k-unknown
+        # composite (benchmarks/RESULTS.md), where MUMPS solves it.
+        linear = model.theta.function_space.element.basix_element.degree == 1
+        linear_solver = "iterative" if linear and number_of_dofs(model) > ITERATIVE_ABOVE_DOFS else "direct"
     options = iterative_options(model) if linear_solver == "iterative" else default_options(model)
     options.update({k: (None if v in ("", True) else v) for k, v in (petsc_options or {}).items()})
     prefix = f"ssbfem{next(_counter)}_"
