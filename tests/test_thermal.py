@@ -25,9 +25,10 @@ METAL_LIKE_POSITIVE = {
 CASE_E = {0.01: 0.010000, 0.1: 0.098873, 0.2: 0.185193, 0.5: 0.349727, 1.0: 0.456239, 2.0: 0.496289}
 
 
-def test_slab_with_source_case_E():
+def slab_with_source() -> dict[float, float]:
     """Symmetric-cell electrolyte (500 um) at constant current: uniform Joule heat q = I^2/sigma,
-    temperature fixed at both faces; mid-plane temperature against the series solution."""
+    temperature fixed at both faces. Returns the mid-plane theta = (T - T0) k/(q L^2) at each
+    Fourier number of CASE_E."""
     current, sigma, half = 100.0, 0.005, 250e-6
     k, rho_cp = ELECTROLYTE_THERMAL["thermal_conductivity_W_m_K"], 2680.0 * 1400.0
     alpha, q = k / rho_cp, current**2 / sigma
@@ -44,10 +45,15 @@ def test_slab_with_source_case_E():
     raw["thermal"] = {"model": "full", "boundaries": {"negative_terminal": fixed, "electrolyte|positive": fixed}}
     raw["output"]["field_times_s"] = [fo * half**2 / alpha for fo in CASE_E if fo < 2.0]
     series = simulate(raw).series
+    rows = {fo: int(np.argmin(np.abs(series["time_s"] - fo * half**2 / alpha))) for fo in CASE_E}
+    return {fo: (series["temperature_max_K"][i] - 298.15) * k / (q * half**2) for fo, i in rows.items()}
+
+
+def test_slab_with_source_case_E():
+    """Mid-plane temperature of a slab with a uniform source against the series solution."""
+    theta = slab_with_source()
     for fo, expected in CASE_E.items():
-        k_row = int(np.argmin(np.abs(series["time_s"] - fo * half**2 / alpha)))
-        theta = (series["temperature_max_K"][k_row] - 298.15) * k / (q * half**2)
-        assert theta == pytest.approx(expected, rel=1e-3), fo
+        assert theta[fo] == pytest.approx(expected, rel=1e-3), fo
 
 
 def test_lumped_convective_limit():

@@ -50,23 +50,24 @@ def _order(errors: list[float]) -> list[float]:
     return [math.log2(abs(a) / abs(b)) for a, b in itertools.pairwise(errors)]
 
 
-def test_convergence_in_h():
-    """Uniform P2 meshes of 2, 4, 8 elements, time error made negligible: order >= 3."""
+H_ELEMENTS = (2, 4, 8)
+DT_STEPS = (10, 20, 40)
+
+
+def h_errors() -> list[float]:
+    """Error of u(1, 0.1) on uniform P2 meshes of H_ELEMENTS elements, time error made negligible."""
     tight = {"voltage_tolerance_V": 1e-7, "stoichiometry_tolerance": 1e-8}
-    errors = [
+    return [
         surface_u([0.1], mesh={"positive_elements": n, "grading": 1.0}, solver=tight)[0.1] - U_SURFACE[0.1]
-        for n in (2, 4, 8)
+        for n in H_ELEMENTS
     ]
-    orders = _order(errors)
-    print("h-convergence: errors", errors, "orders", orders)
-    assert min(orders) >= 3.0
 
 
-def test_convergence_in_dt():
-    """Fixed steps of T/10, T/20, T/40 on a fine mesh (error control off): BDF2, order 2."""
+def dt_errors() -> list[float]:
+    """Error of u(1, 0.2) with DT_STEPS fixed steps (error control off) on a fine mesh."""
     horizon = 0.2 * L**2 / D
     errors = []
-    for n in (10, 20, 40):
+    for n in DT_STEPS:
         fixed = {
             "voltage_tolerance_V": 1e3,
             "stoichiometry_tolerance": 1e3,
@@ -74,6 +75,20 @@ def test_convergence_in_dt():
             "max_step_s": horizon / n,
         }
         errors.append(surface_u([0.2], mesh={"positive_elements": 96}, solver=fixed)[0.2] - U_SURFACE[0.2])
+    return errors
+
+
+def test_convergence_in_h():
+    """Uniform P2 meshes of 2, 4, 8 elements, time error made negligible: order >= 3."""
+    errors = h_errors()
+    orders = _order(errors)
+    print("h-convergence: errors", errors, "orders", orders)
+    assert min(orders) >= 3.0
+
+
+def test_convergence_in_dt():
+    """Fixed steps of T/10, T/20, T/40 on a fine mesh (error control off): BDF2, order 2."""
+    errors = dt_errors()
     orders = _order(errors)
     print("dt-convergence: errors", errors, "orders", orders)
     assert all(1.8 <= p <= 2.5 for p in orders)

@@ -32,9 +32,15 @@ from test_contact import COUNTER, KAPPA, RADIUS, _primary_band_mean, _solve_disk
 from test_impedance import diffusion_impedance, thin_film_arcs  # noqa: E402
 from test_mechanics import DC, NU, OMEGA, E, film  # noqa: E402
 from test_space_charge import C0, CASE_H, EPS_R, lumped_phi2  # noqa: E402
-from test_thermal import CASE_E, ELECTROLYTE_THERMAL, LICOO2_THERMAL, METAL_LIKE_POSITIVE  # noqa: E402
+from test_thermal import (  # noqa: E402
+    CASE_E,
+    ELECTROLYTE_THERMAL,
+    LICOO2_THERMAL,
+    METAL_LIKE_POSITIVE,
+    slab_with_source,
+)
 from test_verification_cells import CASE_F, symmetric_cell  # noqa: E402
-from test_verification_diffusion import U_SURFACE, surface_u  # noqa: E402
+from test_verification_diffusion import DT_STEPS, H_ELEMENTS, U_SURFACE, dt_errors, h_errors, surface_u  # noqa: E402
 from test_verification_stress import SIGMA_R_CENTRE, SIGMA_T_SURFACE, sphere_stress_history  # noqa: E402
 
 from ssbfem.constants import FARADAY, GAS_CONSTANT  # noqa: E402
@@ -71,11 +77,7 @@ def case_a() -> list[str]:
     u = surface_u(sorted(U_SURFACE), solver={"stoichiometry_tolerance": 2e-5})
     rows = [[tau, f"{ref:.6f}", f"{u[tau]:.6f}", f"{(u[tau] - ref) / ref:+.2e}"] for tau, ref in U_SURFACE.items()]
     lines += table(["tau", "u(1, tau) reference", "ssbfem", "relative error"], rows)
-    tight = {"voltage_tolerance_V": 1e-7, "stoichiometry_tolerance": 1e-8}
-    h_errors = [
-        surface_u([0.1], mesh={"positive_elements": n, "grading": 1.0}, solver=tight)[0.1] - U_SURFACE[0.1]
-        for n in (2, 4, 8)
-    ]
+    h_err, dt_err = h_errors(), dt_errors()
     lines += [
         "Convergence in h (uniform P2 meshes, time error made negligible), u(1, 0.1):",
         "",
@@ -83,20 +85,10 @@ def case_a() -> list[str]:
             ["elements", "error", "observed order"],
             [
                 [n, f"{e:+.3e}", f"{p:.2f}" if p else ""]
-                for n, e, p in zip((2, 4, 8), h_errors, [None, *orders(h_errors)], strict=True)
+                for n, e, p in zip(H_ELEMENTS, h_err, [None, *orders(h_err)], strict=True)
             ],
         ),
     ]
-    horizon = 0.2 * 8.08e-6**2 / 5.387e-15
-    dt_errors = []
-    for n in (10, 20, 40):
-        fixed = {
-            "voltage_tolerance_V": 1e3,
-            "stoichiometry_tolerance": 1e3,
-            "initial_step_s": horizon / n,
-            "max_step_s": horizon / n,
-        }
-        dt_errors.append(surface_u([0.2], mesh={"positive_elements": 96}, solver=fixed)[0.2] - U_SURFACE[0.2])
     lines += [
         "Convergence in dt (fixed steps, error control off, 96 elements), u(1, 0.2); BDF2 after one",
         "backward-Euler step:",
@@ -105,7 +97,7 @@ def case_a() -> list[str]:
             ["steps", "error", "observed order"],
             [
                 [n, f"{e:+.3e}", f"{p:.2f}" if p else ""]
-                for n, e, p in zip((10, 20, 40), dt_errors, [None, *orders(dt_errors)], strict=True)
+                for n, e, p in zip(DT_STEPS, dt_err, [None, *orders(dt_err)], strict=True)
             ],
         ),
         "The potentiostatic variant is not run: a voltage hold controls the cell voltage, not the surface",
@@ -180,27 +172,11 @@ def case_d() -> list[str]:
 
 
 def case_e() -> list[str]:
-    current, sigma, half = 100.0, 0.005, 250e-6
-    k, rho_cp = ELECTROLYTE_THERMAL["thermal_conductivity_W_m_K"], 2680.0 * 1400.0
-    alpha, q = k / rho_cp, current**2 / sigma
-    horizon = 2.0 * half**2 / alpha
-    raw = symmetric_cell(current / 10.0)
-    raw["cell"]["electrolyte"].update(
-        ELECTROLYTE_THERMAL, conductivity_S_m=sigma, conductivity_activation_energy_J_mol=0.0
-    )
-    raw["cell"]["positive"].update(METAL_LIKE_POSITIVE)
-    raw["experiment"] = {"steps": [f"Discharge at {current} A/m2 for {horizon} s"]}
-    raw["mesh"].update(electrolyte_elements=16)
-    raw["solver"] = {"temperature_tolerance_K": 1e-7}
-    fixed = {"type": "fixed", "temperature_K": T}
-    raw["thermal"] = {"model": "full", "boundaries": {"negative_terminal": fixed, "electrolyte|positive": fixed}}
-    raw["output"]["field_times_s"] = [fo * half**2 / alpha for fo in CASE_E if fo < 2.0]
-    series = simulate(raw).series
-    rows = []
-    for fo, expected in CASE_E.items():
-        i = int(np.argmin(np.abs(series["time_s"] - fo * half**2 / alpha)))
-        theta = (series["temperature_max_K"][i] - T) * k / (q * half**2)
-        rows.append([fo, f"{expected:.6f}", f"{theta:.6f}", f"{(theta - expected) / expected:+.1e}"])
+    theta = slab_with_source()
+    rows = [
+        [fo, f"{expected:.6f}", f"{theta[fo]:.6f}", f"{(theta[fo] - expected) / expected:+.1e}"]
+        for fo, expected in CASE_E.items()
+    ]
     lines = [
         "## E. Heat conduction with a volumetric source",
         "",
