@@ -29,6 +29,7 @@ from mpi4py import MPI
 
 from ssbfem._dolfinx import PETSc, dolfinx
 from ssbfem.model import CellModel
+from ssbfem.solvers import owned_blocks
 
 fem = dolfinx.fem
 
@@ -134,12 +135,6 @@ def _solve_frequency(model, jacobian, mass, b, omega, progress, k, n) -> complex
 
 def _voltage_component(model: CellModel, owned: np.ndarray) -> float:
     """The cell-voltage entry of a block vector's owned part (every rank gets it)."""
-    offset = 0
-    for u in model.unknowns:
-        index_map = u.function_space.dofmap.index_map
-        size = index_map.size_local * u.function_space.dofmap.index_map_bs
-        if u is model.voltage:
-            value = owned[offset] if size > 0 else 0.0
-            return model.cellmesh.mesh.comm.allreduce(float(value), op=MPI.SUM)
-        offset += size
-    raise ValueError("the model has no voltage unknown")
+    start, stop = owned_blocks(model)[id(model.voltage)]
+    value = owned[start] if stop > start else 0.0
+    return model.cellmesh.mesh.comm.allreduce(float(value), op=MPI.SUM)

@@ -128,6 +128,17 @@ def create_solver(
     return problem
 
 
+def owned_blocks(model: CellModel) -> dict[int, tuple[int, int]]:
+    """(start, stop) of each unknown's owned dofs in a rank's part of the monolithic ("mpi")
+    vector, keyed by id(unknown): the blocks' owned dofs one after the other."""
+    blocks, offset = {}, 0
+    for u in model.unknowns:
+        size = u.function_space.dofmap.index_map.size_local * u.function_space.dofmap.index_map_bs
+        blocks[id(u)] = (offset, offset + size)
+        offset += size
+    return blocks
+
+
 def _set_field_splits(problem, model: CellModel, prefix: str, options: dict) -> None:
     """Name the blocks of the monolithic matrix for PCFIELDSPLIT and configure their solvers.
 
@@ -135,15 +146,11 @@ def _set_field_splits(problem, model: CellModel, prefix: str, options: dict) -> 
     the other, from the rank's first row on.
     """
     start = problem.A.getOwnershipRange()[0]
-    offsets, offset = {}, start
-    for u in model.unknowns:
-        size = u.function_space.dofmap.index_map.size_local * u.function_space.dofmap.index_map_bs
-        offsets[id(u)] = (offset, size)
-        offset += size
+    offsets = owned_blocks(model)
     comm = problem.A.comm
     splits = []
     for name, group in _field_groups(model).items():
-        indices = [np.arange(offsets[id(u)][0], sum(offsets[id(u)]), dtype=PETSc.IntType) for u in group]
+        indices = [start + np.arange(*offsets[id(u)], dtype=PETSc.IntType) for u in group]
         splits.append((name, PETSc.IS().createGeneral(np.concatenate(indices), comm=comm)))
     pc = problem.solver.getKSP().getPC()
     pc.setFieldSplitIS(*splits)
@@ -175,4 +182,12 @@ def converged(problem: dolfinx.fem.petsc.NonlinearProblem) -> tuple[bool, int, i
     return reason > 0, reason, problem.solver.getIterationNumber()
 
 
-__all__ = ["PETSc", "converged", "create_solver", "default_options", "iterative_options", "number_of_dofs"]
+__all__ = [
+    "PETSc",
+    "converged",
+    "create_solver",
+    "default_options",
+    "iterative_options",
+    "number_of_dofs",
+    "owned_blocks",
+]
