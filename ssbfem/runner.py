@@ -56,6 +56,7 @@ from ssbfem.results import (
     write_table,
 )
 from ssbfem.simulation import Interrupted, Simulation, StepperSettings
+from ssbfem.solvers import number_of_dofs
 
 
 def thin_film_layers(cfg: dict) -> list[Layer]:
@@ -376,9 +377,7 @@ def run(
         write_metadata(output / "run.json", meta)
     if mechanics is not None:
         meta["monroe_newman_shear_modulus_ratio"] = mechanics.monroe_newman_ratio()
-    meta["num_dofs"] = sum(
-        u.function_space.dofmap.index_map.size_global * u.function_space.dofmap.index_map_bs for u in model.unknowns
-    )
+    meta["num_dofs"] = number_of_dofs(model)
     geometry["num_dofs"] = meta["num_dofs"]
     if output is not None and rank0:
         write_metadata(output / "geometry.json", geometry)
