@@ -22,7 +22,6 @@ inv_dt = 0 and M its increment per unit inv_dt (taken over a large increment, se
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import numpy as np
 from mpi4py import MPI
@@ -57,7 +56,6 @@ def impedance(
     model: CellModel,
     problem: dolfinx.fem.petsc.NonlinearProblem,
     frequencies_Hz: np.ndarray,
-    progress: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
     """Impedance Z (complex, ohm per m2 of footprint) at each frequency, about the model's state.
 
@@ -88,12 +86,7 @@ def impedance(
         mass = _assemble_jacobian(problem)
         mass.axpy(-1.0, jacobian, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
         mass.scale(1.0 / s)
-        z = np.array(
-            [
-                _solve_frequency(model, jacobian, mass, b, 2 * math.pi * f, progress, k, len(frequencies_Hz))
-                for k, f in enumerate(frequencies_Hz)
-            ]
-        )
+        z = np.array([_solve_frequency(model, jacobian, mass, b, 2 * math.pi * f) for f in frequencies_Hz])
     finally:
         for const, value in zip((*model.mode, *model.setpoint, model.inv_dt, *model.bdf), saved, strict=True):
             const.value = value
@@ -102,7 +95,7 @@ def impedance(
     return z
 
 
-def _solve_frequency(model, jacobian, mass, b, omega, progress, k, n) -> complex:
+def _solve_frequency(model, jacobian, mass, b, omega) -> complex:
     """Solve the real block system at one angular frequency; return -V_hat (ohm m2)."""
     comm = jacobian.comm
     omega_mass = mass.copy()
@@ -128,8 +121,6 @@ def _solve_frequency(model, jacobian, mass, b, omega, progress, k, n) -> complex
     real, imag = _voltage_component(model, values[:n_local]), _voltage_component(model, values[n_local:])
     for obj in (ksp, system, nest, omega_mass, minus_omega_mass, rhs, solution):
         obj.destroy()
-    if progress is not None:
-        progress(k + 1, n)
     return -complex(real, imag)
 
 
