@@ -195,6 +195,9 @@ class CellModel:
             self.psi_neg = fem.Function(P(self.negative_conductor), name="psi_neg")
             self.unknowns.append(self.psi_neg)
             self.entity_maps.append(self.negative_conductor.entity_map)
+        self.submeshes = [self.electrolyte, self.positive_conductor, self.positive] + (
+            [self.negative_conductor] if self.has_negative else []
+        )
         tests = [ufl.TestFunction(u.function_space) for u in self.unknowns]
         v_e, v_p, w, w_v = tests[:4]
 
@@ -548,6 +551,13 @@ class CellModel:
 
     def _electronic_conductivity(self, layer: str):
         return self.layer_section(layer)["electronic_conductivity_S_m"]
+
+    def cells_in(self, space: fem.FunctionSpace, cells: np.ndarray) -> np.ndarray:
+        """The cells of `space`'s mesh that are `cells` of the cell mesh (-1 where it has none)."""
+        for sub in self.submeshes:
+            if space.mesh is sub.mesh:
+                return sub.entity_map.sub_topology_to_topology(np.ascontiguousarray(cells), inverse=True)
+        return cells
 
     # -- state
     def set_initial_state(self) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 
 from ssbfem._dolfinx import PETSc, dolfinx
 from ssbfem.model import CellModel
+from ssbfem.sparsity import jacobian_matrix
 
 _counter = itertools.count()
 
@@ -117,6 +118,7 @@ def create_solver(
         kind="mpi",
         bcs=model.bcs,
     )
+    _use_jacobian_matrix(problem, model, prefix)
     if options.get("pc_type") == "fieldsplit":
         _set_field_splits(problem, model, prefix, options)
     if model.bcs:
@@ -126,6 +128,17 @@ def create_solver(
     context = {"u": problem.u, "residual": problem.F, "blocks": problem.b.getAttr("_blocks")}
     problem.solver.setFunction(_assemble_residual, problem.b, kargs=context)
     return problem
+
+
+def _use_jacobian_matrix(problem, model: CellModel, prefix: str) -> None:
+    """Assemble the Jacobian into a matrix with the sparsity of its integrals
+    (:mod:`ssbfem.sparsity`), in place of the one the problem allocated."""
+    matrix = jacobian_matrix(problem.J, [u.function_space for u in model.unknowns], model.cells_in)
+    matrix.setOptionsPrefix(f"{prefix}A_")
+    context = {"u": problem.u, "jacobian": problem.J, "preconditioner": None, "bcs": model.bcs}
+    problem.solver.setJacobian(dolfinx.fem.petsc.assemble_jacobian, matrix, None, kargs=context)
+    problem.A.destroy()
+    problem._A = matrix
 
 
 def owned_blocks(model: CellModel) -> dict[int, tuple[int, int]]:

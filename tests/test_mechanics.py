@@ -346,7 +346,7 @@ def test_stack_pressure_shifts_the_li_potential(tmp_path, feedback, li_um):
     plain = run(resolve(thin_film(cell=cell, experiment=steps)), None, MPI.COMM_WORLD).series
     out = tmp_path / "run"
     pressed = run(resolve(thin_film(cell=cell, experiment=steps, mechanics=mechanics)), out, MPI.COMM_WORLD).series
-    assert list(pressed["time_s"]) == pytest.approx(list(plain["time_s"]), rel=1e-12)
+    assert list(pressed["time_s"]) == pytest.approx(list(plain["time_s"]), rel=1e-9)  # the same steps
     difference = pressed["voltage_V"] - plain["voltage_V"]
     rows = list(csv.DictReader((out / "mechanics.csv").open()))
     if not feedback:
