@@ -311,8 +311,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "max_step_s": Key(float, "largest time step, s", 600.0, "positive"),
         "linear_solver": Key(
             str,
-            "direct (MUMPS LU), iterative (GMRES, field split with GAMG) or auto (iterative above 300k "
-            "unknowns with P1 fields)",
+            "direct (MUMPS LU), iterative (GMRES, field split with GAMG) or auto (iterative above 200k unknowns)",
             "auto",
             choices=("auto", "direct", "iterative"),
         ),

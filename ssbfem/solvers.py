@@ -3,7 +3,7 @@
 Two presets, chosen by ``[solver] linear_solver``: "direct" (LU with MUMPS; every thin film),
 "iterative" (GMRES with a block Gauss-Seidel field split: each potential, the lithium and the
 temperature by algebraic multigrid (GAMG), the cell voltage by its diagonal) for large 3D meshes,
-and "auto" (the default): iterative above ``ITERATIVE_ABOVE_DOFS`` unknowns with P1 fields. Any
+and "auto" (the default): iterative above ``ITERATIVE_ABOVE_DOFS`` unknowns. Any
 PETSc option can be passed through ``[solver.petsc_options]`` or
 ``--set solver.petsc_options.<name>=...`` and overrides the preset; the field-split blocks are
 named ``fieldsplit_<name>_``: phi_e, psi_pos, psi_neg, phi_leak, lithium, voltage, temperature.
@@ -43,8 +43,9 @@ def default_options(model: CellModel) -> dict:
 
 
 #: Above this many unknowns "auto" picks the iterative preset: MUMPS's fill-in grows
-#: superlinearly in 3D while GAMG's cost stays proportional to the unknowns.
-ITERATIVE_ABOVE_DOFS = 300_000
+#: superlinearly in 3D while GAMG's cost stays proportional to the unknowns. On a 236k-unknown
+#: composite (P2) a time step took 89.5 s and 3.44 GiB with MUMPS, 41 s and 1.53 GiB iterative.
+ITERATIVE_ABOVE_DOFS = 200_000
 
 
 def iterative_options(model: CellModel) -> dict:
@@ -70,12 +71,11 @@ def iterative_options(model: CellModel) -> dict:
         options[f"fieldsplit_{name}_ksp_type"] = "preonly"
         options[f"fieldsplit_{name}_pc_type"] = "jacobi" if name == "voltage" else "gamg"
         if name not in ("voltage", "lithium", "temperature"):
-            # Dropping weak couplings from the aggregation graph: on the 3D composite cathode
-            # demo (tetrahedra, LiCoO2 | Al conductivity contrast) 0.1 gives 22 FGMRES iterations
-            # per Newton step at P1 and 39 at P2 (0: 31; 0.25: 57; 0.5: no convergence at P2).
-            # Stretched thin-film elements prefer 0.5 (32 against about 150 on a 2D film), but
-            # thin films are small enough for the direct preset.
-            options[f"fieldsplit_{name}_pc_gamg_threshold"] = 0.1
+            # Dropping weak couplings from the aggregation graph: on a 39k-unknown composite
+            # cathode (P1, benchmarks/scale.py) 0.02 gives the fastest Newton step (4.6 s, 26
+            # FGMRES iterations per Newton iteration; 0.1: 5.9 s and 21; none: 4.9 s and 33):
+            # larger thresholds coarsen more slowly and their coarse levels fill in.
+            options[f"fieldsplit_{name}_pc_gamg_threshold"] = 0.02
     options.pop("pc_factor_mat_solver_type")
     return options
 
@@ -102,10 +102,7 @@ def create_solver(
 ) -> dolfinx.fem.petsc.NonlinearProblem:
     """The SNES problem for a cell model; user options override the preset's."""
     if linear_solver == "auto":
-        # P1 only for now: with P2 fields the split crashed inside PETSc on a 236k-unknown
-        # composite (benchmarks/RESULTS.md), where MUMPS solves it.
-        linear = model.theta.function_space.element.basix_element.degree == 1
-        linear_solver = "iterative" if linear and number_of_dofs(model) > ITERATIVE_ABOVE_DOFS else "direct"
+        linear_solver = "iterative" if number_of_dofs(model) > ITERATIVE_ABOVE_DOFS else "direct"
     options = iterative_options(model) if linear_solver == "iterative" else default_options(model)
     options.update({k: (None if v in ("", True) else v) for k, v in (petsc_options or {}).items()})
     prefix = f"ssbfem{next(_counter)}_"
