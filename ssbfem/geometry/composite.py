@@ -110,19 +110,13 @@ def build_composite(
     _size_field(facets.get(tags.POSITIVE_INTERFACE, []), pore_walls, packing, mesh_size_um, mesh_size_max_um)
     try:
         gmsh.model.mesh.generate(3)
-    except Exception as exc:
-        if "overlapping facets" not in str(exc):
-            raise
-        # Where three particles meet, surface facets can meet at dihedral angles below Gmsh's
-        # overlap check (0.1 rad) without crossing; a finer check lets the volume mesher proceed.
-        gmsh.model.mesh.clear()
-        gmsh.option.setNumber("Mesh.AngleToleranceFacetOverlap", 0.01)
-        gmsh.model.mesh.generate(3)
+    except Exception as exc:  # Gmsh raises a bare Exception
+        raise RuntimeError(f"Gmsh could not mesh the composite ({exc}); {_RETRY_HINT}") from None
     empty = [t for _, t in gmsh.model.getEntities(3) if not len(gmsh.model.mesh.getElements(3, t)[1])]
     if empty:  # Gmsh only warns
         raise RuntimeError(
-            f"Gmsh left volume(s) {empty} ({', '.join(sorted({phase[t] for t in empty}))}) without elements; "
-            "another seed or mesh size may succeed"
+            f"Gmsh left {len(empty)} volume(s) ({', '.join(sorted({phase[t] for t in empty}))}) without "
+            f"elements; {_RETRY_HINT}"
         )
     volumes = _mesh_volumes()
     box = lx * ly * lz
@@ -137,6 +131,9 @@ def build_composite(
     stats["geometry_volume_fraction"] = sum(gmsh.model.occ.getMass(3, t) for t in positive) / box
     stats["geometry_porosity"] = float(np.sum(4.0 / 3.0 * np.pi * packing.void_radii**3)) / box
     return stats
+
+
+_RETRY_HINT = "another cell.composite.seed or cell.composite.mesh_size_um may succeed"
 
 
 def _size_field(particles: list[int], pores: list[int], packing: Packing, size: float, size_max: float | None) -> None:

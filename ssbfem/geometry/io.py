@@ -121,6 +121,10 @@ def write_msh(build: Callable[[], dict | None], path: str | Path) -> dict | None
         stats = build()
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         gmsh.write(str(path))
+    except InputError:
+        raise
+    except Exception as exc:  # Gmsh raises bare Exceptions
+        raise InputError("mesh", f"geometry: {exc}") from None
     finally:
         gmsh.finalize()
     return stats
