@@ -44,7 +44,7 @@ def default_options(model: CellModel) -> dict:
 
 #: Above this many unknowns "auto" picks the iterative preset: MUMPS's fill-in grows
 #: superlinearly in 3D while GAMG's cost stays proportional to the unknowns. On a 236k-unknown
-#: composite (P2) a time step took 89.5 s and 3.44 GiB with MUMPS, 41 s and 1.53 GiB iterative.
+#: composite (P2) a time step took 106 s and 3.7 GiB with MUMPS, 34 s and 1.6 GiB iterative.
 ITERATIVE_ABOVE_DOFS = 200_000
 
 

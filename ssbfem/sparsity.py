@@ -2,8 +2,9 @@
 
 A cell's interfaces are interior-facet integrals whose arguments live on one side only: the
 electrolyte's potential on one, an electrode's fields on the other. DOLFINx 0.11 allocates such
-integrals with spurious entries: the missing side stands for the space's first local dof, whose
-row and column then couple to every interface dof. The entries stay zero, but algebraic
+integrals with spurious entries (fixed upstream after 0.11, FEniCS/dolfinx#4337): the missing
+side reuses dofs left in a buffer, on a cell's interfaces the space's first local dof, whose row
+and column then couple to every interface dof. The entries stay zero, but algebraic
 multigrid builds its coarse operators on the pattern, and a full row makes them dense: on a
 39k-unknown composite cathode the first coarse level of each potential (about 2000 rows) was
 full, and GAMG's set-up took 3-9 s per block instead of 0.05 s.

@@ -190,13 +190,14 @@ def test_composite_run_conserves_charge_and_writes_geometry(tmp_path):
     assert result.series.rows[-1]["current_A_m2"] == pytest.approx(one_c, rel=1e-9)
 
 
-def test_iterative_preset_on_a_composite_matches_direct():
+@pytest.mark.parametrize("degree", [1, 2])
+def test_iterative_preset_on_a_composite_matches_direct(degree):
     """The field-split preset (GAMG blocks) on tetrahedra with the LiCoO2 | Al contrast."""
     voltages = []
     for solver in ("direct", "iterative"):
         raw = thin_film(
             cell=COMPOSITE,
-            mesh={"degree": 1},
+            mesh={"degree": degree},
             solver={"initial_step_s": 1.0, "linear_solver": solver},
             experiment={"steps": ["Discharge at 1C for 5 seconds"]},
         )
