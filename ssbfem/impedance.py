@@ -47,7 +47,11 @@ def _assemble_residual(problem) -> PETSc.Vec:
 
 
 def _assemble_jacobian(problem) -> PETSc.Mat:
-    mat = fem.petsc.assemble_matrix(problem.J, kind="mpi")
+    """The Jacobian at the model's state, in a matrix of the solver's pattern (ssbfem.sparsity)."""
+    mat = problem.A.duplicate()
+    mat.setOption(PETSc.Mat.Option.NEW_NONZERO_LOCATIONS, False)
+    mat.zeroEntries()
+    fem.petsc.assemble_matrix(mat, problem.J)
     mat.assemble()
     return mat
 

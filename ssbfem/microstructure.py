@@ -164,8 +164,8 @@ def effective_conductivity(
     on_plane = lambda a: lambda p: np.isclose(p[axis], a, atol=tol)
     ends = [dolfinx.mesh.locate_entities(msh, tdim - 1, on_plane(a)) for a in (x0, x1)]
     to_start, to_end = connected_to(cellmesh, cells, ends[0]), connected_to(cellmesh, cells, ends[1])
-    slab = np.prod([hi[k] - lo[k] for k in range(3) if k != axis][: tdim - 1]) * (x1 - x0)
-    eps = comm.allreduce(cell_volumes(cellmesh, cells).sum()) / slab
+    cross_section = np.prod([hi[k] - lo[k] for k in range(3) if k != axis][: tdim - 1])  # mesh units
+    eps = comm.allreduce(cell_volumes(cellmesh, cells).sum()) / (cross_section * (x1 - x0))
     if not comm.allreduce(bool(np.any(to_start & to_end)), op=MPI.LOR):  # no cluster spans the slab
         return {"relative_conductivity": 0.0, "volume_fraction": eps, "tortuosity": math.inf, "bruggeman": eps**1.5}
     cells = cells[to_start | to_end]
@@ -191,10 +191,9 @@ def effective_conductivity(
     # Power W = L0^2 int (sigma0/L0) |grad phi|^2 dx (mesh units); I = W/dV; sigma_eff = I L/(A dV).
     power = comm.allreduce(fem.assemble_scalar(fem.form(ohmic_conduction(phi, phi, sigma0, ufl.dx(domain=sub)))))
     power *= MESH_UNIT_M**2
-    others = [k for k in range(3) if k != axis][: tdim - 1]
-    area = np.prod([hi[k] - lo[k] for k in others]) * MESH_UNIT_M ** (tdim - 1)
+    area = cross_section * MESH_UNIT_M ** (tdim - 1)
     length = (x1 - x0) * MESH_UNIT_M
-    relative = power * length / (area * 1.0**2) / sigma0
+    relative = power * length / area / sigma0  # the potential difference is 1 V
     return {
         "relative_conductivity": float(relative),
         "volume_fraction": float(eps),

@@ -137,7 +137,7 @@ def create_solver(
 def _use_jacobian_matrix(problem, model: CellModel, prefix: str) -> None:
     """Assemble the Jacobian into a matrix with the sparsity of its integrals
     (:mod:`ssbfem.sparsity`), in place of the one the problem allocated."""
-    matrix = jacobian_matrix(problem.J, [u.function_space for u in model.unknowns], model.cells_in)
+    matrix = jacobian_matrix(problem.A, problem.J, [u.function_space for u in model.unknowns], model.cells_in)
     matrix.setOptionsPrefix(f"{prefix}A_")
     context = {"u": problem.u, "jacobian": problem.J, "preconditioner": None, "bcs": model.bcs}
     problem.solver.setJacobian(dolfinx.fem.petsc.assemble_jacobian, matrix, None, kargs=context)

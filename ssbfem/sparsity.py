@@ -67,16 +67,17 @@ def _insert(pattern: PETSc.Mat, rows: np.ndarray, cols: np.ndarray) -> None:
         pattern.setValuesLocalRCV(r, c, values)
 
 
-def jacobian_matrix(jacobian: Sequence[Sequence], spaces: Sequence, cells_in: CellMap) -> PETSc.Mat:
+def jacobian_matrix(
+    template: PETSc.Mat, jacobian: Sequence[Sequence], spaces: Sequence, cells_in: CellMap
+) -> PETSc.Mat:
     """A monolithic matrix for the block Jacobian ``jacobian[i][j]`` (compiled forms or None;
     test space ``spaces[i]``, trial space ``spaces[j]``), with the couplings its integrals make
-    and the diagonal of every diagonal block.
+    and the diagonal of every diagonal block, laid out as DOLFINx's `template` for it.
 
     ``cells_in(space, cells)`` maps cells of the integration mesh to the cells of the space's
     mesh (-1 where the space does not exist). Values set outside the pattern are ignored: the
     only ones DOLFINx writes there are the zeros of a missing side.
     """
-    template = dolfinx.fem.petsc.create_matrix(jacobian, kind="mpi")
     comm = template.comm
     lgmap = template.getLGMap()
     positions = [
@@ -124,5 +125,4 @@ def jacobian_matrix(jacobian: Sequence[Sequence], spaces: Sequence, cells_in: Ce
     pattern.preallocatorPreallocate(matrix, fill=True)
     matrix.setOption(PETSc.Mat.Option.NEW_NONZERO_LOCATIONS, False)
     pattern.destroy()
-    template.destroy()
     return matrix
