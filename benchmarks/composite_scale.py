@@ -18,11 +18,10 @@ from mpi4py import MPI
 
 from ssbfem.config import resolve
 from ssbfem.geometry import tags
-from ssbfem.geometry.composite import build_composite
 from ssbfem.geometry.io import mesh_from_model
-from ssbfem.geometry.packing import pack_spheres
 from ssbfem.microstructure import effective_conductivity, utilisations
 from ssbfem.model import CellModel
+from ssbfem.runner import mesh_builder
 from ssbfem.solvers import create_solver
 
 CELL = {
@@ -47,14 +46,25 @@ CELL = {
 
 def case(edge: float) -> dict:
     row: dict = {"edge_um": edge}
+    cell = {**CELL, "positive": {**CELL["positive"], "thickness_um": edge}}
+    cell["composite"] = {
+        "length_um": edge,
+        "width_um": edge,
+        "volume_fraction": 0.6,
+        "particle_diameter_um": 5.0,
+        "seed": 0,
+        "mesh_size_um": 0.6,
+        "mesh_size_max_um": 1.2,
+    }
+    cfg = resolve({"cell": cell, "experiment": {"steps": ["Rest for 1 s"]}})
     t = time.perf_counter()
-    packing = pack_spheres((edge, edge, edge), 0.6, diameter_um=5.0, seed=0)
-    row["particles"] = len(packing.radii)
+    build = mesh_builder(cfg)  # packs the particles
     row["pack_s"] = time.perf_counter() - t
     stats: dict = {}
     t = time.perf_counter()
-    cm = mesh_from_model(MPI.COMM_WORLD, lambda: stats.update(build_composite(packing, 5.0, 2.0, 0.6, 1.2)))
+    cm = mesh_from_model(MPI.COMM_WORLD, lambda: stats.update(build()))
     row["mesh_s"] = time.perf_counter() - t
+    row["particles"] = stats["particles"]
     row["cells"] = cm.mesh.topology.index_map(3).size_global
     row["fraction_mesh"] = stats["volume_fraction"]
     row["fraction_exact"] = stats["geometry_volume_fraction"]
@@ -67,9 +77,6 @@ def case(edge: float) -> dict:
     row["ionic_sigma_rel"], row["ionic_bruggeman"] = ionic["relative_conductivity"], ionic["bruggeman"]
     row["electronic_sigma_rel"] = electronic["relative_conductivity"]
     row["electronic_bruggeman"] = electronic["bruggeman"]
-    cell = {**CELL, "positive": {**CELL["positive"], "thickness_um": edge}}
-    cell["composite"] = {"length_um": edge, "width_um": edge}
-    cfg = resolve({"cell": cell, "experiment": {"steps": ["Rest for 1 s"]}})
     t = time.perf_counter()
     model = CellModel(cm, cfg["cell"], degree=1)
     model.set_initial_state()

@@ -47,7 +47,8 @@ def build_composite(
         Volumes measured on the mesh, um3: ``positive``, ``electrolyte_composite`` (in the
         composite box), ``pores``, ``box``; ``volume_fraction`` (positive / box on the mesh) and
         ``geometry_volume_fraction`` (the same of the exact CAD solids: the mesh's flat facets
-        cut the particle surfaces, losing about (h/r)^2/4 of their volume), ``geometry_porosity``.
+        cut the particle surfaces, losing about (h/r)^2/4 of their volume), ``geometry_porosity``
+        and the number of ``particles``.
     """
     occ = gmsh.model.occ
     gmsh.model.add(name)
@@ -127,6 +128,7 @@ def build_composite(
         "box": box,
     }
     stats["pores"] = box - stats["positive"] - stats["electrolyte_composite"]
+    stats["particles"] = len(packing.radii)
     stats["volume_fraction"] = stats["positive"] / box
     stats["geometry_volume_fraction"] = sum(gmsh.model.occ.getMass(3, t) for t in positive) / box
     stats["geometry_porosity"] = float(np.sum(4.0 / 3.0 * np.pi * packing.void_radii**3)) / box
