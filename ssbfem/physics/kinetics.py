@@ -27,6 +27,8 @@ def insertion_exchange_current(i0_half, theta, alpha_anodic, alpha_cathodic, flo
     produce NaN.
     """
     x = ufl.min_value(ufl.max_value(theta, floor), 1.0 - floor)
+    if alpha_anodic == 0.5 and alpha_cathodic == 0.5:  # one sqrt instead of two pow: cheaper kernels
+        return i0_half * 2.0 * ufl.sqrt((1.0 - x) * x)
     return i0_half * ((1.0 - x) / 0.5) ** alpha_anodic * (x / 0.5) ** alpha_cathodic
 
 
