@@ -1,27 +1,45 @@
-"""A LiCoO2-LLZO composite cathode (demos/configs/composite_cathode.toml) at scale.
+"""A LiCoO2-LLZO composite cathode (demos/configs/composite_cathode.toml): utilisation against
+the active-material fraction.
 
-1. Microstructure against the active-material fraction: for each fraction, a 20 x 20 x 20 um
-   composite of 5 um particles (100+ at 60 vol%) is packed and meshed; the electronic and ionic
-   utilisation (percolating fractions) and the effective conductivities of both phases across the
-   layer are measured and set beside Bruggeman's eps^1.5.
-2. Discharge of the 60 vol% composite at two C-rates to 3.5 V: capacity and voltage, with the
-   reaction current density at the particle surfaces written as a field (``reaction_current.bp``,
-   A/m2 on the electrolyte cells touching a particle, positive on discharge) at the end.
+For each active volume fraction a column of 4 um particles (10 x 10 um footprint, 40 um thick:
+96 particles at 35 vol%, 172 at 65 vol%) is packed and meshed once, then
 
-Writes ``microstructure.csv``, ``microstructure.png``, ``discharge.csv``, ``discharge.png`` and
-one run directory per rate to the output folder. ``--edge`` shrinks the sample and ``--seconds``
-cuts the discharges short, for a quick look. Cost on a 2-core VM, one rank: with ``--seconds 60``
-the whole demo took 10 minutes beside another job (the first 60 s at 0.5C: 53k unknowns at P1,
-32 time steps, 75 Newton iterations, 3 minutes); full discharges take longer (run them under
-mpiexec).
+1. its microstructure is measured: the electronic and ionic utilisation (percolating fractions)
+   and the effective conductivities of both phases across the layer, beside Bruggeman's eps^1.5;
+2. it is discharged at two C-rates to 3.5 V. Each sample's 1C is its own meshed LiCoO2 capacity,
+   so the utilisation is rate x time / 1 h, and the areal capacity is what a cell of that
+   composition delivers per footprint: Pang et al. (2021, section 4.3) find it highest near
+   60-70 % active material, where more particles stop paying for the longer, narrower ionic
+   paths. Each run writes the reaction current density at the particle surfaces as a field
+   (``reaction_current.bp``: A/m2 on the electrolyte cells touching a particle, positive on
+   discharge) at its end.
 
-Run: ``python demos/composite_cathode.py [--output results/composite_cathode] [--edge 20] [--seconds 60]``.
+The discharges use looser local error tolerances than the defaults (1 mV on the voltage
+against 0.2 mV, 1e-3 on the stoichiometry against 1e-4): on the config's own 8 um sample at 5C
+the capacity changes by less than 1e-5 of itself and the accepted time steps fall from 211 to 111.
+
+Writes ``microstructure.csv``, ``microstructure.png``, ``discharge.csv``, ``discharge.png``, one
+mesh per fraction and one run directory per fraction and rate to the output folder; a finished
+run is read back rather than repeated, so an interrupted demo resumes where it stopped.
+``--thickness`` and ``--seconds`` shrink the sample and cut the discharges short, for a quick
+look. Cost on a 2-core VM, one rank beside other jobs: 59 minutes (46k-84k tetrahedra, 4-15
+minutes per discharge).
+
+What it shows (seed 1): the active phase percolates across the 40 um layer only from 55 vol%
+(connected fraction 0.35, 0.43, 0.99, 1.00 at 35, 45, 55, 65 %), so below that the isolated
+particles cap the utilisation (1C: 0.30, 0.38, 0.89, 0.89). At 5C the longer ionic paths of the
+denser samples cost capacity as well (utilisation 0.20, 0.05, 0.40, 0.25; below the threshold
+the figures depend on which particles the connected cluster holds): the areal capacity peaks at
+55 % (0.54 mAh/cm2 against 0.40 at 65 %), while at 1C it still grows to 65 %.
+
+Run: ``python demos/composite_cathode.py [--output results/composite_cathode] [--thickness 40] [--seconds 60]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -30,45 +48,73 @@ from mpi4py import MPI
 
 from ssbfem._dolfinx import dolfinx
 from ssbfem.config import load_config
+from ssbfem.errors import InputError
 from ssbfem.geometry import tags
-from ssbfem.geometry.io import mesh_from_model
+from ssbfem.geometry.io import load_mesh, write_msh
 from ssbfem.microstructure import effective_conductivity, utilisations
 from ssbfem.model import interface_measure
-from ssbfem.results import _pyplot
+from ssbfem.results import _pyplot, read_table
 from ssbfem.runner import mesh_builder, run
 
 CONFIG = Path(__file__).resolve().parent / "configs" / "composite_cathode.toml"
 FRACTIONS = (0.35, 0.45, 0.55, 0.65)
-RATES = (0.5, 2.0)
+RATES = (1.0, 5.0)
+FOOTPRINT_UM = 10.0
 
 
-def sample(edge: float, fraction: float, extra: list[str] = ()) -> dict:
-    """The demo config as a cube of `edge` um of 5 um particles at `fraction`."""
+def sample(thickness: float, fraction: float, extra: list[str] = ()) -> dict:
+    """The demo config as a column of 4 um particles at `fraction`, `thickness` um thick."""
     return load_config(
         CONFIG,
         [
-            f"cell.positive.thickness_um={edge}",
-            f"cell.composite.length_um={edge}",
-            f"cell.composite.width_um={edge}",
+            f"cell.positive.thickness_um={thickness}",
+            f"cell.composite.length_um={FOOTPRINT_UM}",
+            f"cell.composite.width_um={FOOTPRINT_UM}",
             f"cell.composite.volume_fraction={fraction}",
-            "cell.composite.particle_diameter_um=5.0",
+            "solver.voltage_tolerance_V=1e-3",
+            "solver.stoichiometry_tolerance=1e-3",
             *extra,
         ],
     )
 
 
-def microstructure(edge: float, fraction: float) -> dict:
-    cfg = sample(edge, fraction)
-    stats: dict = {}
-    build = mesh_builder(cfg)
-    cm = mesh_from_model(MPI.COMM_WORLD, lambda: stats.update(build()))
+def mesh_sample(cfg: dict, path: Path, tries: int = 5) -> dict:
+    """Pack and mesh the composite of `cfg` into `path` once (on rank 0); its statistics.
+
+    Gmsh fails on some packings (overlapping facets where three particles nearly meet): those
+    are re-packed with the next seeds; the statistics name the seed used.
+    """
+    comm = MPI.COMM_WORLD
+    stats_path = path.with_suffix(".json")
+    seed, outcome = cfg["cell"]["composite"]["seed"], None
+    if comm.rank == 0 and not stats_path.is_file():
+        for k in range(tries):
+            cfg["cell"]["composite"]["seed"] = seed + k
+            try:
+                stats = write_msh(mesh_builder(cfg), path)
+            except InputError as error:
+                outcome = str(error)
+                continue
+            stats_path.write_text(json.dumps({**stats, "seed": seed + k}))  # written last: the mesh is complete
+            outcome = None
+            break
+    outcome = comm.bcast(outcome)
+    if outcome is not None:
+        raise InputError("cell.composite.seed", f"{tries} seeds from {seed} failed; the last: {outcome}")
+    return json.loads(stats_path.read_text())
+
+
+def microstructure(cfg: dict, stats: dict) -> dict:
+    cm = load_mesh(cfg["mesh"]["file"])
     separator = cfg["cell"]["electrolyte"]["thickness_um"]
-    slab = (separator, separator + edge)
+    slab = (separator, separator + cfg["cell"]["positive"]["thickness_um"])
     ionic = effective_conductivity(cm, (tags.ELECTROLYTE,), bounds=slab)
     electronic = effective_conductivity(cm, (tags.POSITIVE,), bounds=slab)
     return {
-        "volume_fraction": fraction,
+        "volume_fraction": cfg["cell"]["composite"]["volume_fraction"],
         "volume_fraction_mesh": stats["volume_fraction"],
+        "particles": stats["particles"],
+        "seed": stats["seed"],
         "cells": cm.mesh.topology.index_map(3).size_global,
         **utilisations(cm),
         "electronic_sigma_rel": electronic["relative_conductivity"],
@@ -99,52 +145,41 @@ def reaction_current_field(model, path: Path) -> None:
         writer.write(0.0)
 
 
-def discharge(edge: float, rate: float, output: Path, seconds: float | None) -> dict:
-    limit = f"for {seconds} s" if seconds else "until 3.5 V"
-    cfg = sample(edge, 0.6, [f"experiment.steps=['Discharge at {rate}C {limit}']", "output.fields=false"])
-    result = run(cfg, output / f"{rate}C")
-    reaction_current_field(result.simulation.model, output / f"{rate}C" / "reaction_current.bp")
-    series = result.series
+def discharge(cfg: dict, rate: float, run_dir: Path) -> dict:
+    """Discharge at `rate` into `run_dir`, or read back the run a previous call finished there."""
+    run_json = run_dir / "run.json"
+    if run_json.is_file() and json.loads(run_json.read_text())["status"] == "complete":
+        table = read_table(run_dir / "timeseries.csv")
+        series = {k: np.array([float(row[k]) for row in table]) for k in ("time_s", "voltage_V", "capacity_mAh_cm2")}
+    else:
+        result = run(cfg, run_dir)
+        reaction_current_field(result.simulation.model, run_dir / "reaction_current.bp")
+        series = result.series
+    time_s, capacity = series["time_s"][-1], series["capacity_mAh_cm2"][-1]
     return {
+        "volume_fraction": cfg["cell"]["composite"]["volume_fraction"],
         "rate_C": rate,
-        "capacity_mAh_cm2": series["capacity_mAh_cm2"][-1],
-        "time_s": series["time_s"][-1],
+        "capacity_mAh_cm2": capacity,
+        "time_s": time_s,
+        "utilisation": rate * time_s / 3600.0,
         "series": series,
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=Path("results/composite_cathode"))
-    parser.add_argument("--edge", type=float, default=20.0, help="edge of the composite cube, um")
-    parser.add_argument("--seconds", type=float, help="discharge for this long instead of to 3.5 V")
-    args = parser.parse_args()
-    args.output.mkdir(parents=True, exist_ok=True)
-    rank0 = MPI.COMM_WORLD.rank == 0
-
-    rows = [microstructure(args.edge, f) for f in FRACTIONS]
-    runs = [discharge(args.edge, rate, args.output, args.seconds) for rate in RATES]
-    if not rank0:
-        return
-    with open(args.output / "microstructure.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+def write_csv(path: Path, rows: list[dict], names: list[str]) -> None:
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=names)
         writer.writeheader()
-        writer.writerows(rows)
-    with open(args.output / "discharge.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["rate_C", "capacity_mAh_cm2", "time_s"])
-        writer.writeheader()
-        writer.writerows([{k: r[k] for k in writer.fieldnames} for r in runs])
-    for row in rows:
-        print(", ".join(f"{k}={v:.4g}" for k, v in row.items()))
-    for r in runs:
-        print(f"{r['rate_C']}C: {r['capacity_mAh_cm2']:.5f} mAh/cm2 in {r['time_s']:.0f} s")
+        writer.writerows([{k: r[k] for k in names} for r in rows])
 
+
+def plot(output: Path, rows: list[dict], runs: list[dict]) -> None:
     plt = _pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     phi = np.array([r["volume_fraction_mesh"] for r in rows])
     left.plot(phi, [r["utilisation_electronic"] for r in rows], "o-", label="electronic (active material)")
     left.plot(phi, [r["utilisation_ionic"] for r in rows], "s-", label="ionic (electrolyte)")
-    left.set(xlabel="active volume fraction", ylabel="percolating fraction", title="Utilisation")
+    left.set(xlabel="active volume fraction", ylabel="percolating fraction", title="Percolation")
     left.legend()
     for name, eps, marker in (("electronic", phi, "o"), ("ionic", 1 - phi, "s")):
         right.plot(phi, [r[f"{name}_sigma_rel"] for r in rows], marker, label=f"{name}, FEM")
@@ -152,14 +187,69 @@ def main() -> None:
     right.set(xlabel="active volume fraction", ylabel="sigma_eff / sigma0", title="Effective conductivity")
     right.legend()
     fig.tight_layout()
-    fig.savefig(args.output / "microstructure.png", dpi=120)
-    fig, ax = plt.subplots(figsize=(5, 4))
+    fig.savefig(output / "microstructure.png", dpi=120)
+
+    fig, (curves, util, areal) = plt.subplots(1, 3, figsize=(15, 4))
+    colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(FRACTIONS)))
     for r in runs:
-        ax.plot(r["series"]["capacity_mAh_cm2"], r["series"]["voltage_V"], label=f"{r['rate_C']}C")
-    ax.set(xlabel="capacity, mAh/cm2", ylabel="voltage, V", title="Composite discharge")
-    ax.legend()
+        colour = colours[FRACTIONS.index(r["volume_fraction"])]
+        style = "-" if r["rate_C"] == RATES[0] else "--"
+        label = f"{r['volume_fraction']:.0%}, {r['rate_C']:g}C"
+        curves.plot(r["series"]["capacity_mAh_cm2"], r["series"]["voltage_V"], style, color=colour, label=label)
+    curves.set(xlabel="capacity, mAh/cm2", ylabel="voltage, V", title="Discharges")
+    curves.legend(fontsize="small", ncol=2)
+    for rate, marker in zip(RATES, "os", strict=False):
+        mine = [r for r in runs if r["rate_C"] == rate]
+        fractions = [r["volume_fraction"] for r in mine]
+        util.plot(fractions, [r["utilisation"] for r in mine], marker + "-", label=f"{rate:g}C")
+        areal.plot(fractions, [r["capacity_mAh_cm2"] for r in mine], marker + "-", label=f"{rate:g}C")
+    phi = [r["volume_fraction"] for r in rows]
+    util.plot(phi, [r["utilisation_electronic"] for r in rows], ":", color="grey", label="connected to the collector")
+    util.set(xlabel="active volume fraction", ylabel="utilisation of the active material", title="Utilisation")
+    areal.set(xlabel="active volume fraction", ylabel="capacity, mAh/cm2", title="Areal capacity to 3.5 V")
+    util.legend()
+    areal.legend()
     fig.tight_layout()
-    fig.savefig(args.output / "discharge.png", dpi=120)
+    fig.savefig(output / "discharge.png", dpi=120)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", type=Path, default=Path("results/composite_cathode"))
+    parser.add_argument("--thickness", type=float, default=40.0, help="thickness of the composite, um")
+    parser.add_argument("--seconds", type=float, help="discharge for this long instead of to 3.5 V")
+    args = parser.parse_args()
+    args.output.mkdir(parents=True, exist_ok=True)
+
+    rows, runs = [], []
+    for fraction in FRACTIONS:
+        folder = args.output / f"{fraction:.0%}"
+        mesh = folder / "composite.msh"
+        base = sample(args.thickness, fraction, [f"mesh.file='{mesh}'", "output.fields=false"])
+        stats = mesh_sample(base, mesh)
+        rows.append(microstructure(base, stats))
+        for rate in RATES:
+            limit = f"for {args.seconds} s" if args.seconds else "until 3.5 V"
+            cfg = sample(
+                args.thickness,
+                fraction,
+                [f"mesh.file='{mesh}'", "output.fields=false", f"experiment.steps=['Discharge at {rate}C {limit}']"],
+            )
+            runs.append(discharge(cfg, rate, folder / f"{rate:g}C"))
+    if MPI.COMM_WORLD.rank != 0:
+        return
+    write_csv(args.output / "microstructure.csv", rows, list(rows[0]))
+    write_csv(
+        args.output / "discharge.csv", runs, ["volume_fraction", "rate_C", "capacity_mAh_cm2", "time_s", "utilisation"]
+    )
+    for row in rows:
+        print(", ".join(f"{k}={v:.4g}" for k, v in row.items()))
+    for r in runs:
+        print(
+            f"{r['volume_fraction']:.0%} at {r['rate_C']:g}C: {r['capacity_mAh_cm2']:.5f} mAh/cm2 "
+            f"in {r['time_s']:.0f} s, utilisation {r['utilisation']:.3f}"
+        )
+    plot(args.output, rows, runs)
 
 
 if __name__ == "__main__":
