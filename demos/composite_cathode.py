@@ -22,7 +22,7 @@ Writes ``microstructure.csv``, ``microstructure.png``, ``discharge.csv``, ``disc
 mesh per fraction and one run directory per fraction and rate to the output folder; a finished
 run is read back rather than repeated, so an interrupted demo resumes where it stopped.
 ``--thickness`` and ``--seconds`` shrink the sample and cut the discharges short, for a quick
-look. Cost on a 2-core VM, one rank beside other jobs: 59 minutes (46k-84k tetrahedra, 4-15
+look. Cost on a 2-core VM, one rank beside other jobs: 47 minutes (46k-84k tetrahedra, 1.5-14
 minutes per discharge).
 
 What it shows (seed 1): the active phase percolates across the 40 um layer only from 55 vol%
