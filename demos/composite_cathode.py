@@ -20,7 +20,8 @@ the capacity changes by less than 1e-5 of itself and the accepted time steps fal
 
 Writes ``microstructure.csv``, ``microstructure.png``, ``discharge.csv``, ``discharge.png``, one
 mesh per fraction and one run directory per fraction and rate to the output folder; a finished
-run is read back rather than repeated, so an interrupted demo resumes where it stopped.
+run is read back rather than repeated and an interrupted one resumes from its checkpoint, so an
+interrupted demo picks up where it stopped.
 ``--thickness`` and ``--seconds`` shrink the sample and cut the discharges short, for a quick
 look. Cost on a 2-core VM, one rank beside other jobs: 47 minutes (46k-84k tetrahedra, 1.5-14
 minutes per discharge).
@@ -54,7 +55,7 @@ from ssbfem.geometry.io import load_mesh, write_msh
 from ssbfem.microstructure import effective_conductivity, utilisations
 from ssbfem.model import interface_measure
 from ssbfem.results import _pyplot, read_table
-from ssbfem.runner import mesh_builder, run
+from ssbfem.runner import mesh_builder, restart_run, run
 
 CONFIG = Path(__file__).resolve().parent / "configs" / "composite_cathode.toml"
 FRACTIONS = (0.35, 0.45, 0.55, 0.65)
@@ -146,13 +147,18 @@ def reaction_current_field(model, path: Path) -> None:
 
 
 def discharge(cfg: dict, rate: float, run_dir: Path) -> dict:
-    """Discharge at `rate` into `run_dir`, or read back the run a previous call finished there."""
+    """Discharge at `rate` into `run_dir`: read back a run a previous call finished there, resume
+    one it left with a checkpoint, or start afresh."""
     run_json = run_dir / "run.json"
-    if run_json.is_file() and json.loads(run_json.read_text())["status"] == "complete":
+    status = json.loads(run_json.read_text())["status"] if run_json.is_file() else None
+    if status == "complete":
         table = read_table(run_dir / "timeseries.csv")
         series = {k: np.array([float(row[k]) for row in table]) for k in ("time_s", "voltage_V", "capacity_mAh_cm2")}
     else:
-        result = run(cfg, run_dir)
+        resumable = status is not None and (run_dir / "checkpoint.npz").is_file()
+        result = restart_run(run_dir) if resumable else run(cfg, run_dir)
+        if result.status != "complete":  # stopped by a signal, or failed: the demo stops too
+            raise SystemExit(f"{run_dir}: {result.status} {result.message}")
         reaction_current_field(result.simulation.model, run_dir / "reaction_current.bp")
         series = result.series
     time_s, capacity = series["time_s"][-1], series["capacity_mAh_cm2"][-1]
@@ -221,21 +227,18 @@ def main() -> None:
     args = parser.parse_args()
     args.output.mkdir(parents=True, exist_ok=True)
 
+    limit = f"for {args.seconds} s" if args.seconds else "until 3.5 V"
     rows, runs = [], []
     for fraction in FRACTIONS:
-        folder = args.output / f"{fraction:.0%}"
+        folder = args.output / f"{args.thickness:g}um-{fraction:.0%}"  # what is reused is named by what set it
         mesh = folder / "composite.msh"
-        base = sample(args.thickness, fraction, [f"mesh.file='{mesh}'", "output.fields=false"])
-        stats = mesh_sample(base, mesh)
-        rows.append(microstructure(base, stats))
+        on_mesh = [f"mesh.file='{mesh}'", "output.fields=false"]
+        base = sample(args.thickness, fraction, on_mesh)
+        rows.append(microstructure(base, mesh_sample(base, mesh)))
         for rate in RATES:
-            limit = f"for {args.seconds} s" if args.seconds else "until 3.5 V"
-            cfg = sample(
-                args.thickness,
-                fraction,
-                [f"mesh.file='{mesh}'", "output.fields=false", f"experiment.steps=['Discharge at {rate}C {limit}']"],
-            )
-            runs.append(discharge(cfg, rate, folder / f"{rate:g}C"))
+            steps = f"experiment.steps=['Discharge at {rate}C {limit}']"
+            run_dir = folder / (f"{rate:g}C-{args.seconds:g}s" if args.seconds else f"{rate:g}C")
+            runs.append(discharge(sample(args.thickness, fraction, [*on_mesh, steps]), rate, run_dir))
     if MPI.COMM_WORLD.rank != 0:
         return
     write_csv(args.output / "microstructure.csv", rows, list(rows[0]))

@@ -213,7 +213,8 @@ class CellModel:
         # keeps the discretisation's order of convergence (Ciarlet, The Finite Element Method for
         # Elliptic Problems, section 4.1); on the 39k-unknown P1 composite of benchmarks/scale.py
         # it assembles the Jacobian 25 % faster than 2p + 2.
-        dS = interface_measure(cellmesh, interfaces, self.electrolyte)(metadata={"quadrature_degree": 2 * degree})
+        interface_rule = {"quadrature_degree": 2 * degree}
+        dS = interface_measure(cellmesh, interfaces, self.electrolyte)(metadata=interface_rule)
         dS_pos = dS(fnames[tags.POSITIVE_INTERFACE])
         # Connections to the external circuit: the current density leaving a conductor there is
         # g psi (A per m2 of face, or per m2 and mesh-unit thickness of a tab's collector volume).
@@ -369,9 +370,10 @@ class CellModel:
 
         # Interface means for the voltage breakdown, all with one quadrature rule so that the
         # terms telescope to the cell voltage exactly (see voltage_breakdown).
-        fixed = {"quadrature_degree": 2 * degree}
-        dS_pos_q = dS(fnames[tags.POSITIVE_INTERFACE], metadata=fixed)
-        dS_neg_q = dS(fnames[tags.NEGATIVE_INTERFACE], metadata=fixed) if self.has_negative else ds_neg_terminal
+        dS_pos_q = dS(fnames[tags.POSITIVE_INTERFACE], metadata=interface_rule)
+        dS_neg_q = (
+            dS(fnames[tags.NEGATIVE_INTERFACE], metadata=interface_rule) if self.has_negative else ds_neg_terminal
+        )
         psi_neg = self.psi_neg("-") if self.has_negative else 0.0
         area = lambda measure: comm.allreduce(fem.assemble_scalar(form(1.0 * measure)))
         self._interface_area = area(dS_pos_q)
