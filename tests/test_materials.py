@@ -49,9 +49,10 @@ def test_config_overrides_library_and_records_sources():
 
 
 def test_config_reference_is_current():
-    """docs/config-reference.md is generated from the schema; regenerate with python -m ssbfem.config."""
+    """docs/config-reference.md is generated from the settings; regenerate with
+    python -m ssbfem.settings.reference > docs/config-reference.md."""
     from conftest import REPO
 
-    from ssbfem.config import reference_markdown
+    from ssbfem.settings.reference import reference_markdown
 
     assert (REPO / "docs" / "config-reference.md").read_text() == reference_markdown()

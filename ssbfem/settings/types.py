@@ -1,0 +1,74 @@
+"""Value types of the settings: a number with its admissible range, stated once for validation
+and for the generated reference (docs/config-reference.md).
+
+Every key carries its unit in its name (``thickness_um``, ``conductivity_S_m``); a range here is
+in that unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+
+class KeyError_(ValueError):
+    """Raised by a section's check about one of its own keys: the error names that key."""
+
+    def __init__(self, key: str, reason: str):
+        super().__init__(reason)
+        self.key = key
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Range:
+    """An admissible range, as the reference prints it and the error explains it."""
+
+    text: str
+    reason: str
+    test: Callable[[float], bool]
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, (int, float)) and not self.test(value):
+            raise ValueError(f"{self.reason}, got {value!r}")
+        return value
+
+
+def _range(text: str, reason: str, test: Callable[[float], bool]) -> tuple[Range, AfterValidator]:
+    check = Range(text, reason, test)
+    return check, AfterValidator(check)
+
+
+POSITIVE = _range("> 0", "must be positive", lambda v: v > 0)
+NONNEGATIVE = _range(">= 0", "must not be negative", lambda v: v >= 0)
+FRACTION = _range("[0, 1]", "must lie in [0, 1]", lambda v: 0 <= v <= 1)
+OPEN_UNIT = _range("(0, 1)", "must lie strictly between 0 and 1", lambda v: 0 < v < 1)
+
+#: Temperatures at which the electrochemistry is solved: below 200 K the kinetics' exponentials
+#: F eta / (R T) overflow at ordinary overpotentials, above 600 K no solid electrolyte's data hold.
+CELL_TEMPERATURE = _range(
+    "200 to 600 K",
+    "must lie between 200 and 600 K (the range of electrochemistry this model holds for)",
+    lambda v: 200.0 <= v <= 600.0,
+)
+#: Temperatures of processing (sintering, annealing): the stress-free state.
+PROCESS_TEMPERATURE = _range("200 to 2000 K", "must lie between 200 and 2000 K", lambda v: 200.0 <= v <= 2000.0)
+
+Positive = Annotated[float, *POSITIVE]
+NonNegative = Annotated[float, *NONNEGATIVE]
+Fraction = Annotated[float, *FRACTION]
+OpenUnit = Annotated[float, *OPEN_UNIT]
+PositiveInt = Annotated[int, *POSITIVE]
+NonNegativeInt = Annotated[int, *NONNEGATIVE]
+CellTemperature = Annotated[float, *CELL_TEMPERATURE]
+ProcessTemperature = Annotated[float, *PROCESS_TEMPERATURE]
+
+
+class Section(BaseModel):
+    """A config table: its keys typed, nothing else accepted, numbers finite, no coercion from
+    strings (an int is taken for a float)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, validate_default=False)
