@@ -7,13 +7,14 @@ Examples: "Discharge at 1C until 3.0 V", "Charge at 0.5 mA/cm2 until 4.2 V",
 Currents and powers are positive on discharge. Every step ends at its duration or at the first
 of its events: a voltage reached, a current magnitude fallen below a value (holds), or a charge
 passed in the step ("until 0.05 mAh/cm2"), or the hottest point reaching a temperature
-("until 333 K").
+("until 333 K", "until 60 degC"; a thermal model is needed). "C" is the C-rate everywhere:
+"until 60 C" is a current, which ends a hold or a power step only.
 
 "EIS from 1 MHz to 10 mHz at 3.9 V" (also "at rest", "at 50 % SOC", and "... with 20 points per
 decade") relaxes the cell to open circuit there and computes its impedance spectrum
 (:mod:`ssbfem.impedance`); it takes no time.
 
-"Cool from 1023 K to 298 K over 1 hour" (or in C) ramps the temperature of a cell at rest: the
+"Cool from 1023 K to 298 K over 1 hour" (or in degC) ramps the temperature of a cell at rest: the
 processing step before electrochemistry whose residual stress the mechanics computes.
 
 A current or power time series (drive cycle) is a step too: "Current profile from drive.csv",
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import csv
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,6 +87,12 @@ class Impedance:
     state: str
     value: float = 0.0
 
+
+#: Celsius: "C" alone is the C-rate, in every step.
+_CELSIUS = ("degC", "°C")
+#: Temperatures a step may ramp to (processing, K) and end on (electrochemistry, K).
+_RAMP_RANGE_K = (200.0, 2000.0)
+_EVENT_RANGE_K = (200.0, 600.0)
 
 _FREQUENCY_UNITS = {"mHz": 1e-3, "Hz": 1.0, "kHz": 1e3, "MHz": 1e6}
 
@@ -184,7 +192,7 @@ def _quantity(text: str, units: Units, key: str, step: str) -> tuple[str, float]
     m = re.fullmatch(r"C\s*/\s*(" + _NUMBER + r")", t)
     if m:
         return "current", units.one_c_A_m2 / float(m.group(1))
-    m = re.fullmatch(r"(" + _NUMBER + r")\s*([A-Za-z/0-9µ]+)", t)
+    m = re.fullmatch(r"(" + _NUMBER + r")\s*([A-Za-z/0-9µ°]+)", t)
     if not m:
         raise InputError(key, f"cannot read {t!r} in {step!r}: expected a number and a unit")
     x, unit = float(m.group(1)), m.group(2)
@@ -212,8 +220,11 @@ def _quantity(text: str, units: Units, key: str, step: str) -> tuple[str, float]
     }
     if unit in _TIME_UNITS:
         return "time", x * _TIME_UNITS[unit]
+    if unit in _CELSIUS:
+        return "temperature", x + 273.15
     if unit not in table:
-        raise InputError(key, f"unknown unit {unit!r} in {step!r}; known: {', '.join([*table, 'C/n', *_TIME_UNITS])}")
+        known = ", ".join([*table, "C/n", *_CELSIUS, *_TIME_UNITS])
+        raise InputError(key, f"unknown unit {unit!r} in {step!r}; known: {known}")
     kind, factor = table[unit]
     return kind, x * factor
 
@@ -257,21 +268,18 @@ def parse_step(text: str, units: Units, key: str = "experiment.steps", base_dir:
     spectrum = _parse_impedance(s, text, units, key)
     if spectrum is not None:
         return spectrum
-    m = re.fullmatch(r"(?i)(?:cool|heat) from (\S+)\s*(K|C) to (\S+)\s*(K|C) over (.+)", s)
+    m = re.fullmatch(r"(?i)(?:cool|heat) from (.+?) to (.+?) over (.+)", s)
     if m:  # a processing step at rest: the cell's uniform temperature follows a linear ramp
-        try:
-            start, end = (float(m.group(i)) + (273.15 if m.group(i + 1).upper() == "C" else 0.0) for i in (1, 3))
-        except ValueError:
-            raise InputError(key, f"cannot read the temperatures in {text!r}") from None
-        kind, duration = _quantity(m.group(5), units, key, text)
-        if kind != "time" or duration <= 0 or min(start, end) <= 0:
-            raise InputError(key, f"{text!r}: needs positive temperatures and a duration, e.g. 'over 1 hour'")
+        start, end = (_ramp_temperature(m.group(i), units, key, text) for i in (1, 2))
+        kind, duration = _quantity(m.group(3), units, key, text)
+        if kind != "time" or duration <= 0:
+            raise InputError(key, f"{text!r}: needs a duration, e.g. 'over 1 hour'")
         return Step(text=text, mode="rest", value=0.0, duration_s=duration, temperature_ramp=(start, end))
     m = re.fullmatch(r"(?i)(current|power) profile from (\S+)(?:\s+until\s+(.+))?", s)
     if m:
         kind = m.group(1).lower()
         times, values = _read_profile(m.group(2), kind, units, key, base_dir)
-        events = _events(m.group(3), "discharge", units, key, text)
+        events = _events(m.group(3), "discharge", kind, units, key, text)
         return Step(
             text=text,
             mode=kind,
@@ -319,13 +327,34 @@ def parse_step(text: str, units: Units, key: str = "experiment.steps", base_dir:
     for cond in times:
         limit = _quantity(cond, units, key, text)[1]
         duration = limit if duration is None else min(duration, limit)
-    events = _events(" or ".join(c for c in conditions if c not in times) or None, verb, units, key, text)
+    events = _events(" or ".join(c for c in conditions if c not in times) or None, verb, mode, units, key, text)
     if duration is None and not events:
         raise InputError(key, f"{text!r}: the step never ends; add 'for <time>' or 'until <condition>'")
     return Step(text=text, mode=mode, value=value, duration_s=duration, events=events)
 
 
-def _events(until: str | None, verb: str, units: Units, key: str, text: str) -> tuple[Event, ...]:
+def _ramp_temperature(text: str, units: Units, key: str, step: str) -> float:
+    """A temperature of a Cool/Heat step, K. "750 C" (the form of earlier releases) is read as
+    750 degC here, with a warning naming the unit to write."""
+    m = re.fullmatch(r"(" + _NUMBER + r")\s*C", text.strip())
+    if m:
+        warnings.warn(
+            f"experiment: {step!r} reads {text.strip()!r} as {m.group(1)} degC; write 'degC' ('C' is the C-rate)",
+            FutureWarning,
+            stacklevel=2,
+        )
+        kind, value = "temperature", float(m.group(1)) + 273.15
+    else:
+        kind, value = _quantity(text, units, key, step)
+    if kind != "temperature":
+        raise InputError(key, f"{step!r}: {text.strip()!r} is not a temperature; write e.g. '750 degC' or '1023 K'")
+    if not _RAMP_RANGE_K[0] <= value <= _RAMP_RANGE_K[1]:
+        raise InputError(key, f"{step!r}: temperatures must lie between 200 and 2000 K, got {value:g} K")
+    return value
+
+
+def _events(until: str | None, verb: str, mode: str, units: Units, key: str, text: str) -> tuple[Event, ...]:
+    """The conditions after 'until'; `mode` is the step's control ("current", "voltage", ...)."""
     events = []
     for cond in re.split(r"(?i)\s+or\s+", until) if until else []:
         kind, x = _quantity(cond, units, key, text)
@@ -334,10 +363,18 @@ def _events(until: str | None, verb: str, units: Units, key: str, text: str) -> 
                 raise InputError(key, f"{text!r}: a hold ends on a current, e.g. 'until C/20'")
             events.append(Event("voltage", x, "below" if verb == "discharge" else "above"))
         elif kind == "current":
+            if mode not in ("voltage", "power"):
+                raise InputError(
+                    key,
+                    f"{text!r}: {cond.strip()!r} is a current ('C' is the C-rate), which cannot end a step at "
+                    "constant current or rest; a temperature reads '60 degC' or '333.15 K'",
+                )
             events.append(Event("current", abs(x), "below"))
         elif kind == "capacity":
             events.append(Event("capacity", abs(x), "above"))
         elif kind == "temperature":
+            if not _EVENT_RANGE_K[0] <= x <= _EVENT_RANGE_K[1]:
+                raise InputError(key, f"{text!r}: a temperature limit must lie between 200 and 600 K, got {x:g} K")
             events.append(Event("temperature", x, "above"))
         else:
             raise InputError(key, f"{text!r}: cannot end a step on a {kind}")

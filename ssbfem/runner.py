@@ -15,7 +15,7 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +37,9 @@ from ssbfem.geometry.thin_film import Layer, build_thin_film
 from ssbfem.materials.ocp import OCP_FUNCTIONS
 from ssbfem.mechanics import CellMechanics
 from ssbfem.microstructure import geometry_summary
-from ssbfem.model import CellModel
+from ssbfem.blocks import Block
+from ssbfem.model import CellModel, cell_blocks
+from ssbfem.observables import Observable
 from ssbfem.results import (
     FieldWriter,
     Profiles,
@@ -172,6 +174,12 @@ def parse_steps(cfg: dict, base_dir: Path | None = None, active_thickness_um: fl
     cell = cfg["cell"]
     units = Units(cell["area_cm2"] * 1e-4, one_c_current(cell, active_thickness_um))
     experiment = parse_experiment(cfg["experiment"]["steps"], units, base_dir)
+    if cfg["thermal"]["model"] == "isothermal":
+        for step in experiment.steps:
+            if any(event.quantity == "temperature" for event in step.events):
+                raise InputError(
+                    "experiment.steps", f"{step.text!r} ends on a temperature: set thermal.model = 'lumped' or 'full'"
+                )
     pos = cell["positive"]
     ocv = float(OCP_FUNCTIONS[pos["ocp"]](pos["initial_stoichiometry"], np))
     first = experiment.steps[0]
@@ -277,17 +285,24 @@ def run(
     command: str = "",
     restart: bool = False,
     base_dir: Path | None = None,
+    observables: Sequence[Observable] = (),
+    extra_blocks: Sequence[Block] = (),
 ) -> RunResult:
     """Run a resolved config; write its outputs to `output` (None: keep them in memory only).
+
+    `observables` add time-series columns; `extra_blocks` add physics to the cell's blocks
+    (research code's own terms, see docs/extending.md).
 
     Everything that can be checked is checked before the output directory is made, so bad
     input leaves no directory behind. With `restart`, `output` is an existing run directory and
     the run resumes from its checkpoint.
     """
     experiment = parse_steps(cfg, base_dir)
+    config_text = to_toml(cfg)  # before anything is written: a config that cannot be recorded stops here
     cellmesh = build_mesh(cfg, comm)
     wall0 = time.perf_counter()
-    model = CellModel(cellmesh, cfg["cell"], degree=cfg["mesh"]["degree"], thermal=cfg["thermal"])
+    blocks = [*cell_blocks(cfg["cell"], cfg["thermal"], tags.NEGATIVE in cellmesh.cell_names), *extra_blocks]
+    model = CellModel(cellmesh, cfg["cell"], degree=cfg["mesh"]["degree"], thermal=cfg["thermal"], blocks=blocks)
     geometry = geometry_summary(cellmesh, model.terminal_area, cfg["cell"])
     if cfg["cell"]["architecture"] == "composite":  # 1C from the active volume of the mesh
         experiment = parse_steps(cfg, base_dir, active_thickness_um=geometry["active_volume_per_footprint_um"])
@@ -300,7 +315,7 @@ def run(
         if not restart:
             prepare_output(output, comm)
             if rank0:
-                (output / "config.toml").write_text(to_toml(cfg))
+                (output / "config.toml").write_text(config_text)
     log = _logger(output, comm)
     profiles = Profiles(model)
     stresses = TimeSeries(output / "mechanics.csv" if output is not None and mechanics else None, comm)
@@ -363,6 +378,7 @@ def run(
         checkpoint_every_s=out_cfg["checkpoint_every_s"],
         stop_requested=stop,
         spectrum=spectrum,
+        observables=observables,
     )
     if restart:
         extra = load_checkpoint(checkpoint_path, sim)

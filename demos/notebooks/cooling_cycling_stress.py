@@ -49,7 +49,7 @@ overrides = [
     "cell.electrolyte.conductivity_S_m=1e-2",
     "mechanics.enabled=true",
     "mechanics.stress_free_temperature_K=1023.15",
-    "experiment.steps=['Cool from 750 C to 25 C over 1 hour', "
+    "experiment.steps=['Cool from 750 degC to 25 degC over 1 hour', "
     f"{{cycle = ['Discharge at 1C until 3.6 V', 'Charge at 1C until 4.2 V'], repeat = {CYCLES}}}]",
     f"output.field_times_s={[3600.0 + 300.0 * k for k in range(1, 12 * CYCLES)]}",
     "output.fields=false",

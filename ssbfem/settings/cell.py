@@ -175,7 +175,7 @@ class Cell(Section):
         if self.architecture != "thin-film":
             raise InputError(
                 "cell.contact",
-                f"patchy contact is built for thin-film cells only; a {self.architecture} cell would ignore it",
+                f"patchy contact is built for thin-film cells only; {self.architecture} cells would ignore it",
             )
         if self.dimension != 3:
             raise InputError("cell.contact", f"patchy contact needs cell.dimension = 3, got {self.dimension}")

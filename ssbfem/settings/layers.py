@@ -56,7 +56,8 @@ class Layer(Section):
         """Fill what the section does not set from its material's library entry."""
         if not isinstance(data, dict):
             return data
-        given = {k: v for k, v in data.items() if k != "sources"}  # a resolved config's record is remade
+        given = {k: v for k, v in data.items() if k != "sources"}
+        record = data.get("sources") if isinstance(data.get("sources"), dict) else {}  # a resolved config's
         material = given.get("material", cls.DEFAULT_MATERIAL)
         if material is None:
             return given  # "required key is missing" from the field
@@ -66,7 +67,7 @@ class Layer(Section):
         if entry.role != cls.ROLE:
             raise KeyError_("material", f"{material!r} is a {entry.role} material, not a {cls.ROLE}")
         library = {k: v for k, v in entry.defaults().items() if k in cls.model_fields}
-        sources = {k: "config" for k in given}
+        sources = {k: record.get(k, "config") for k in given}
         sources.update({k: s for k, s in entry.sources().items() if k in library and k not in given})
         return {**library, **given, "material": material, "sources": sources}
 
@@ -127,6 +128,7 @@ class Interface(Layer):
             )
         if self.cathodic_transfer_coefficient is None and self.transfer_coefficient is not None:
             self.cathodic_transfer_coefficient = 1.0 - self.transfer_coefficient
+            self.sources["cathodic_transfer_coefficient"] = "default: 1 - transfer_coefficient"
         return self
 
 
