@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -35,6 +35,7 @@ from ssbfem.errors import SimulationError
 from ssbfem.experiment import Event, Experiment, Step
 from ssbfem.impedance import frequencies, impedance
 from ssbfem.model import CellModel
+from ssbfem.observables import Observable
 from ssbfem.solvers import converged, create_solver
 
 #: Estimated local error = this factor times the distance from the predictor, a linear
@@ -125,6 +126,7 @@ class Simulation:
         checkpoint_every_steps, checkpoint_every_s: When checkpoints are due (0: never).
         stop_requested: Polled after every accepted step (on every rank; any rank may ask).
         spectrum: Called with (step index, frequencies in Hz, impedances in ohm m2) by EIS steps.
+        observables: Extra time-series columns (:class:`ssbfem.observables.Observable`).
     """
 
     def __init__(
@@ -140,8 +142,10 @@ class Simulation:
         checkpoint_every_s: float = 0.0,
         stop_requested: Callable[[], bool] | None = None,
         spectrum: Callable[[int, np.ndarray, np.ndarray], None] | None = None,
+        observables: Sequence[Observable] = (),
     ):
         self.model = model
+        self.observables = {obs.name: obs.bind(model) for obs in observables}
         self.spectrum = spectrum or (lambda step, f, z: None)
         self.experiment = experiment
         self.settings = settings or StepperSettings()
@@ -576,6 +580,7 @@ class Simulation:
         }
         if m.capacitive:
             row["double_layer_charge_C_m2"] = m.double_layer_charge(means)
+        row.update({name: evaluate() for name, evaluate in self.observables.items()})
         self.record({k: v if isinstance(v, int) else float(v) for k, v in row.items()})
 
 

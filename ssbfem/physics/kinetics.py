@@ -242,7 +242,7 @@ def with_film_resistance(current_of_overpotential, eta, film_resistance_ohm_m2: 
 
 #: Interface kinetics laws by config name: f(i0, eta, alpha_a, alpha_c, T, **parameters) -> j
 #: (A/m2, anodic positive), the parameters from the interface's ``kinetics_parameters``.
-#: Register a new law by adding a function of this signature written in UFL.
+#: Register a new law with :func:`register_kinetics`.
 KINETICS_LAWS = {
     "butler-volmer": butler_volmer,
     "linear": linear_kinetics,
@@ -251,3 +251,26 @@ KINETICS_LAWS = {
     "frumkin-seed": frumkin_seed_kinetics,
     "mhc": marcus_hush_chidsey,
 }
+
+_BUILT_IN_LAWS = frozenset(KINETICS_LAWS)
+
+
+def register_kinetics(name: str):
+    """Register a kinetics law under a config name (``cell.<side>.kinetics = name``)::
+
+        @register_kinetics("bv-limited")
+        def bv_limited(i0, eta, alpha_a, alpha_c, T, *, limiting_current_A_m2):
+            j = butler_volmer(i0, eta, alpha_a, alpha_c, T)
+            return j / (1 + abs(j) / limiting_current_A_m2)
+
+    The law is a UFL function of (i0 A/m2, eta V, alpha_a, alpha_c, T K) returning j (A/m2,
+    anodic positive); keyword parameters come from ``cell.<side>.kinetics_parameters``.
+    """
+
+    def register(law):
+        if name in _BUILT_IN_LAWS:
+            raise ValueError(f"{name!r} is a built-in kinetics law; register yours under another name")
+        KINETICS_LAWS[name] = law  # a notebook cell run again replaces its own law
+        return law
+
+    return register

@@ -1,0 +1,79 @@
+"""Charge conservation in the conductors: ions in the electrolyte, electrons in the electrodes
+and their current collectors.
+
+Equation: -div(sigma grad phi) = 0 (A/m3), the current density i = -sigma grad(phi) (A/m2)
+divergence free; sigma in S/m, phi in V (:func:`ssbfem.physics.charge.ohmic_conduction`).
+Currents crossing an interface or a terminal enter as the terms of the kinetics, double-layer
+and circuit blocks: +int j_out v ds, j_out the current density leaving the conductor.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ssbfem._dolfinx import dolfinx
+from ssbfem.blocks.base import Block
+from ssbfem.geometry import tags
+from ssbfem.materials.arrhenius import arrhenius
+from ssbfem.physics.charge import ohmic_conduction
+
+if TYPE_CHECKING:
+    from ssbfem.model import CellModel
+
+fem = dolfinx.fem
+
+
+class ElectrolyteConduction(Block):
+    """Ionic potential ``phi_e`` (V) of the single-ion electrolyte, conductivity Arrhenius in T:
+    sigma(T) = sigma_ref exp(-Ea/R (1/T - 1/T_ref)) (published as ``q["sigma_e"]``)."""
+
+    def declare(self, model: CellModel) -> None:
+        space, sub = model.fields.lagrange(tags.ELECTROLYTE)
+        model.fields.add("phi_e", fem.Function(space, name="phi_e"), sub)
+
+    def quantities(self, model: CellModel) -> None:
+        ely = model.cell["electrolyte"]
+        t_ref = model.cell["reference_temperature_K"]
+        model.q["sigma_e"] = arrhenius(
+            ely["conductivity_S_m"], ely["conductivity_activation_energy_J_mol"], model.q["T"], t_ref
+        )
+
+    def residual(self, model: CellModel) -> None:
+        phi_e = model.fields["phi_e"]
+        form = ohmic_conduction(phi_e.u, phi_e.v, model.q["sigma_e"], model.measures.dx(tags.ELECTROLYTE))
+        model.residual.add("phi_e", "conduction", form)
+
+
+#: The electronic potential field of each side and the layers it spans.
+CONDUCTORS = {
+    "positive": ("psi_pos", (tags.POSITIVE, tags.POSITIVE_CC)),
+    "negative": ("psi_neg", (tags.NEGATIVE, tags.NEGATIVE_CC)),
+}
+
+
+class ElectronicConduction(Block):
+    """Electronic potential of one side's conductors (electrode and collector), carried relative
+    to the external conductor it is joined to: ``psi_pos = phi_s - V``, ``psi_neg = phi_s``
+    (ground). Both stay of the order of the ohmic drop, so metals of 1e7 S/m sit beside a
+    1e-4 S/m electrolyte without round-off swamping the residual. Each layer conducts with its
+    own electronic conductivity (S/m)."""
+
+    def __init__(self, side: str):
+        self.side = side
+        self.field, self.layers = CONDUCTORS[side]
+
+    def declare(self, model: CellModel) -> None:
+        space, sub = model.fields.lagrange(*self.layers)
+        model.fields.add(self.field, fem.Function(space, name=self.field), sub)
+
+    def residual(self, model: CellModel) -> None:
+        psi = model.fields[self.field]
+        names = model.cellmesh.cell_names
+        form = sum(
+            ohmic_conduction(
+                psi.u, psi.v, model.layer_section(layer)["electronic_conductivity_S_m"], model.measures.dx(layer)
+            )
+            for layer in self.layers
+            if layer in names
+        )
+        model.residual.add(self.field, "conduction", form)

@@ -1,0 +1,139 @@
+"""The energy balance of the whole stack: a temperature field on the parent mesh (collectors
+included), or one lumped temperature.
+
+Equation: rho c_p dT/dt = div(k grad T) + Q (:mod:`ssbfem.physics.heat`; T in K, W/m3), the
+unknown being the rise above the initial temperature T0 (conduction in metals, k/L0 ~ 1e8 per
+mesh unit, applied to ~300 K would put the residual's round-off far above the Newton
+tolerance). Sources: Joule heat in the electrolyte (ions and leaking electrons) and in every
+electronic conductor, at each interface the irreversible heat j eta and the reversible heat
+j T dU/dT (W/m2), the terminal contacts' I^2 R. Boundaries: convection, radiation, a given flux
+(inwards), a fixed temperature (full model only); any other boundary is insulated (symmetry).
+Every source and the heat removed are also kept as forms (``model.heat_forms``, W per mesh-unit
+area) so that the balance generated - stored - removed can be checked.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import ufl
+
+from ssbfem._dolfinx import dolfinx
+from ssbfem.blocks.base import Block
+from ssbfem.blocks.charge_transfer import interface
+from ssbfem.blocks.conduction import CONDUCTORS
+from ssbfem.errors import InputError
+from ssbfem.geometry import tags
+from ssbfem.geometry.tags import MESH_UNIT_M
+from ssbfem.materials.ocp import ENTROPIC_COEFFICIENTS
+from ssbfem.physics import heat
+
+if TYPE_CHECKING:
+    from ssbfem.model import CellModel
+
+fem = dolfinx.fem
+
+#: The energy balance's rows are scaled by this factor: conduction through micrometre layers of
+#: metal (k/L0 up to 4e8 W/(m2 K) per mesh unit) puts their round-off near the Newton tolerance
+#: that suits the charge balance. Scaled, all rows converge in the same iterations; heat is still
+#: balanced to 1e-6 W/m2 per row.
+HEAT_ROW_SCALE = 1.0e-3
+
+
+class ThermalBalance(Block):
+    """Temperature rise ``temperature_rise`` (K above the initial temperature)."""
+
+    def declare(self, model: CellModel) -> None:
+        model.fields.add("temperature_rise", model.temperature_rise)
+        model.fields.make_dynamic("temperature_rise", "temperature", (model.T_n, model.T_nm1))
+
+    def residual(self, model: CellModel) -> None:
+        rise = model.fields["temperature_rise"]
+        lumped = model.thermal["model"] == "lumped"
+        rate = model.fields.rate("temperature_rise", model.inv_dt, model.bdf)
+        layers = [layer for layer in tags.LAYER_ORDER if layer in model.cellmesh.cell_names]
+        for layer in layers:
+            props = model.layer_section(layer)
+            k_cross = props["thermal_conductivity_W_m_K"]
+            k = heat.conductivity_tensor(
+                k_cross, props.get("thermal_conductivity_in_plane_W_m_K") or k_cross, model.cellmesh.dimension
+            )
+            rho_cp = props["density_kg_m3"] * props["heat_capacity_J_kg_K"]
+            storage = heat.heat_balance(
+                rate, model.temperature, rise.v, rho_cp, k, model.measures.dx(layer), not lumped
+            )
+            model.residual.add("temperature_rise", f"storage:{layer}", storage)
+        sources = heat_sources(model)
+        for name, integral in sources.items():
+            model.residual.add("temperature_rise", f"source:{name}", -_tested(integral, rise.v))
+        removed = self._boundaries(model)
+        model.residual.row_scale["temperature_rise"] = HEAT_ROW_SCALE
+        form = lambda e: fem.form(e, entity_maps=model.fields.entity_maps)
+        model.heat_forms = {name: form(integral) for name, integral in sources.items()}
+        if removed != 0:
+            model.heat_forms["removed"] = form(removed)
+        stored = sum(
+            model.layer_section(layer)["density_kg_m3"]
+            * model.layer_section(layer)["heat_capacity_J_kg_K"]
+            * MESH_UNIT_M
+            * rise.u
+            * model.measures.dx(layer)
+            for layer in layers
+        )
+        model.heat_forms["stored"] = form(stored)
+
+    def _boundaries(self, model: CellModel):
+        """Convection, radiation and flux terms; fixed temperatures as Dirichlet conditions.
+        Returns the integral of the heat removed (W per mesh-unit area)."""
+        th, rise, cm = model.thermal, model.fields["temperature_rise"], model.cellmesh
+        lost = 0
+        for name, bc in th["boundaries"].items():
+            if name not in cm.facet_names:
+                raise InputError(
+                    f"thermal.boundaries.{name}", f"the mesh has no boundary {name!r}; it has {sorted(cm.facet_names)}"
+                )
+            if bc["type"] == "fixed":
+                space = rise.u.function_space
+                dofs = fem.locate_dofs_topological(space, cm.dimension - 1, cm.facets(name))
+                value = dolfinx.default_scalar_type(bc["temperature_K"] - model.T0)
+                model.bcs.append(fem.dirichletbc(value, dofs, space))
+                continue
+            q_out = heat.boundary_heat(bc, model.temperature, bc.get("ambient_K", th["ambient_K"]))
+            lost += q_out * model.measures.ds(name)
+            model.residual.add("temperature_rise", f"boundary:{name}", q_out * rise.v * model.measures.ds(name))
+        return lost
+
+
+def heat_sources(model: CellModel) -> dict[str, ufl.Form]:
+    """Joule, irreversible (reaction) and reversible heat, each an integral in W per mesh-unit area."""
+    fields, q, m, c = model.fields, model.q, model.measures, model.connections
+    joule = heat.joule_heat(q["sigma_e"], fields["phi_e"].u) * m.dx(tags.ELECTROLYTE)
+    if "phi_leak" in fields:
+        sigma_leak = model.cell["electrolyte"]["electronic_conductivity_S_m"]
+        joule += heat.joule_heat(sigma_leak, fields["phi_leak"].u) * m.dx(tags.ELECTROLYTE)
+    names = model.cellmesh.cell_names
+    for field, layers in CONDUCTORS.values():
+        if field in fields:
+            for layer in (x for x in layers if x in names):
+                sigma = model.layer_section(layer)["electronic_conductivity_S_m"]
+                joule += heat.joule_heat(sigma, fields[field].u) * m.dx(layer)
+    joule += c.g_positive * fields["psi_pos"].u ** 2 * c.positive  # terminal contacts, I^2 R
+    if "psi_neg" in fields:
+        joule += c.g_negative * fields["psi_neg"].u ** 2 * c.negative
+    positive, negative = interface(model, "positive"), interface(model, "negative")
+    irreversible = (
+        heat.reaction_heat(q["j:positive"], q["eta:positive"]) * positive.measure
+        + heat.reaction_heat(q["j:negative"], q["eta:negative"]) * negative.measure
+    )
+    dU_dT = ENTROPIC_COEFFICIENTS[model.cell["positive"]["entropic_coefficient"]]
+    reversible = heat.reversible_heat(q["j:positive"], model.temperature("+"), dU_dT(q["theta_surface"]))
+    return {"joule": joule, "reaction": irreversible, "reversible": reversible * positive.measure}
+
+
+def _tested(integral: ufl.Form, w) -> ufl.Form:
+    """A source integral tested with w (w("+") on interior facets)."""
+    out = 0
+    for itg in integral.integrals():
+        weight = w("+") if itg.integral_type() == "interior_facet" else w
+        out += ufl.Form([itg.reconstruct(integrand=itg.integrand() * weight)])
+    return out

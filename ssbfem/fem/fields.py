@@ -1,0 +1,135 @@
+"""Named unknowns: each field lives on the cells of its domain (a submesh of the cell mesh), on
+the whole mesh, or is one global value (a Real space).
+
+A field that changes in time keeps its two previous values; its rate is the time stepper's
+formula d(u)/dt = inv_dt (a0 u + a1 u_n + a2 u_nm1) (backward Euler or variable-step BDF2,
+whichever coefficients the stepper sets), and its kind ("stoichiometry", "potential",
+"temperature") selects its local-error tolerance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import basix.ufl
+import numpy as np
+import ufl
+
+from ssbfem._dolfinx import dolfinx
+from ssbfem.geometry.io import CellMesh
+
+fem = dolfinx.fem
+
+
+@dataclass
+class Submesh:
+    """A submesh of the cell mesh and its map to the parent's cells."""
+
+    mesh: dolfinx.mesh.Mesh
+    entity_map: dolfinx.mesh.EntityMap
+
+
+def make_submesh(cellmesh: CellMesh, cells: np.ndarray) -> Submesh:
+    msh = cellmesh.mesh
+    sub, emap, _, _ = dolfinx.mesh.create_submesh(msh, msh.topology.dim, cells)
+    return Submesh(sub, emap)
+
+
+@dataclass
+class Field:
+    """One unknown: its function, test function and, when it changes in time, its history."""
+
+    name: str
+    u: fem.Function
+    v: ufl.Argument
+    submesh: Submesh | None = None
+    kind: str | None = None  # tolerance kind of a dynamic field
+    u_n: fem.Function | None = None
+    u_nm1: fem.Function | None = None
+
+    @property
+    def dynamic(self) -> bool:
+        return self.u_n is not None
+
+
+class Fields:
+    """The unknowns of a model by name, in the order of the monolithic system."""
+
+    def __init__(self, cellmesh: CellMesh, degree: int):
+        self.cellmesh = cellmesh
+        self.degree = degree
+        self._fields: dict[str, Field] = {}
+        self._submeshes: dict[tuple[str, ...], Submesh] = {}
+        self._dynamic_order: list[str] = []
+
+    # -- spaces
+    def submesh(self, *layers: str) -> Submesh:
+        """The submesh of the named cell groups (one per set of groups)."""
+        if layers not in self._submeshes:
+            self._submeshes[layers] = make_submesh(self.cellmesh, self.cellmesh.cells(*layers))
+        return self._submeshes[layers]
+
+    def lagrange(self, *layers: str) -> tuple[fem.FunctionSpace, Submesh | None]:
+        """Continuous Lagrange space of the model's degree on the named layers (all: the whole mesh)."""
+        if not layers:
+            return fem.functionspace(self.cellmesh.mesh, ("Lagrange", self.degree)), None
+        sub = self.submesh(*layers)
+        return fem.functionspace(sub.mesh, ("Lagrange", self.degree)), sub
+
+    def real(self) -> fem.FunctionSpace:
+        """One global value (a Real space on the whole mesh)."""
+        msh = self.cellmesh.mesh
+        return fem.functionspace(msh, basix.ufl.real_element(msh.basix_cell(), (), dtype=dolfinx.default_real_type))
+
+    # -- fields
+    def add(self, name: str, function: fem.Function, submesh: Submesh | None = None) -> Field:
+        """Register `function` as the unknown `name` (appended to the system's order)."""
+        if name in self._fields:
+            raise ValueError(f"field {name!r} is declared twice")
+        field = Field(name, function, ufl.TestFunction(function.function_space), submesh)
+        self._fields[name] = field
+        return field
+
+    def make_dynamic(self, name: str, kind: str, history: tuple[fem.Function, fem.Function] | None = None) -> Field:
+        """Give a field its two previous values (new ones unless given) and its tolerance kind."""
+        field = self._fields[name]
+        if not field.dynamic:
+            space = field.u.function_space
+            field.u_n, field.u_nm1 = history or (fem.Function(space), fem.Function(space))
+            field.kind = kind
+            self._dynamic_order.append(name)
+        return field
+
+    def rate(self, name: str, inv_dt, bdf) -> ufl.core.expr.Expr:
+        """d(u)/dt by the stepper's formula (the field must be dynamic)."""
+        f = self._fields[name]
+        return inv_dt * (bdf[0] * f.u + bdf[1] * f.u_n + bdf[2] * f.u_nm1)
+
+    def __getitem__(self, name: str) -> Field:
+        return self._fields[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._fields
+
+    def names(self) -> list[str]:
+        return list(self._fields)
+
+    @property
+    def unknowns(self) -> list[fem.Function]:
+        return [f.u for f in self._fields.values()]
+
+    @property
+    def dynamic(self) -> list[tuple[fem.Function, fem.Function, fem.Function, str]]:
+        """(u, u at t_n, u at t_n-1, tolerance kind) of every field that changes in time."""
+        return [(f.u, f.u_n, f.u_nm1, f.kind) for f in (self._fields[n] for n in self._dynamic_order)]
+
+    @property
+    def entity_maps(self) -> list[dolfinx.mesh.EntityMap]:
+        return [sub.entity_map for sub in self._submeshes.values()]
+
+    def cells_in(self, space: fem.FunctionSpace, cells: np.ndarray) -> np.ndarray:
+        """The cells of `space`'s mesh that are `cells` of the cell mesh (-1 where it has none)."""
+        for sub in self._submeshes.values():
+            if space.mesh is sub.mesh:
+                return sub.entity_map.sub_topology_to_topology(np.ascontiguousarray(cells), inverse=True)
+        return cells
