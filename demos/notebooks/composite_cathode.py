@@ -150,7 +150,10 @@ mechanics.close()
 # displacement and the stresses (VTX, for ParaView).
 
 # %%
-steps = ["Cool from 750 degC to 25 degC over 1 hour", "Discharge at 1C " + ("for 2 minutes" if QUICK else "until 3.5 V")]
+steps = [
+    "Cool from 750 degC to 25 degC over 1 hour",
+    "Discharge at 1C " + ("for 2 minutes" if QUICK else "until 3.5 V"),
+]
 runcfg = load_config(CONFIG, [*SIZE, *MECHANICS, f"experiment.steps={steps!r}"])
 result = run(runcfg, OUTPUT)
 stress = read_table(OUTPUT / "mechanics.csv")
