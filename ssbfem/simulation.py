@@ -1,16 +1,15 @@
-"""Run a cell model through an experiment: adaptive implicit time stepping with events.
+"""Run a cell model through an experiment: the experiment's steps, events and ledgers around
+the time integrator of :mod:`ssbfem.integrator` (variable-step BDF2 with local error control,
+every step checked, a consistent start after every change of control).
 
-Time integration is variable-step BDF2 (backward Euler for the first step after every change
-of control, when the solution's time derivative jumps). The local error of each step is
-estimated from the distance between the solution and its polynomial extrapolation from the
-previous steps (Milne's device), measured on the cell voltage and the stoichiometry, and the
-next step is sized to keep it at the tolerance. A step that fails (Newton divergence, NaN, a
-stoichiometry leaving (0, 1)) is retried with a quarter of the step, a bounded number of times;
-then the run stops with a diagnosis (step, time, the residual block that did not converge).
+A step that fails (Newton divergence, NaN, a stoichiometry leaving (0, 1)) is retried with a
+quarter of the step, a bounded number of times; then the run stops with a diagnosis (step,
+time, the residual block that did not converge).
 
-Step ends: a duration is hit exactly; an event (voltage cut-off, current limit, charge passed)
-is located by re-solving the last step with a shorter length (Illinois regula falsi) until it
-is met within ``event_tolerance_V`` (or 1e-4 relative for a current or a charge).
+Step ends: a duration is hit exactly; an event (voltage cut-off, current limit, charge passed,
+temperature) is located by re-solving the last step with a shorter length (Illinois regula
+falsi) until it is met within ``event_tolerance_V`` (or 1e-4 relative for a current or a
+charge).
 
 The capacity is integrated with the same BDF formula as the lithium balance, so the charge
 passed equals F times the lithium inserted to solver tolerance (verification case K).
@@ -29,57 +28,46 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from mpi4py import MPI
 
-from ssbfem._dolfinx import PETSc, dolfinx
 from ssbfem.constants import FARADAY
 from ssbfem.errors import SimulationError
 from ssbfem.experiment import Event, Experiment, Step
 from ssbfem.impedance import frequencies, impedance
+from ssbfem.integrator import BDFIntegrator, Point
 from ssbfem.model import CellModel
 from ssbfem.observables import Observable
-from ssbfem.solvers import converged, create_solver
-
-#: Estimated local error = this factor times the distance from the predictor, a linear
-#: extrapolation through the last two accepted points: a conservative estimate for BDF2, with
-#: which the default tolerances keep a discharge within 1 mV (benchmarks/thin_film.py).
-ERROR_FACTOR = 0.25
+from ssbfem.settings.run import Solver
+from ssbfem.solvers import create_solver
 
 
 @dataclass
 class StepperSettings:
-    """Time-step control; the config's ``[solver]`` section."""
+    """Time-step control: the config's ``[solver]`` section (its defaults:
+    :class:`ssbfem.settings.run.Solver`)."""
 
-    voltage_tolerance_V: float = 2.0e-4
-    stoichiometry_tolerance: float = 1.0e-4
-    event_tolerance_V: float = 1.0e-4
-    initial_step_s: float = 1.0e-3
-    max_step_s: float = 600.0
-    temperature_tolerance_K: float = 1.0e-2
-    max_retries: int = 12
+    voltage_tolerance_V: float
+    stoichiometry_tolerance: float
+    event_tolerance_V: float
+    initial_step_s: float
+    max_step_s: float
+    temperature_tolerance_K: float
     petsc_options: dict | None = None
     linear_solver: str = "auto"
+    max_retries: int = 12
 
     @classmethod
-    def from_config(cls, solver: dict) -> StepperSettings:
-        keys = {k: v for k, v in solver.items() if k in cls.__dataclass_fields__}
-        return cls(**keys)
-
-
-@dataclass
-class Point:
-    """An accepted solution: time, copies of the unknowns' local arrays, voltage and current."""
-
-    t: float
-    arrays: list[np.ndarray]
-    voltage: float
-    current: float
+    def from_config(cls, solver: dict | None = None) -> StepperSettings:
+        """From a resolved ``[solver]`` section (None: the defaults)."""
+        solver = Solver().model_dump() if solver is None else solver
+        return cls(**{k: v for k, v in solver.items() if k in cls.__dataclass_fields__})
 
 
 @dataclass
 class StepperState:
     """Everything the time loop carries from one accepted step to the next.
 
-    ``history`` holds the last three points (the experiment step's start point among them until
-    it drops out): the BDF2 and predictor history; ``steps`` the summaries of finished steps.
+    ``history`` holds the last three points of the current experiment step (its consistent start
+    among them until it drops out): the BDF2 and predictor history; ``steps`` the summaries of
+    finished steps.
     """
 
     step_index: int = 0
@@ -148,7 +136,7 @@ class Simulation:
         self.observables = {obs.name: obs.bind(model) for obs in observables}
         self.spectrum = spectrum or (lambda step, f, z: None)
         self.experiment = experiment
-        self.settings = settings or StepperSettings()
+        self.settings = settings or StepperSettings.from_config()
         self.record = record or (lambda row: None)
         self.snapshot = snapshot or (lambda t: None)
         self.field_times = sorted(field_times or [])
@@ -159,6 +147,14 @@ class Simulation:
         self.problem = create_solver(model, self.settings.petsc_options, self.settings.linear_solver)
         self.comm = model.cellmesh.mesh.comm
         self.state = StepperState()
+        s = self.settings
+        tolerances = {
+            "voltage": s.voltage_tolerance_V,
+            "potential": s.voltage_tolerance_V,
+            "stoichiometry": s.stoichiometry_tolerance,
+            "temperature": s.temperature_tolerance_K,
+        }
+        self.integrator = BDFIntegrator(model, self.problem, tolerances, before_solve=self._control_at)
         self._last_checkpoint = (0, time.monotonic())
 
     # -- counters, for callers
@@ -185,89 +181,34 @@ class Simulation:
 
     # -- state handling
     def _capture(self, t: float) -> Point:
-        m = self.model
-        return Point(t, [u.x.array.copy() for u in m.unknowns], m.cell_voltage(), m.current_density())
+        return self.integrator.capture(t)
 
     def _restore(self, arrays: list[np.ndarray]) -> None:
-        for u, a in zip(self.model.unknowns, arrays, strict=True):
-            u.x.array[:] = a
-
-    @staticmethod
-    def _predict(history: list[Point], t_new: float) -> list[np.ndarray]:
-        """Lagrange extrapolation of every unknown through the history points to t_new."""
-        ts = [p.t for p in history]
-        weights = []
-        for i, ti in enumerate(ts):
-            w = 1.0
-            for j, tj in enumerate(ts):
-                if j != i:
-                    w *= (t_new - tj) / (ti - tj)
-            weights.append(w)
-        fields = range(len(history[0].arrays))
-        return [sum(w * p.arrays[k] for w, p in zip(weights, history, strict=True)) for k in fields]
+        self.integrator.restore(arrays)
 
     @property
     def step(self) -> Step:
         return self.experiment.steps[self.state.step_index]
 
-    # -- one implicit step
-    def _solve(self, dt: float) -> tuple[bool, float, str]:
-        """Solve from the last accepted point over dt. Returns (ok, error estimate, failure)."""
-        m, st = self.model, self.state
-        history, dt_prev = st.history, st.dt_prev
-        if dt_prev is not None:
-            omega = dt / dt_prev
-            coefficients = ((1 + 2 * omega) / (1 + omega), -(1 + omega), omega**2 / (1 + omega))
-        else:
-            coefficients = (1.0, -1.0, 0.0)
-        for const, a in zip(m.bdf, coefficients, strict=True):
-            const.value = a
-        m.inv_dt.value = 1.0 / dt
-        last = history[-1]
-        step = self.step
+    def _control_at(self, t: float) -> None:
+        """A time-dependent control (a profile, a temperature ramp) at the end of a step."""
+        step, m = self.step, self.model
         if step.profile is not None:
-            m.set_control(step.mode, step.setpoint(last.t + dt - st.step_start_s))
+            m.set_control(step.mode, step.setpoint(t - self.state.step_start_s))
         if step.temperature_ramp is not None:
-            m.temperature.value = self._ramp(step, last.t + dt)
-        for u, u_n, u_nm1, _ in m.dynamic:
-            index = m.unknowns.index(u)
-            u_n.x.array[:] = last.arrays[index]
-            if dt_prev is not None:
-                u_nm1.x.array[:] = history[-2].arrays[index]
-        # The step's start point carries the algebraic unknowns of the previous control: it
-        # serves the BDF formula (theta is continuous) but not the predictor.
-        guess_points = history[1:][-3:] if len(history) > 1 else history
-        predicted = self._predict(guess_points, last.t + dt) if len(guess_points) > 1 else last.arrays
-        self._restore(predicted)
-        if m.T_lagged is not None:  # lagged coupling: the electrochemistry takes the predicted T
-            m.T_lagged.x.array[:] = predicted[m.unknowns.index(m.temperature_rise)]
-        self.problem.solve()
-        ok, reason, its = converged(self.problem)
-        st.newton_iterations += its
-        if not ok:
-            return False, math.inf, f"Newton did not converge (SNES reason {reason}); {self._worst_block()}"
-        bad = [u.name for u in m.unknowns if not self._all(np.all(np.isfinite(u.x.array)))]
-        if bad:
-            return False, math.inf, f"NaN in {', '.join(bad)}"
-        theta = m.theta.x.array
-        t_min = self.comm.allreduce(theta.min(initial=np.inf), op=MPI.MIN)
-        t_max = self.comm.allreduce(theta.max(initial=-np.inf), op=MPI.MAX)
-        if t_min <= 0.0 or t_max >= 1.0:
-            return False, math.inf, f"stoichiometry left (0, 1): [{t_min:.6g}, {t_max:.6g}]"
-        if len(guess_points) < 2:
-            return True, 0.0, ""
-        s = self.settings
-        tolerances = {
-            "stoichiometry": s.stoichiometry_tolerance,
-            "temperature": s.temperature_tolerance_K,
-            "potential": s.voltage_tolerance_V,
-        }
-        d_voltage = abs(m.cell_voltage() - float(predicted[m.unknowns.index(m.voltage)][0]))
-        error = d_voltage / s.voltage_tolerance_V
-        for u, _, _, kind in m.dynamic:
-            change = np.abs(u.x.array - predicted[m.unknowns.index(u)]).max(initial=0.0)
-            error = max(error, self.comm.allreduce(change, op=MPI.MAX) / tolerances[kind])
-        return True, ERROR_FACTOR * error, ""
+            m.temperature.value = self._ramp(step, t)
+
+    def _solve(self, dt: float) -> bool:
+        """Solve from the last accepted point over dt (for event location); counts iterations."""
+        ok, _ = self._counted(self.integrator.solve, self.state.history, dt, self.state.dt_prev)
+        return ok
+
+    def _counted(self, method, *args):
+        before = self.integrator.newton_iterations
+        try:
+            return method(*args)
+        finally:
+            self.state.newton_iterations += self.integrator.newton_iterations - before
 
     def _exhausted(self, point: Point, step: Step) -> str:
         """When the electrode is full or empty, say that the step's limit cannot be reached."""
@@ -282,20 +223,6 @@ class Simulation:
             f"; the positive electrode is {state} (x = {x:.5f}) before the {limit.value:g} {limit.quantity} limit: "
             "it is out of reach"
         )
-
-    def _all(self, flag: bool) -> bool:
-        return self.comm.allreduce(bool(flag), op=MPI.LAND)
-
-    def _worst_block(self) -> str:
-        """Name the unknown whose residual block is largest at the last Newton iterate."""
-        norms = []
-        for u, form in zip(self.model.unknowns, self.problem.F, strict=True):
-            vec = dolfinx.fem.petsc.assemble_vector(form)
-            vec.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
-            norms.append((vec.norm(), u.name))
-            vec.destroy()
-        norm, name = max(norms)
-        return f"largest residual in the {name} equation ({norm:.3g})"
 
     # -- events
     def _dq(self, current: float, dt: float) -> float:
@@ -339,7 +266,7 @@ class Simulation:
             trial = b - g_b * (b - a) / (g_b - g_a) if g_b != g_a else 0.5 * (a + b)
             if not (a < trial < b):
                 trial = 0.5 * (a + b)
-            ok, _, _ = self._solve(trial)
+            ok = self._solve(trial)
             if not ok:  # shorter steps are easier: move the bracket's end towards the start
                 b = trial
                 continue
@@ -370,9 +297,11 @@ class Simulation:
         st = self.state
         if not resume:
             self.model.set_initial_state()
-            st.history = [self._capture(0.0)]
+            initial = self._capture(0.0)
+            st.history = [initial]
             self._start_step(0)  # its control (a temperature ramp's start) holds from t = 0
-            self._emit(st.history[0], self.model.heat())
+            self._restore(initial.arrays)  # the first row is the cell at rest
+            self._emit(initial, self.model.heat())
             self.snapshot(0.0)
         else:
             self._apply_control()
@@ -426,6 +355,9 @@ class Simulation:
         st.step_capacity_C_m2 = st.step_energy_J_m2 = 0.0
         st.last_heat = (0.0, 0.0)
         self._apply_control()
+        if self.step.impedance is None:
+            start = self._counted(self.integrator.consistent_start, st.history[-1], st.dt)
+            st.history = [start]
 
     def _limit(self) -> float:
         """The next time the step must land on: its end, a field time or a profile breakpoint."""
@@ -437,14 +369,18 @@ class Simulation:
         return min(limits)
 
     def _advance(self) -> str:
-        """Take one accepted time step. Returns why the experiment step ended ("" if it goes on)."""
+        """Take one accepted time step (two half steps at a segment's start). Returns why the
+        experiment step ended ("" if it goes on)."""
         st, s, step = self.state, self.settings, self.step
         point = st.history[-1]
-        limit = self._limit()
-        dt = min(st.dt, s.max_step_s, limit - point.t)
+        dt = min(st.dt, s.max_step_s, self._limit() - point.t)
         retries, rejected = 0, False
         while True:
-            ok, error, why = self._solve(dt)
+            first = st.dt_prev is None  # backward Euler checked by step doubling; then BDF2
+            if first:
+                ok, error, why, points = self._counted(self.integrator.first_step, st.history, dt)
+            else:
+                ok, error, why, points = self._counted(self.integrator.step, st.history, dt, st.dt_prev)
             if ok and error <= 1.0:
                 break
             st.rejected_steps += 1
@@ -459,14 +395,14 @@ class Simulation:
                     )
                 dt *= 0.25
             else:
-                dt *= max(0.2, 0.9 * error ** (-1.0 / 3.0))
-        new = self._capture(point.t + dt)
-        event = self._triggered(new, dt)
-        if event is not None:
-            dt, new = self._locate(dt, event, self._event_value(event, new, dt))
-        self._accept(new, dt)
+                dt *= max(0.2, 0.9 * error ** (-1.0 / (2.0 if first else 3.0)))
+        event, substep = self._accept_points(points, dt / len(points))
+        new = st.history[-1]
+        # The local error scales as h^2 per backward-Euler step, h^3 per BDF2 step; the next step
+        # grows at most twofold over the last (variable-step BDF2 is zero-stable below 1 + sqrt 2).
         growth = 1.0 if rejected else 2.0
-        st.dt = dt * min(growth, max(0.2, 0.9 * max(error, 1e-10) ** (-1.0 / 3.0)))
+        factor = max(0.2, 0.9 * max(error, 1e-10) ** (-1.0 / (2.0 if first else 3.0)))
+        st.dt = min(dt * min(growth, factor), 2.0 * substep)
         due = [ft for ft in self.field_times[st.fields_written :] if ft <= new.t * (1 + 1e-12) + 1e-12]
         if due:
             st.fields_written += len(due)
@@ -481,6 +417,19 @@ class Simulation:
         if not due:
             self.snapshot(new.t)
         return reason
+
+    def _accept_points(self, points: list[Point], h: float) -> tuple[Event | None, float]:
+        """Accept the new points in turn, each after h, until one passes an event: that one is
+        shortened to the event. Returns the event (or None) and the last accepted step's length."""
+        for point in points:
+            self._restore(point.arrays)  # the model holds the point it books (heat, rows)
+            event = self._triggered(point, h)
+            if event is not None:
+                h, point = self._locate(h, event, self._event_value(event, point, h))
+                self._accept(point, h)
+                return event, h
+            self._accept(point, h)
+        return None, h
 
     def _measure_impedance(self) -> str:
         """An EIS step: relax the cell to open circuit where the step says, take the spectrum."""

@@ -1,0 +1,228 @@
+"""Time integration of a model's dynamic fields: variable-step BDF2 with local error control.
+
+The integrator knows the model and its nonlinear solver, not the experiment. Within a segment
+of constant control it takes BDF2 steps,
+
+    (a0 u_{n+1} + a1 u_n + a2 u_{n-1}) / h = f(u_{n+1}),   a = ((1+2w)/(1+w), -(1+w), w^2/(1+w)),
+
+w = h / h_prev, and estimates each step's local error by Milne's device: the predictor is the
+quadratic through the last three points (the method's order), and for a smooth solution both
+its error and BDF2's are proportional to h^3 u''' with constants that depend on the last three
+step lengths only (:func:`milne_factor`), so LTE = K (u - u_pred). The next step follows the
+error with the exponent 1/3.
+
+A change of control (a new experiment step) makes the algebraic unknowns (the potentials)
+jump while the dynamic fields (stoichiometry, temperature) are continuous. The segment then
+starts from a consistent point: the dynamic fields as they were, the algebraic unknowns solved
+for the new control (:meth:`BDFIntegrator.consistent_start`). Its first step is backward Euler
+checked by step doubling (one step h against two of h/2; their difference estimates the error
+of the two half steps, which are kept), sized with the exponent 1/2; from the second step on the
+segment has the three points BDF2's estimate needs. Every step is checked.
+
+Errors are measured on the cell voltage and on every dynamic field, each against its own
+tolerance (the maximum over the mesh), and reduced over MPI ranks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from mpi4py import MPI
+
+from ssbfem._dolfinx import PETSc, dolfinx
+from ssbfem.model import CellModel
+from ssbfem.solvers import converged
+
+#: The consistent start of a segment: a backward-Euler step of this fraction of the segment's
+#: first step settles the algebraic unknowns on the new control (the dynamic fields are then put
+#: back where they were). Much shorter steps (1e-9 s) leave the iterative preset's linear solves
+#: inaccurate on the lithium and heat blocks, whose mass terms then dominate by 1e9.
+CONSISTENT_FRACTION = 1.0e-2
+
+
+@dataclass
+class Point:
+    """An accepted solution: time, copies of the unknowns' local arrays, voltage and current."""
+
+    t: float
+    arrays: list[np.ndarray]
+    voltage: float
+    current: float
+
+
+def bdf2_coefficients(h: float, h_prev: float | None) -> tuple[float, float, float]:
+    """(a0, a1, a2) of variable-step BDF2 (backward Euler when there is no previous step)."""
+    if h_prev is None:
+        return 1.0, -1.0, 0.0
+    w = h / h_prev
+    return (1 + 2 * w) / (1 + w), -(1 + w), w**2 / (1 + w)
+
+
+def milne_factor(h: float, h1: float, h2: float) -> float:
+    """K such that the local error of a BDF2 step is K (u - u_pred), u_pred the quadratic
+    through the three previous points.
+
+    h is the step, h1 and h2 the two before it. For u = u''' (t - t_{n+1})^3 / 6 the BDF2
+    residual of the exact solution is tau = u'''/6 (a1 (-h)^3 + a2 (-(h + h1))^3), so
+    u - u_exact = -tau / a0; the predictor misses by u'''/6 h (h + h1)(h + h1 + h2). K is the
+    first over their sum (2/11 for constant steps)."""
+    _, a1, a2 = bdf2_coefficients(h, h1)
+    a0 = bdf2_coefficients(h, h1)[0]
+    bdf = -(a1 * (-h) ** 3 + a2 * (-(h + h1)) ** 3) / a0
+    predictor = h * (h + h1) * (h + h1 + h2)
+    return bdf / (bdf + predictor)
+
+
+def extrapolate(points: list[Point], t: float) -> list[np.ndarray]:
+    """Lagrange extrapolation of every unknown through the points to t."""
+    ts = [p.t for p in points]
+    weights = [math.prod((t - tj) / (ti - tj) for j, tj in enumerate(ts) if j != i) for i, ti in enumerate(ts)]
+    return [sum(w * p.arrays[k] for w, p in zip(weights, points, strict=True)) for k in range(len(points[0].arrays))]
+
+
+class BDFIntegrator:
+    """Steps of a model's fields with a nonlinear solver (``ssbfem.solvers.create_solver``).
+
+    Args:
+        model: The model.
+        problem: Its nonlinear problem.
+        tolerances: Local error tolerance by kind: "voltage" (V) and each dynamic field's kind
+            ("stoichiometry", "temperature" K, "potential" V).
+        before_solve: Called with the time a step ends at, before it is solved (a time-dependent
+            control sets itself there).
+    """
+
+    def __init__(
+        self,
+        model: CellModel,
+        problem,
+        tolerances: dict[str, float],
+        before_solve: Callable[[float], None] | None = None,
+    ):
+        self.model = model
+        self.problem = problem
+        self.tolerances = tolerances
+        self.before_solve = before_solve or (lambda t: None)
+        self.comm = model.cellmesh.mesh.comm
+        self.newton_iterations = 0
+        self._index = {id(u): k for k, u in enumerate(model.unknowns)}
+
+    # -- state
+    def capture(self, t: float) -> Point:
+        m = self.model
+        return Point(t, [u.x.array.copy() for u in m.unknowns], m.cell_voltage(), m.current_density())
+
+    def restore(self, arrays: list[np.ndarray]) -> None:
+        for u, a in zip(self.model.unknowns, arrays, strict=True):
+            u.x.array[:] = a
+
+    # -- one implicit step
+    def solve(self, history: list[Point], h: float, h_prev: float | None) -> tuple[bool, str]:
+        """Solve from the last point over h (BDF2 with h_prev, else backward Euler), starting
+        Newton from the extrapolation of the last points. Returns (ok, why not)."""
+        m = self.model
+        for const, a in zip(m.bdf, bdf2_coefficients(h, h_prev), strict=True):
+            const.value = a
+        m.inv_dt.value = 1.0 / h
+        last = history[-1]
+        self.before_solve(last.t + h)
+        for u, u_n, u_nm1, _ in m.dynamic:
+            u_n.x.array[:] = last.arrays[self._index[id(u)]]
+            if h_prev is not None:
+                u_nm1.x.array[:] = history[-2].arrays[self._index[id(u)]]
+        guess = history[-3:] if h_prev is not None else history[-1:]
+        predicted = extrapolate(guess, last.t + h) if len(guess) > 1 else last.arrays
+        self.restore(predicted)
+        if m.T_lagged is not None:  # lagged coupling: the electrochemistry takes the predicted T
+            m.T_lagged.x.array[:] = predicted[self._index[id(m.temperature_rise)]]
+        self.problem.solve()
+        ok, reason, its = converged(self.problem)
+        self.newton_iterations += its
+        if not ok:
+            return False, f"Newton did not converge (SNES reason {reason}); {self._worst_block()}"
+        bad = [u.name for u in m.unknowns if not self._all(np.all(np.isfinite(u.x.array)))]
+        if bad:
+            return False, f"NaN in {', '.join(bad)}"
+        theta = m.theta.x.array
+        t_min = self.comm.allreduce(theta.min(initial=np.inf), op=MPI.MIN)
+        t_max = self.comm.allreduce(theta.max(initial=-np.inf), op=MPI.MAX)
+        if t_min <= 0.0 or t_max >= 1.0:
+            return False, f"stoichiometry left (0, 1): [{t_min:.6g}, {t_max:.6g}]"
+        return True, ""
+
+    def distance(self, a: list[np.ndarray], b: list[np.ndarray]) -> float:
+        """max over the voltage and the dynamic fields of |a - b| / tolerance (MPI-reduced)."""
+        m, tol = self.model, self.tolerances
+        k = self._index[id(m.voltage)]
+        d_voltage = abs(float(a[k][0]) - float(b[k][0])) if a[k].size else 0.0
+        error = self.comm.allreduce(d_voltage, op=MPI.MAX) / tol["voltage"]
+        for u, _, _, kind in m.dynamic:
+            k = self._index[id(u)]
+            change = np.abs(a[k] - b[k]).max(initial=0.0)
+            error = max(error, self.comm.allreduce(change, op=MPI.MAX) / tol[kind])
+        return error
+
+    def step(self, history: list[Point], h: float, h_prev: float) -> tuple[bool, float, str, list[Point]]:
+        """A BDF2 step with its error estimate (needs three points of the segment).
+
+        Returns (ok, estimated error / tolerance, why not, [the new point])."""
+        last = history[-1]
+        ok, why = self.solve(history, h, h_prev)
+        if not ok:
+            return False, math.inf, why, []
+        new = self.capture(last.t + h)
+        predicted = extrapolate(history[-3:], new.t)
+        h2 = history[-2].t - history[-3].t
+        error = abs(milne_factor(h, h_prev, h2)) * self.distance(new.arrays, predicted)
+        return True, error, "", [new]
+
+    def first_step(self, history: list[Point], h: float) -> tuple[bool, float, str, list[Point]]:
+        """Backward Euler over h from a segment's start, checked by two steps of h/2.
+
+        Returns (ok, estimated error of the half steps / tolerance, why not, [both half points])."""
+        start = history[-1]
+        ok, why = self.solve([start], h, None)
+        if not ok:
+            return False, math.inf, why, []
+        full = [u.x.array.copy() for u in self.model.unknowns]
+        ok, why = self.solve([start], 0.5 * h, None)
+        if not ok:
+            return False, math.inf, why, []
+        middle = self.capture(start.t + 0.5 * h)
+        ok, why = self.solve([start, middle], 0.5 * h, None)
+        if not ok:
+            return False, math.inf, why, []
+        end = self.capture(start.t + h)
+        return True, self.distance(end.arrays, full), "", [middle, end]
+
+    def consistent_start(self, point: Point, first_step: float) -> Point:
+        """The start of a new segment: the dynamic fields of `point`, the algebraic unknowns
+        solved for the control now set (the point itself if that solve fails)."""
+        ok, _ = self.solve([point], CONSISTENT_FRACTION * first_step, None)
+        if not ok:
+            self.restore(point.arrays)
+            return point
+        arrays = [u.x.array.copy() for u in self.model.unknowns]
+        for u, _, _, _ in self.model.dynamic:
+            k = self._index[id(u)]
+            arrays[k] = point.arrays[k].copy()
+        self.restore(arrays)
+        return self.capture(point.t)
+
+    # -- helpers
+    def _all(self, flag: bool) -> bool:
+        return self.comm.allreduce(bool(flag), op=MPI.LAND)
+
+    def _worst_block(self) -> str:
+        """Name the unknown whose residual block is largest at the last Newton iterate."""
+        norms = []
+        for u, form in zip(self.model.unknowns, self.problem.F, strict=True):
+            vec = dolfinx.fem.petsc.assemble_vector(form)
+            vec.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+            norms.append((vec.norm(), u.name))
+            vec.destroy()
+        norm, name = max(norms)
+        return f"largest residual in the {name} equation ({norm:.3g})"
