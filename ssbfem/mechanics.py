@@ -364,17 +364,7 @@ class CellMechanics:
         cm = model.cellmesh
         msh = cm.mesh
         dim = msh.geometry.dim
-        self.layers = [
-            name
-            for name in (
-                "negative_current_collector",
-                "negative",
-                "electrolyte",
-                "positive",
-                "positive_current_collector",
-            )
-            if name in cm.cell_names
-        ]
+        self.layers = [name for name in tags.LAYER_ORDER if name in cm.cell_names]
         V = fem.functionspace(msh, ("Lagrange", mechanics["degree"], (dim,)))
         # the stoichiometry on the parent mesh (zero outside the positive electrode)
         self.theta = fem.Function(fem.functionspace(msh, model.theta.function_space.ufl_element()))

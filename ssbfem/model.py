@@ -222,15 +222,7 @@ class CellModel:
         if self.tabs:
 
             def tab(layer: str, resistance: float):
-                thickness_m = (
-                    cell[
-                        {
-                            tags.POSITIVE_CC: "positive_current_collector",
-                            tags.NEGATIVE_CC: "negative_current_collector",
-                        }[layer]
-                    ]["thickness_um"]
-                    * 1e-6
-                )
+                thickness_m = cell[tags.SECTION_OF_LAYER[layer]]["thickness_um"] * 1e-6
                 return dx(names[layer]), MESH_UNIT_M / (resistance * thickness_m)
 
             (conn_pos, g_pos), (conn_neg, g_neg) = (
@@ -543,15 +535,7 @@ class CellModel:
 
     def layer_section(self, layer: str) -> dict:
         """The config section of a layer."""
-        return self.cell[
-            {
-                tags.NEGATIVE_CC: "negative_current_collector",
-                tags.NEGATIVE: "negative",
-                tags.ELECTROLYTE: "electrolyte",
-                tags.POSITIVE: "positive",
-                tags.POSITIVE_CC: "positive_current_collector",
-            }[layer]
-        ]
+        return self.cell[tags.SECTION_OF_LAYER[layer]]
 
     def _electronic_conductivity(self, layer: str):
         return self.layer_section(layer)["electronic_conductivity_S_m"]
