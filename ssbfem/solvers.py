@@ -130,6 +130,11 @@ class CellProblem(dolfinx.fem.petsc.NonlinearProblem):
         """The Jacobian matrix the SNES assembles into."""
         return self.jacobian_matrix if self.jacobian_matrix is not None else super().A
 
+    def __del__(self):
+        if self.jacobian_matrix is not None:
+            self.jacobian_matrix.destroy()
+        super().__del__()
+
 
 def create_solver(model: CellModel, petsc_options: dict | None = None, linear_solver: str = "auto") -> CellProblem:
     """The SNES problem for a cell model; user options override the preset's.
