@@ -36,12 +36,9 @@ from ssbfem.geometry import tags
 from ssbfem.geometry.io import CellMesh
 from ssbfem.model import interface_measure
 from ssbfem.physics import elasticity as el
+from ssbfem.solvers import ELASTICITY_ITERATIVE_ABOVE_DOFS as ITERATIVE_ABOVE_DOFS
 
 fem = dolfinx.fem
-
-#: Above this many displacement unknowns the iterative preset replaces LU (whose memory grows
-#: much faster than the problem in 3D).
-ITERATIVE_ABOVE_DOFS = 100_000
 
 DIRECT = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
 ITERATIVE = {
@@ -367,17 +364,7 @@ class CellMechanics:
         cm = model.cellmesh
         msh = cm.mesh
         dim = msh.geometry.dim
-        self.layers = [
-            name
-            for name in (
-                "negative_current_collector",
-                "negative",
-                "electrolyte",
-                "positive",
-                "positive_current_collector",
-            )
-            if name in cm.cell_names
-        ]
+        self.layers = [name for name in tags.LAYER_ORDER if name in cm.cell_names]
         V = fem.functionspace(msh, ("Lagrange", mechanics["degree"], (dim,)))
         # the stoichiometry on the parent mesh (zero outside the positive electrode)
         self.theta = fem.Function(fem.functionspace(msh, model.theta.function_space.ufl_element()))

@@ -223,9 +223,10 @@ def geometry_summary(cellmesh: CellMesh, footprint: float, cell: dict) -> dict:
     total = sum(volumes.values())
     area = facet_area(cellmesh, tags.POSITIVE_INTERFACE)
     aef = area / footprint
-    layer = footprint * cell["positive"]["thickness_um"] * units
+    thickness = {name: cell[tags.SECTION_OF_LAYER[name]]["thickness_um"] for name in (tags.POSITIVE, tags.ELECTROLYTE)}
+    layer = footprint * thickness[tags.POSITIVE] * units
     active = volumes[tags.POSITIVE] / layer
-    electrolyte = (volumes[tags.ELECTROLYTE] - footprint * cell["electrolyte"]["thickness_um"] * units) / layer
+    electrolyte = (volumes[tags.ELECTROLYTE] - footprint * thickness[tags.ELECTROLYTE] * units) / layer
     return {
         "aef": aef,
         "interface_area_m2": aef * cell["area_cm2"] * 1e-4,

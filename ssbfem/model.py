@@ -225,8 +225,8 @@ class CellModel:
         return "phi_leak" in self.fields
 
     def layer_section(self, layer: str) -> dict:
-        """The config section of a layer (its cell group is named as its section)."""
-        return self.cell[layer]
+        """The config section of a layer."""
+        return self.cell[tags.SECTION_OF_LAYER[layer]]
 
     def _output_forms(self) -> None:
         """Scalar outputs (per m2 of footprint) and the interface means of the voltage breakdown,

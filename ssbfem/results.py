@@ -223,8 +223,22 @@ class Profiles:
         self.positions, self.times, self.profiles = data["x_um"], data["times_s"], data["stoichiometry"]
 
 
+#: A cycle's charge or discharge capacity below this fraction of its total charge passed is
+#: round-off, not a half-cycle: no coulombic efficiency (or mean voltage) is computed from it.
+MEANINGFUL_CAPACITY_FRACTION = 1e-6
+
+
 def cycle_summaries(steps: list[dict]) -> list[dict]:
-    """Per cycle: discharge and charge capacity and energy, coulombic efficiency, mean voltages."""
+    """Per cycle: discharge and charge capacity and energy, coulombic efficiency, mean voltages.
+
+    A step counts towards the discharge when it passed charge out of the cell (positive
+    capacity), towards the charge when it passed charge in; a rest passes none (exactly zero) and
+    counts towards neither. The coulombic efficiency is discharge over charge capacity, and NaN
+    (``nan`` in ``cycles.csv``, a gap in ``cycles.png``) unless both are meaningful: each at least
+    :data:`MEANINGFUL_CAPACITY_FRACTION` of the cycle's total charge passed. A cycle without a charge
+    (a GITT discharge, say) has none; so have the mean discharge and charge voltages of a
+    half-cycle that did not happen.
+    """
     cycles: dict[int, dict] = {}
     for s in steps:
         c = cycles.setdefault(
@@ -238,15 +252,20 @@ def cycle_summaries(steps: list[dict]) -> list[dict]:
                 "duration_s": 0.0,
             },
         )
+        c["duration_s"] += s["end_s"] - s["start_s"]
+        if s["capacity_mAh_cm2"] == 0.0:  # a rest
+            continue
         kind = "discharge" if s["capacity_mAh_cm2"] > 0 else "charge"
         c[f"{kind}_capacity_mAh_cm2"] += abs(s["capacity_mAh_cm2"])
         c[f"{kind}_energy_mWh_cm2"] += abs(s["energy_mWh_cm2"])
-        c["duration_s"] += s["end_s"] - s["start_s"]
+    nan = float("nan")
     for c in cycles.values():
         qd, qc = c["discharge_capacity_mAh_cm2"], c["charge_capacity_mAh_cm2"]
-        c["coulombic_efficiency"] = qd / qc if qc > 0 else float("nan")
-        c["mean_discharge_voltage_V"] = c["discharge_energy_mWh_cm2"] / qd if qd > 0 else float("nan")
-        c["mean_charge_voltage_V"] = c["charge_energy_mWh_cm2"] / qc if qc > 0 else float("nan")
+        floor = MEANINGFUL_CAPACITY_FRACTION * (qd + qc)
+        discharged, charged = qd > floor, qc > floor
+        c["coulombic_efficiency"] = qd / qc if discharged and charged else nan
+        c["mean_discharge_voltage_V"] = c["discharge_energy_mWh_cm2"] / qd if discharged else nan
+        c["mean_charge_voltage_V"] = c["charge_energy_mWh_cm2"] / qc if charged else nan
     return [cycles[k] for k in sorted(cycles)]
 
 

@@ -70,8 +70,9 @@ def thin_film_layers(cfg: dict) -> list[Layer]:
     cell, mesh = cfg["cell"], cfg["mesh"]
     cc_elements = mesh["current_collector_elements"]
 
-    def collector(name: str, section: str) -> list[Layer]:
-        return [Layer(name, cell[section]["thickness_um"], cc_elements)] if section in cell else []
+    def collector(layer: str) -> list[Layer]:
+        section = tags.SECTION_OF_LAYER[layer]
+        return [Layer(layer, cell[section]["thickness_um"], cc_elements)] if section in cell else []
 
     unit = []
     if cell["negative"].get("thickness_um"):
@@ -79,8 +80,7 @@ def thin_film_layers(cfg: dict) -> list[Layer]:
     unit.append(Layer(tags.ELECTROLYTE, cell["electrolyte"]["thickness_um"], mesh["electrolyte_elements"], True, True))
     unit.append(Layer(tags.POSITIVE, cell["positive"]["thickness_um"], mesh["positive_elements"], refine_start=True))
     mirrored = [Layer(x.name, x.thickness_um, x.elements, x.refine_end, x.refine_start) for x in reversed(unit)]
-    negative_cc = collector(tags.NEGATIVE_CC, "negative_current_collector")
-    positive_cc = collector(tags.POSITIVE_CC, "positive_current_collector")
+    negative_cc, positive_cc = collector(tags.NEGATIVE_CC), collector(tags.POSITIVE_CC)
     layers = list(negative_cc)
     for k in range(cell.get("units", 1)):
         layers += (unit + positive_cc) if k % 2 == 0 else (mirrored + negative_cc)

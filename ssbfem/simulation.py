@@ -226,7 +226,10 @@ class Simulation:
 
     # -- events
     def _dq(self, current: float, dt: float) -> float:
-        """Charge passed over a step just solved (C/m2), with the BDF weights of that solve."""
+        """Charge passed over a step just solved (C/m2), with the BDF weights of that solve; none
+        at rest, where the current is zero by control and what the solver leaves is round-off."""
+        if self.step.mode == "rest":
+            return 0.0
         a0, _, a2 = (float(c.value) for c in self.model.bdf)
         return (dt * current + a2 * self.state.last_dq) / a0
 
@@ -459,7 +462,7 @@ class Simulation:
         st.last_dq = dq
         st.capacity_C_m2 += dq
         st.step_capacity_C_m2 += dq
-        energy = dt * point.current * point.voltage
+        energy = 0.0 if self.step.mode == "rest" else dt * point.current * point.voltage
         st.energy_J_m2 += energy
         st.step_energy_J_m2 += energy
         heat = self.model.heat()

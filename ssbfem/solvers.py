@@ -42,10 +42,20 @@ def default_options(model: CellModel) -> dict:
     }
 
 
-#: Above this many unknowns "auto" picks the iterative preset: MUMPS's fill-in grows
-#: superlinearly in 3D while GAMG's cost stays proportional to the unknowns. On a 236k-unknown
-#: composite (P2) a time step took 106 s and 3.7 GiB with MUMPS, 34 s and 1.6 GiB iterative.
+#: Above this many unknowns "auto" picks the iterative preset for the coupled cell problem:
+#: MUMPS's fill-in grows superlinearly in 3D while GAMG's cost stays proportional to the unknowns.
+#: On a 236k-unknown composite (P2) a time step took 106 s and 3.7 GiB with MUMPS, 34 s and
+#: 1.6 GiB iterative.
 ITERATIVE_ABOVE_DOFS = 200_000
+
+#: Above this many displacement unknowns :mod:`ssbfem.mechanics` solves elasticity with CG and
+#: GAMG instead of LU. Lower than the coupled problem's threshold on purpose: elasticity is one
+#: symmetric positive definite block whose multigrid has the rigid-body modes as near-null space,
+#: so its iterative solve is cheap (12 CG iterations at 140k unknowns, 14 at 1.07M:
+#: benchmarks/RESULTS.md, benchmarks/elasticity_gamg.py), while the coupled nonlinear system needs
+#: FGMRES over a field split (hundreds of iterations per Newton step at 236k unknowns) and LU pays
+#: off up to larger sizes; a vector-valued 3D factorisation also fills in faster per unknown.
+ELASTICITY_ITERATIVE_ABOVE_DOFS = 100_000
 
 
 def iterative_options(model: CellModel) -> dict:
@@ -104,16 +114,40 @@ def number_of_dofs(model: CellModel) -> int:
     )
 
 
-def create_solver(
-    model: CellModel, petsc_options: dict | None = None, linear_solver: str = "auto"
-) -> dolfinx.fem.petsc.NonlinearProblem:
-    """The SNES problem for a cell model; user options override the preset's."""
+def _option_value(value: object) -> object:
+    """A user's PETSc option as the options database takes it: None for a flag. Only ``True``
+    itself (and "") is a flag: ``1 == True`` in Python, and ``snes_max_it = 1`` is a number."""
+    return None if value is True or (isinstance(value, str) and value == "") else value
+
+
+class CellProblem(dolfinx.fem.petsc.NonlinearProblem):
+    """A DOLFINx nonlinear problem whose Jacobian matrix (``A``) can be replaced after set-up."""
+
+    jacobian_matrix: PETSc.Mat | None = None
+
+    @property
+    def A(self) -> PETSc.Mat:
+        """The Jacobian matrix the SNES assembles into."""
+        return self.jacobian_matrix if self.jacobian_matrix is not None else super().A
+
+    def __del__(self):
+        if self.jacobian_matrix is not None:
+            self.jacobian_matrix.destroy()
+        super().__del__()
+
+
+def create_solver(model: CellModel, petsc_options: dict | None = None, linear_solver: str = "auto") -> CellProblem:
+    """The SNES problem for a cell model; user options override the preset's.
+
+    An option given as ``True`` or ``""`` is a flag (``-name`` without a value); any other value,
+    ``1`` included, is passed as its text.
+    """
     if linear_solver == "auto":
         linear_solver = "iterative" if number_of_dofs(model) > ITERATIVE_ABOVE_DOFS else "direct"
     options = iterative_options(model) if linear_solver == "iterative" else default_options(model)
-    options.update({k: (None if v in ("", True) else v) for k, v in (petsc_options or {}).items()})
+    options.update({k: _option_value(v) for k, v in (petsc_options or {}).items()})
     prefix = f"ssbfem{next(_counter)}_"
-    problem = dolfinx.fem.petsc.NonlinearProblem(
+    problem = CellProblem(
         model.residuals,
         model.unknowns,
         petsc_options_prefix=prefix,
@@ -129,12 +163,12 @@ def create_solver(
         return problem
     # Without Dirichlet conditions (terminals are Robin, the voltage a global unknown; only a
     # fixed temperature adds one) the residual needs no lifting: assembling it alone halves its cost.
-    context = {"u": problem.u, "residual": problem.F, "blocks": problem.b.getAttr("_blocks")}
+    context = {"u": problem.u, "residual": problem.F, "offsets": block_offsets(model)}
     problem.solver.setFunction(_assemble_residual, problem.b, kargs=context)
     return problem
 
 
-def _use_jacobian_matrix(problem, model: CellModel, prefix: str) -> None:
+def _use_jacobian_matrix(problem: CellProblem, model: CellModel, prefix: str) -> None:
     """Assemble the Jacobian into a matrix with the sparsity of its integrals
     (:mod:`ssbfem.sparsity`), in place of the one the problem allocated."""
     matrix = jacobian_matrix(problem.A, problem.J, [u.function_space for u in model.unknowns], model.cells_in)
@@ -142,7 +176,7 @@ def _use_jacobian_matrix(problem, model: CellModel, prefix: str) -> None:
     context = {"u": problem.u, "jacobian": problem.J, "preconditioner": None, "bcs": model.bcs}
     problem.solver.setJacobian(dolfinx.fem.petsc.assemble_jacobian, matrix, None, kargs=context)
     problem.A.destroy()
-    problem._A = matrix
+    problem.jacobian_matrix = matrix
 
 
 def owned_blocks(model: CellModel) -> dict[int, tuple[int, int]]:
@@ -154,6 +188,16 @@ def owned_blocks(model: CellModel) -> dict[int, tuple[int, int]]:
         blocks[id(u)] = (offset, offset + size)
         offset += size
     return blocks
+
+
+def block_offsets(model: CellModel) -> list[tuple[int, int, int, int]]:
+    """(owned start, owned stop, ghost start, ghost stop) of each unknown in a rank's local form
+    of the monolithic ("mpi") vector: the owned dofs of every unknown one after the other, then
+    their ghosts in the same order (the layout of ``dolfinx.fem.petsc.create_vector``)."""
+    maps = [(u.function_space.dofmap.index_map, u.function_space.dofmap.index_map_bs) for u in model.unknowns]
+    owned = np.cumsum([0] + [im.size_local * bs for im, bs in maps])
+    ghosts = owned[-1] + np.cumsum([0] + [im.num_ghosts * bs for im, bs in maps])
+    return [(int(owned[k]), int(owned[k + 1]), int(ghosts[k]), int(ghosts[k + 1])) for k in range(len(maps))]
 
 
 def _set_field_splits(problem, model: CellModel, prefix: str, options: dict) -> None:
@@ -180,27 +224,34 @@ def _set_field_splits(problem, model: CellModel, prefix: str, options: dict) -> 
     problem.solver.getKSP().setFromOptions()
 
 
-def _assemble_residual(_snes, x, b, u, residual, blocks) -> None:
+def _assemble_residual(_snes, x, b, u, residual, offsets) -> None:
     """SNES residual callback: F(x) into b, for a block system without Dirichlet conditions."""
-    la = dolfinx.la.petsc
-    la._ghost_update(x, PETSc.InsertMode.INSERT, PETSc.ScatterMode.FORWARD)
+    x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
     dolfinx.fem.petsc.assign(x, u)
-    b.setAttr("_blocks", blocks)
-    x.setAttr("_blocks", blocks)
-    la._zero_vector(b)
-    dolfinx.fem.petsc.assemble_vector(b, residual)
-    la._ghost_update(b, PETSc.InsertMode.ADD, PETSc.ScatterMode.REVERSE)
-    la._ghost_update(b, PETSc.InsertMode.INSERT, PETSc.ScatterMode.FORWARD)
+    with b.localForm() as local:
+        local.set(0.0)
+        array = local.array_w
+        for form, (start, stop, ghost_start, ghost_stop) in zip(residual, offsets, strict=True):
+            block = np.zeros(stop - start + ghost_stop - ghost_start, dtype=array.dtype)
+            dolfinx.fem.assemble_vector(block, form)
+            array[start:stop] += block[: stop - start]
+            array[ghost_start:ghost_stop] += block[stop - start :]
+    b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+    b.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
 
 
-def converged(problem: dolfinx.fem.petsc.NonlinearProblem) -> tuple[bool, int, int]:
+def converged(problem: CellProblem) -> tuple[bool, int, int]:
     """(converged, SNES reason, Newton iterations) of the last solve."""
     reason = problem.solver.getConvergedReason()
     return reason > 0, reason, problem.solver.getIterationNumber()
 
 
 __all__ = [
+    "ELASTICITY_ITERATIVE_ABOVE_DOFS",
+    "ITERATIVE_ABOVE_DOFS",
+    "CellProblem",
     "PETSc",
+    "block_offsets",
     "converged",
     "create_solver",
     "default_options",

@@ -63,6 +63,73 @@ def test_cccv_charge_then_discharge_cycles():
     assert steps_total == pytest.approx(result.series.rows[-1]["capacity_mAh_cm2"], rel=1e-12)
 
 
+def test_rests_pass_no_charge_and_the_cycle_table_ignores_them(tmp_path):
+    """Discharge, rest, CCCV charge, rest, twice: a rest passes exactly no charge and is neither a
+    charge nor a discharge, so the coulombic efficiency of a cycle that starts and ends at the
+    same state (the second) is Q_discharge/Q_charge close to 1 (a rest's round-off, ~1e-50
+    mAh/cm2, counted as a charge would make it ~1e34). The first cycle starts from the initial
+    4.18 V, above the charge's 4.1 V limit: it discharges more than it charges back."""
+    from mpi4py import MPI
+
+    from ssbfem.config import resolve
+    from ssbfem.results import read_table
+    from ssbfem.runner import run
+
+    cycle = [
+        "Discharge at 1C until 3.5 V",
+        "Rest for 10 minutes",
+        "Charge at 1C until 4.1 V",
+        "Hold at 4.1 V until C/50",
+        "Rest for 10 minutes",
+    ]
+    result = run(resolve(thin_film(experiment={"steps": [{"cycle": cycle, "repeat": 2}]})), tmp_path, MPI.COMM_WORLD)
+    rests = [s for s in result.steps if s["text"].startswith("Rest")]
+    assert len(rests) == 4
+    for s in rests:
+        assert s["capacity_mAh_cm2"] == 0.0 and s["energy_mWh_cm2"] == 0.0
+    charge, inserted = lithium_charge_balance(result.series.rows)
+    assert abs(charge - inserted) <= 1e-8 * abs(charge)
+    steps_total = sum(s["capacity_mAh_cm2"] for s in result.steps)
+    assert steps_total == pytest.approx(result.series.rows[-1]["capacity_mAh_cm2"], rel=1e-12)
+    table = read_table(tmp_path / "cycles.csv")
+    for k, c in enumerate(result.cycles):
+        mine = [s["capacity_mAh_cm2"] for s in result.steps if s["cycle"] == k]
+        assert c["discharge_capacity_mAh_cm2"] == pytest.approx(sum(q for q in mine if q > 0), rel=1e-12)
+        assert c["charge_capacity_mAh_cm2"] == pytest.approx(-sum(q for q in mine if q < 0), rel=1e-12)
+        efficiency = c["discharge_capacity_mAh_cm2"] / c["charge_capacity_mAh_cm2"]
+        assert c["coulombic_efficiency"] == pytest.approx(efficiency, rel=1e-12)
+        assert float(table[k]["coulombic_efficiency"]) == pytest.approx(efficiency, rel=1e-12)
+    assert 1.0 < result.cycles[0]["coulombic_efficiency"] < 1.5
+    assert 0.9 < result.cycles[1]["coulombic_efficiency"] <= 1.01
+
+
+def test_coulombic_efficiency_needs_both_half_cycles():
+    """No efficiency (NaN) for a cycle without a charge, nor from a charge that is round-off
+    (the 1e-50 mAh/cm2 a rest carried before rests passed exactly none)."""
+    from ssbfem.results import cycle_summaries
+
+    def step(cycle: int, capacity: float, energy: float) -> dict:
+        return {"cycle": cycle, "capacity_mAh_cm2": capacity, "energy_mWh_cm2": energy, "start_s": 0.0, "end_s": 1.0}
+
+    cycles = cycle_summaries(
+        [
+            step(0, 0.1, 0.38),
+            step(0, 0.0, 0.0),  # a rest
+            step(1, 0.1, 0.38),
+            step(1, -2.3e-50, -3.2e-50),  # a rest's round-off
+            step(2, 0.1, 0.38),
+            step(2, -0.125, -0.5),
+        ]
+    )
+    assert [c["duration_s"] for c in cycles] == [2.0, 2.0, 2.0]
+    for c in cycles[:2]:
+        assert math.isnan(c["coulombic_efficiency"]) and math.isnan(c["mean_charge_voltage_V"])
+        assert c["mean_discharge_voltage_V"] == pytest.approx(3.8, rel=1e-12)
+    assert cycles[0]["charge_capacity_mAh_cm2"] == 0.0
+    assert cycles[2]["coulombic_efficiency"] == pytest.approx(0.8, rel=1e-12)
+    assert cycles[2]["mean_charge_voltage_V"] == pytest.approx(4.0, rel=1e-12)
+
+
 def test_capacity_limit():
     result = simulate(thin_film(experiment={"steps": ["Discharge at 1C until 0.05 mAh/cm2 or 3.0 V"]}))
     assert result.steps[0]["end_reason"] == "capacity limit"

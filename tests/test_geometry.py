@@ -66,3 +66,26 @@ def test_grading_puts_small_elements_at_the_electrolyte():
     sizes = [b - a for a, b in itertools.pairwise(x) if a >= 1.0 - 1e-12]
     assert sizes[-1] / sizes[0] == pytest.approx(20.0, rel=1e-6)
     assert sum(sizes) == pytest.approx(10.0, rel=1e-12)
+
+
+def test_each_layer_is_described_by_its_config_section():
+    """tags.SECTION_OF_LAYER names the config section each layer of a stack is built from: the
+    layers' thicknesses (all different) are those of their sections."""
+    from conftest import thin_film
+
+    from ssbfem.config import resolve
+    from ssbfem.runner import thin_film_layers
+
+    cfg = resolve(
+        thin_film(
+            cell={
+                "negative_current_collector": {"material": "Cu", "thickness_um": 1.0},
+                "negative": {"thickness_um": 2.0},
+                "positive_current_collector": {"material": "Pt", "thickness_um": 0.5},
+            }
+        )
+    )
+    layers = thin_film_layers(cfg)
+    assert [layer.name for layer in layers] == list(tags.LAYER_ORDER)
+    thicknesses = [cfg["cell"][tags.SECTION_OF_LAYER[layer.name]]["thickness_um"] for layer in layers]
+    assert thicknesses == [layer.thickness_um for layer in layers] == [1.0, 2.0, 3.62, 8.08, 0.5]

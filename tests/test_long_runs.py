@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -20,9 +18,34 @@ CYCLING = (
 QUIET = ["--set", "output.fields=false", "--set", "output.plot=false"]
 
 
-def ssbfem(*args: str, **kwargs) -> subprocess.Popen:
+# `ssbfem` whose run sends itself SIGTERM right after its STOP_AFTER-th accepted time step: the
+# signal arrives at a known step, where a signal from outside would race the run.
+SIGTERM_AFTER_STEPS = """
+import os, signal, sys
+from ssbfem import simulation
+from ssbfem.cli import main
+
+stop_after = int(sys.argv.pop(1))
+accept = simulation.Simulation._accept
+
+def _accept(self, point, dt):
+    accept(self, point, dt)
+    if self.state.accepted_steps == stop_after:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+simulation.Simulation._accept = _accept
+sys.exit(main())
+"""
+
+
+def ssbfem(*args: str, sigterm_after_steps: int | None = None, **kwargs) -> subprocess.Popen:
+    """The ssbfem command line in a new process (sent SIGTERM after a number of accepted steps)."""
+    if sigterm_after_steps is None:
+        command = ["-m", "ssbfem.cli"]
+    else:
+        command = ["-c", SIGTERM_AFTER_STEPS, str(sigterm_after_steps)]
     return subprocess.Popen(
-        [sys.executable, "-m", "ssbfem.cli", *args],
+        [sys.executable, *command, *args],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -41,6 +64,10 @@ def test_sigterm_then_restart_reproduces_the_uninterrupted_run(tmp_path):
     proc = ssbfem("run", str(DEMO_CONFIG), "-o", str(reference), "--set", CYCLING, *QUIET)
     assert proc.wait(timeout=600) == 0, proc.stderr.read()
 
+    # Interrupted mid-cycle, between two periodic checkpoints: the stop writes its own.
+    stop_after = 160
+    reference_steps = json.loads((reference / "run.json").read_text())["accepted_steps"]
+    assert stop_after < reference_steps
     proc = ssbfem(
         "run",
         str(DEMO_CONFIG),
@@ -51,23 +78,19 @@ def test_sigterm_then_restart_reproduces_the_uninterrupted_run(tmp_path):
         *QUIET,
         "--set",
         "output.checkpoint_every_steps=25",
+        sigterm_after_steps=stop_after,
     )
     csv_path = interrupted / "timeseries.csv"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and proc.poll() is None:
-        if csv_path.exists() and sum(1 for _ in csv_path.open()) > 150:
-            break
-        time.sleep(0.05)
-    assert proc.poll() is None, "the run ended before it could be interrupted"
-    proc.send_signal(signal.SIGTERM)
-    code = proc.wait(timeout=120)
+    code = proc.wait(timeout=600)
     stderr = proc.stderr.read()
     assert code == 1, stderr
-    assert "resume with: ssbfem run --restart" in stderr and "Traceback" not in stderr
+    assert "stopped by SIGTERM" in stderr and "resume with: ssbfem run --restart" in stderr
+    assert "Traceback" not in stderr
     meta = json.loads((interrupted / "run.json").read_text())
     assert meta["status"] == "incomplete"
+    assert meta["accepted_steps"] == stop_after  # stopped right after the step the signal came in
     partial = read_series(csv_path)
-    assert len(partial["time_s"]) == meta["accepted_steps"] + 1  # readable, up to the last accepted step
+    assert len(partial["time_s"]) == stop_after + 1  # readable, up to the last accepted step
     assert (interrupted / "checkpoint.npz").is_file()
 
     proc = ssbfem("run", "--restart", str(interrupted))

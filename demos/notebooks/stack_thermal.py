@@ -29,6 +29,7 @@ import numpy as np
 from IPython.display import Image, display
 
 from ssbfem.config import load_config
+from ssbfem.geometry.tags import LAYER_ORDER, SECTION_OF_LAYER
 from ssbfem.physics.heat import effective_conductivities
 from ssbfem.runner import run
 
@@ -116,7 +117,7 @@ plt.show()
 
 # %%
 cell = cfg["cell"]
-sections = ["negative_current_collector", "negative", "electrolyte", "positive", "positive_current_collector"]
+sections = [SECTION_OF_LAYER[layer] for layer in LAYER_ORDER]
 thickness = [cell[x]["thickness_um"] for x in sections]
 k_layers = [cell[x]["thermal_conductivity_W_m_K"] for x in sections]
 across, along = effective_conductivities(thickness, k_layers, k_layers)

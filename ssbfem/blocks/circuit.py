@@ -53,11 +53,12 @@ def connections(model: CellModel) -> Connections:
     series_resistance = cell["series_resistance_ohm_cm2"] * 1e-4
     if model.tabs:
 
-        def tab(layer: str, section: str, resistance: float) -> tuple[ufl.Measure, float]:
-            return m.dx(layer), MESH_UNIT_M / (resistance * cell[section]["thickness_um"] * 1e-6)
+        def tab(layer: str, resistance: float) -> tuple[ufl.Measure, float]:
+            thickness_m = model.layer_section(layer)["thickness_um"] * 1e-6
+            return m.dx(layer), MESH_UNIT_M / (resistance * thickness_m)
 
-        pos, g_pos = tab(tags.POSITIVE_CC, "positive_current_collector", series_resistance)
-        neg, g_neg = tab(tags.NEGATIVE_CC, "negative_current_collector", GROUND_RESISTANCE_OHM_M2)
+        pos, g_pos = tab(tags.POSITIVE_CC, series_resistance)
+        neg, g_neg = tab(tags.NEGATIVE_CC, GROUND_RESISTANCE_OHM_M2)
         footprint = m.ds(tags.BOTTOM)
     else:
         pos, g_pos = m.ds(tags.POSITIVE_TERMINAL), 1.0 / series_resistance

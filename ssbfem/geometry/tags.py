@@ -22,6 +22,15 @@ POSITIVE_CC = "positive_current_collector"
 #: Layers in stacking order, negative terminal first.
 LAYER_ORDER = (NEGATIVE_CC, NEGATIVE, ELECTROLYTE, POSITIVE, POSITIVE_CC)
 
+#: The config section (``[cell.<section>]``) that describes each layer.
+SECTION_OF_LAYER = {
+    NEGATIVE_CC: "negative_current_collector",
+    NEGATIVE: "negative",
+    ELECTROLYTE: "electrolyte",
+    POSITIVE: "positive",
+    POSITIVE_CC: "positive_current_collector",
+}
+
 NEGATIVE_TERMINAL = "negative_terminal"
 POSITIVE_TERMINAL = "positive_terminal"
 LATERAL = "lateral"

@@ -1,0 +1,77 @@
+"""The SNES set-up (ssbfem.solvers): user PETSc options reach PETSc as written, and the residual
+callback of a cell without Dirichlet conditions assembles DOLFINx's residual."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import thin_film
+from mpi4py import MPI
+
+from ssbfem._dolfinx import PETSc, dolfinx
+from ssbfem.config import resolve
+from ssbfem.model import CellModel
+from ssbfem.runner import build_mesh
+from ssbfem.solvers import create_solver
+
+# A 2D cell with meshed Li, both collectors and double layers: seven unknowns, no Dirichlet condition.
+STACK = {
+    "dimension": 2,
+    "negative_current_collector": {"material": "Cu", "thickness_um": 1.0},
+    "negative": {"thickness_um": 2.0, "double_layer_F_m2": 0.1},
+    "positive": {"double_layer_F_m2": 0.1},
+    "positive_current_collector": {"material": "Pt", "thickness_um": 0.5},
+}
+
+
+def stack_model(comm=MPI.COMM_WORLD) -> CellModel:
+    cfg = resolve(thin_film(cell=STACK, mesh={"degree": 1, "in_plane_elements": 2}))
+    return CellModel(build_mesh(cfg, comm), cfg["cell"], degree=1, thermal=cfg["thermal"])
+
+
+@pytest.fixture(scope="module")
+def model() -> CellModel:
+    return stack_model()
+
+
+def test_an_option_of_value_one_is_a_number_not_a_flag(model):
+    """1 == True in Python: snes_max_it = 1 must still reach PETSc as "1" (not as a bare flag)."""
+    problem = create_solver(model, {"snes_max_it": 1}, linear_solver="direct")
+    assert problem.solver.getTolerances()[3] == 1
+    # The field-split options stay in the options database (the sub-solvers read them at set-up).
+    split = "fieldsplit_lithium_mg_levels_ksp_max_it"
+    problem = create_solver(model, {split: 1}, linear_solver="iterative")
+    prefix = problem.solver.getOptionsPrefix()
+    assert PETSc.Options(prefix).getString(split) == "1"
+    db = PETSc.Options()
+    for name in [name for name in db.getAll() if name.startswith(prefix)]:  # never used: no solve here
+        db.delValue(name)
+
+
+@pytest.mark.mpi
+def test_residual_callback_assembles_dolfinx_residual(model):
+    """The lifting-free residual callback gives DOLFINx's assemble_residual (owned and ghost
+    entries; under mpiexec -n 2 too) at a generic state."""
+    problem = create_solver(model, linear_solver="direct")
+    assert not model.bcs
+    rng = np.random.default_rng(3)
+    for u in model.unknowns:
+        u.x.array[:] = rng.uniform(0.5, 0.9, u.x.array.size) + (0.0 if u is model.theta else -0.7)
+    for const in (*model.mode, *model.bdf, model.inv_dt):
+        const.value = rng.uniform(0.5, 1.0)
+    x = problem.x.duplicate()
+    dolfinx.fem.petsc.assign(model.unknowns, x)
+    ours = problem.b.duplicate()
+    problem.solver.computeFunction(x, ours)
+    reference = dolfinx.fem.petsc.create_vector([u.function_space for u in model.unknowns], kind="mpi")
+    dolfinx.fem.petsc.assemble_residual(
+        None, x, reference, model.unknowns, problem.F, problem.J, [], _blocks=reference.getAttr("_blocks")
+    )
+    with ours.localForm() as a, reference.localForm() as b:
+        scale = np.abs(b.array_r).max()
+        assert scale > 0.0
+        assert np.abs(a.array_r - b.array_r).max() <= 1e-13 * scale
+    # The matrix the SNES assembles into is the problem's A (the one with the integrals' sparsity).
+    assert problem.solver.getJacobian()[0].handle == problem.A.handle
+    for vec in (x, ours, reference):
+        vec.destroy()
