@@ -16,7 +16,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -78,8 +78,9 @@ def thin_film_layers(cfg: dict) -> list[Layer]:
     if cell["negative"].get("thickness_um"):
         unit.append(Layer(tags.NEGATIVE, cell["negative"]["thickness_um"], mesh["negative_elements"], refine_end=True))
     unit.append(Layer(tags.ELECTROLYTE, cell["electrolyte"]["thickness_um"], mesh["electrolyte_elements"], True, True))
-    unit.append(Layer(tags.POSITIVE, cell["positive"]["thickness_um"], mesh["positive_elements"], refine_start=True))
-    mirrored = [Layer(x.name, x.thickness_um, x.elements, x.refine_end, x.refine_start) for x in reversed(unit)]
+    positive = Layer(tags.POSITIVE, cell["positive"]["thickness_um"], mesh["positive_elements"], refine_start=True)
+    unit.append(replace(positive, grading=mesh["positive_grading"]))
+    mirrored = [replace(x, refine_start=x.refine_end, refine_end=x.refine_start) for x in reversed(unit)]
     negative_cc, positive_cc = collector(tags.NEGATIVE_CC), collector(tags.POSITIVE_CC)
     layers = list(negative_cc)
     for k in range(cell.get("units", 1)):

@@ -303,7 +303,6 @@ class Simulation:
             initial = self._capture(0.0)
             st.history = [initial]
             self._start_step(0)  # its control (a temperature ramp's start) holds from t = 0
-            self._restore(initial.arrays)  # the first row is the cell at rest
             self._emit(initial, self.model.heat())
             self.snapshot(0.0)
         else:
@@ -358,9 +357,6 @@ class Simulation:
         st.step_capacity_C_m2 = st.step_energy_J_m2 = 0.0
         st.last_heat = (0.0, 0.0)
         self._apply_control()
-        if self.step.impedance is None:
-            start = self._counted(self.integrator.consistent_start, st.history[-1], st.dt)
-            st.history = [start]
 
     def _limit(self) -> float:
         """The next time the step must land on: its end, a field time or a profile breakpoint."""
@@ -375,6 +371,9 @@ class Simulation:
         """Take one accepted time step (two half steps at a segment's start). Returns why the
         experiment step ended ("" if it goes on)."""
         st, s, step = self.state, self.settings, self.step
+        if st.dt_prev is None and len(st.history) == 1:  # a segment's start: settle the algebraic unknowns
+            st.history = [self._counted(self.integrator.consistent_start, st.history[-1], st.dt)]
+            self._control_at(st.history[-1].t)
         point = st.history[-1]
         dt = min(st.dt, s.max_step_s, self._limit() - point.t)
         retries, rejected = 0, False

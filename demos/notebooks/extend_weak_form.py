@@ -203,7 +203,7 @@ class SelfDischarge(Block):
 
 
 rate_constant = 1.0 / 3600.0  # 1/s
-cfg = load_config(CONFIG, [*MESH, "experiment.steps=['Rest for 2 hours']", "solver.stoichiometry_tolerance=1e-6"])
+cfg = load_config(CONFIG, [*MESH, "experiment.steps=['Rest for 2 hours']", "solver.stoichiometry_tolerance=1e-7"])
 series = run(cfg, None, extra_blocks=[SelfDischarge(rate_constant)]).series
 
 x0 = cfg["cell"]["positive"]["initial_stoichiometry"]

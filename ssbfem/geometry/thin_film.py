@@ -25,6 +25,7 @@ class Layer:
         elements: Number of elements through the thickness.
         refine_start: Grade the mesh towards the face at smaller x.
         refine_end: Grade the mesh towards the face at larger x.
+        grading: This layer's ratio of largest to smallest element (None: the stack's).
     """
 
     name: str
@@ -32,6 +33,7 @@ class Layer:
     elements: int
     refine_start: bool = False
     refine_end: bool = False
+    grading: float | None = None
 
 
 def _graded_line(p0: int, p1: int, n: int, grading: float, towards_start: bool) -> int:
@@ -78,17 +80,18 @@ def build_thin_film(
         end = geo.addPoint(x, 0.0, 0.0)
         start = points[-1]
         n = layer.elements
+        grading_here = layer.grading or grading
         if layer.refine_start and layer.refine_end:
             mid = geo.addPoint(0.5 * (x0 + x), 0.0, 0.0)
             n0 = max(n // 2, 1)
             lines = [
-                _graded_line(start, mid, n0, grading, towards_start=True),
-                _graded_line(mid, end, max(n - n0, 1), grading, towards_start=False),
+                _graded_line(start, mid, n0, grading_here, towards_start=True),
+                _graded_line(mid, end, max(n - n0, 1), grading_here, towards_start=False),
             ]
         elif layer.refine_end:
-            lines = [_graded_line(start, end, n, grading, towards_start=False)]
+            lines = [_graded_line(start, end, n, grading_here, towards_start=False)]
         elif layer.refine_start:
-            lines = [_graded_line(start, end, n, grading, towards_start=True)]
+            lines = [_graded_line(start, end, n, grading_here, towards_start=True)]
         else:
             lines = [_graded_line(start, end, n, 1.0, towards_start=True)]
         layer_lines.append(lines)
