@@ -19,9 +19,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+from mpi4py import MPI
 
 from ssbfem.config import load_config
 from ssbfem.model import CellModel
+from ssbfem.observers import TimeSeriesRecorder
+from ssbfem.results import TimeSeries
 from ssbfem.runner import build_mesh, parse_steps
 from ssbfem.simulation import Simulation, StepperSettings
 
@@ -36,8 +39,9 @@ def ssbfem_discharge(c_rate: float, repeats: int = 3) -> dict:
     settings = StepperSettings.from_config(cfg["solver"])
     times, sim = [], None
     for _ in range(repeats + 1):  # the first run compiles nothing new but warms caches
-        rows: list[dict] = []
-        sim = Simulation(model, parse_steps(cfg), settings, record=rows.append)
+        series = TimeSeries(None, MPI.COMM_WORLD)
+        sim = Simulation(model, parse_steps(cfg), settings, observers=[TimeSeriesRecorder(series, MPI.COMM_WORLD)])
+        rows = series.rows
         start = time.perf_counter()
         sim.run()
         times.append(time.perf_counter() - start)

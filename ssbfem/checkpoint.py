@@ -90,5 +90,5 @@ def load_checkpoint(path: Path, sim: Simulation) -> dict:
             arrays[i].append(data[f"history_{i}_{k}"][index])
     history = [Point(h["t"], a, h["voltage"], h["current"]) for h, a in zip(history_meta, arrays, strict=True)]
     sim.state = StepperState(**scalars, history=history)
-    sim._restore(history[-1].arrays)
+    sim.integrator.restore(history[-1].arrays)
     return meta["extra"]

@@ -13,7 +13,6 @@ import contextlib
 import logging
 import shutil
 import signal
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from mpi4py import MPI
 
-from ssbfem.checkpoint import load_checkpoint, save_checkpoint
+from ssbfem.checkpoint import load_checkpoint
 from ssbfem.config import read_toml, resolve, to_toml
 from ssbfem.constants import FARADAY
 from ssbfem.errors import InputError, SimulationError
@@ -40,6 +39,16 @@ from ssbfem.microstructure import geometry_summary
 from ssbfem.blocks import Block
 from ssbfem.model import CellModel, cell_blocks
 from ssbfem.observables import Observable
+from ssbfem.observers import (
+    CheckpointWriter,
+    FieldRecorder,
+    Observer,
+    ProfileRecorder,
+    Progress,
+    SpectrumRecorder,
+    StressRecorder,
+    TimeSeriesRecorder,
+)
 from ssbfem.results import (
     FieldWriter,
     Profiles,
@@ -288,11 +297,13 @@ def run(
     base_dir: Path | None = None,
     observables: Sequence[Observable] = (),
     extra_blocks: Sequence[Block] = (),
+    observers: Sequence[Observer] = (),
 ) -> RunResult:
     """Run a resolved config; write its outputs to `output` (None: keep them in memory only).
 
-    `observables` add time-series columns; `extra_blocks` add physics to the cell's blocks
-    (research code's own terms, see docs/extending.md).
+    `observables` add time-series columns, `extra_blocks` physics to the cell's blocks and
+    `observers` anything a run should do at its rows, snapshots or stop (research code's own,
+    see docs/extending.md).
 
     Everything that can be checked is checked before the output directory is made, so bad
     input leaves no directory behind. With `restart`, `output` is an existing run directory and
@@ -308,141 +319,128 @@ def run(
     if cfg["cell"]["architecture"] == "composite":  # 1C from the active volume of the mesh
         experiment = parse_steps(cfg, base_dir, active_thickness_um=geometry["active_volume_per_footprint_um"])
     mechanics = CellMechanics(model, cfg["mechanics"]) if cfg["mechanics"]["enabled"] else None
-    rank0 = comm.rank == 0
-    out_cfg = cfg["output"]
-    meta = {"status": "running", "started": now(), "command": command, "ranks": comm.size, **versions()}
     if output is not None:
         output = Path(output)
         if not restart:
             prepare_output(output, comm)
-            if rank0:
+            if comm.rank == 0:
                 (output / "config.toml").write_text(config_text)
-    log = _logger(output, comm)
-    profiles = Profiles(model)
-    stresses = TimeSeries(output / "mechanics.csv" if output is not None and mechanics else None, comm)
-    fields = None
-    if output is not None and out_cfg["fields"]:
-        suffix = _restart_suffix(output) if restart else ""
-        fields = FieldWriter(model, output / "fields", suffix=suffix, mechanics=mechanics)
-
-    # With kinetics feedback the stress is solved after every accepted step (its shift of the Li
-    # interface's potential holds over the next step); otherwise at the field snapshots only.
-    feedback = mechanics is not None and cfg["mechanics"]["kinetics_feedback"]
-
-    def snapshot(t: float) -> None:
-        profiles(t)
-        if mechanics is not None and not feedback:
-            stresses({"time_s": t, **mechanics.solve()})
-        if fields is not None:
-            fields(t)
-
+    outputs = RunOutputs.create(cfg, model, mechanics, output, comm, restart)
     stop = _StopSignals()
-    checkpoint_path = output / "checkpoint.npz" if output is not None else None
-    series = TimeSeries(output / "timeseries.csv" if output is not None else None, comm)
-
-    def checkpoint(sim: Simulation) -> None:
-        if checkpoint_path is not None:
-            extra = {"rows": len(series.rows), "mechanics_rows": len(stresses.rows), "profiles": profiles.to_json()}
-            save_checkpoint(checkpoint_path, sim, extra)
-            log.info("checkpoint at t = %.6g s (%d rows)", sim.state.history[-1].t, len(series.rows))
-
-    record = series if not (progress and rank0) else _with_progress(series, experiment)
-    if feedback:
-        record_series = record
-
-        def record(row: dict) -> None:
-            record_series(row)
-            stresses({"time_s": row["time_s"], **mechanics.solve()})
-
-    impedance_path = output / "impedance.csv" if output is not None else None
-    impedance_rows = read_table(impedance_path) if restart and impedance_path.is_file() else []
-
-    def spectrum(step: int, frequencies: np.ndarray, z: np.ndarray) -> None:
-        """Impedance in ohm cm2 (Z = -dV/dI, so the capacitive arcs have Im Z < 0), written at once."""
-        impedance_rows.extend(
-            {"step": step, "frequency_Hz": f, "z_real_ohm_cm2": 1e4 * zk.real, "z_imag_ohm_cm2": 1e4 * zk.imag}
-            for f, zk in zip(frequencies, z, strict=True)
-        )
-        if impedance_path is not None and rank0:
-            write_table(impedance_path, impedance_rows)
-        log.info("impedance spectrum of step %d: %d frequencies", step, len(frequencies))
-
+    out_cfg = cfg["output"]
     sim = Simulation(
         model,
         experiment,
         StepperSettings.from_config(cfg["solver"]),
-        record=record,
+        observers=[*outputs.observers(experiment, progress and comm.rank == 0), *observers],
         field_times=out_cfg["field_times_s"],
-        snapshot=snapshot,
-        checkpoint=checkpoint if output is not None else None,
         checkpoint_every_steps=out_cfg["checkpoint_every_steps"],
         checkpoint_every_s=out_cfg["checkpoint_every_s"],
         stop_requested=stop,
-        spectrum=spectrum,
         observables=observables,
     )
     if restart:
-        extra = load_checkpoint(checkpoint_path, sim)
-        series.resume(extra["rows"], comm)
-        if mechanics is not None:
-            stresses.resume(extra["mechanics_rows"], comm)
-            if feedback:  # the shift of the last accepted state, which the next step sees
-                mechanics.solve()
-        profiles.from_json(extra["profiles"])
-        log.info("restart from t = %.6g s", sim.state.history[-1].t)
-    if output is not None and rank0:
-        write_metadata(output / "run.json", meta)
+        sim.load_observer_state(load_checkpoint(output / "checkpoint.npz", sim))
+        outputs.log.info("restart from t = %.6g s", sim.state.history[-1].t)
+    meta = {"status": "running", "started": now(), "command": command, "ranks": comm.size, **versions()}
     if mechanics is not None:
         meta["monroe_newman_shear_modulus_ratio"] = mechanics.monroe_newman_ratio()
-    meta["num_dofs"] = number_of_dofs(model)
-    geometry["num_dofs"] = meta["num_dofs"]
-    if output is not None and rank0:
+    meta["num_dofs"] = geometry["num_dofs"] = number_of_dofs(model)
+    if output is not None and comm.rank == 0:
+        write_metadata(output / "run.json", meta)
         write_metadata(output / "geometry.json", geometry)
-    status, message = "complete", ""
-    log.info("run started: %d steps, %d dofs, %d ranks", len(experiment.steps), meta["num_dofs"], comm.size)
+    outputs.log.info("run started: %d steps, %d dofs, %d ranks", len(experiment.steps), meta["num_dofs"], comm.size)
+    status, message = _simulate(sim, stop, restart, output)
+    outputs.log.info("run %s %s", status, message)
+    steps = sim.state.steps
+    cycles = cycle_summaries(steps)
+    if output is not None:
+        outputs.write(cfg, steps, cycles, meta, status, message, sim, time.perf_counter() - wall0)
+    if status == "failed":
+        raise SimulationError(message)
+    return RunResult(status, outputs.series, steps, cycles, sim, output, message, _spectra(outputs.spectra))
+
+
+def _simulate(sim: Simulation, stop: _StopSignals, restart: bool, output: Path | None) -> tuple[str, str]:
+    """Run the simulation; (status, message): "complete", "incomplete" (stopped by a signal)
+    or "failed" (with the solver's diagnosis). The observers always hear of the stop."""
+    status, message = "failed", ""
     try:
         with stop:
             status = sim.run(resume=restart)
     except SimulationError as exc:
-        status, message = "failed", str(exc)
+        message = str(exc)
     except Interrupted:
         status, message = "incomplete", f"stopped by {stop.received}; resume with: ssbfem run --restart {output}"
     finally:
-        if status == "failed":
-            checkpoint(sim)
-        sim.close()
+        sim.stop(status)
+    return status, message
+
+
+@dataclass
+class RunOutputs:
+    """What a run records: the time series, stresses, profiles, spectra and its log, and the
+    observers that fill them (files only when the run has an output directory)."""
+
+    output: Path | None
+    comm: MPI.Comm
+    series: TimeSeries
+    profiles: Profiles
+    spectra: list[dict]
+    log: logging.Logger
+    fields: FieldWriter | None = None
+    mechanics: CellMechanics | None = None
+    stresses: TimeSeries | None = None
+    feedback: bool = False
+
+    @classmethod
+    def create(cls, cfg: dict, model: CellModel, mechanics, output: Path | None, comm, restart: bool) -> RunOutputs:
+        path = (lambda name: output / name) if output is not None else (lambda name: None)
+        impedance = path("impedance.csv")
+        spectra = read_table(impedance) if restart and impedance is not None and impedance.is_file() else []
+        series, log = TimeSeries(path("timeseries.csv"), comm), _logger(output, comm)
+        out = cls(output, comm, series, Profiles(model), spectra, log)
+        if output is not None and cfg["output"]["fields"]:
+            suffix = _restart_suffix(output) if restart else ""
+            out.fields = FieldWriter(model, output / "fields", suffix=suffix, mechanics=mechanics)
         if mechanics is not None:
-            mechanics.close()
-        if progress and rank0:
-            print(file=sys.stderr)
-        series.close()
-        stresses.close()
-        if fields is not None:
-            fields.close()
-        log.info("run %s %s", status, message)
-        steps = sim.state.steps
-        cycles = cycle_summaries(steps)
-        if output is not None:
-            profiles_data = profiles.gather()
-            if rank0:
-                _write_outputs(output, cfg, series, steps, cycles, profiles_data, impedance_rows)
-                last = series.rows[-1] if series.rows else {}
-                meta.update(
-                    status=status,
-                    message=message,
-                    finished=now(),
-                    wall_time_s=time.perf_counter() - wall0,
-                    accepted_steps=sim.accepted_steps,
-                    rejected_steps=sim.rejected_steps,
-                    newton_iterations=sim.newton_iterations,
-                    final_time_s=last.get("time_s"),
-                    final_voltage_V=last.get("voltage_V"),
-                    final_capacity_mAh_cm2=last.get("capacity_mAh_cm2"),
-                )
-                write_metadata(output / "run.json", meta)
-    if status == "failed":
-        raise SimulationError(message)
-    return RunResult(status, series, steps, cycles, sim, output, message, _spectra(impedance_rows))
+            out.mechanics, out.stresses = mechanics, TimeSeries(path("mechanics.csv"), comm)
+            out.feedback = cfg["mechanics"]["kinetics_feedback"]
+        return out
+
+    def observers(self, experiment: Experiment, progress: bool) -> list[Observer]:
+        found: list[Observer] = [TimeSeriesRecorder(self.series, self.comm), ProfileRecorder(self.profiles)]
+        if self.mechanics is not None:
+            found.append(StressRecorder(self.mechanics, self.stresses, self.feedback, self.comm))
+        if self.fields is not None:
+            found.append(FieldRecorder(self.fields))
+        found.append(SpectrumRecorder(self.output / "impedance.csv" if self.output else None, self.spectra, self.comm))
+        if self.output is not None:
+            found.append(CheckpointWriter(self.output / "checkpoint.npz", self.log))
+        if progress:
+            found.append(Progress(experiment))
+        return found
+
+    def write(self, cfg, steps, cycles, meta: dict, status: str, message: str, sim: Simulation, wall: float) -> None:
+        """The tables, plots and run.json at the end of a run (rank 0 writes)."""
+        profiles = self.profiles.gather()
+        if self.comm.rank != 0:
+            return
+        _write_outputs(self.output, cfg, self.series, steps, cycles, profiles, self.spectra)
+        last = self.series.rows[-1] if self.series.rows else {}
+        meta.update(
+            status=status,
+            message=message,
+            finished=now(),
+            wall_time_s=wall,
+            accepted_steps=sim.accepted_steps,
+            rejected_steps=sim.rejected_steps,
+            newton_iterations=sim.newton_iterations,
+            final_time_s=last.get("time_s"),
+            final_voltage_V=last.get("voltage_V"),
+            final_capacity_mAh_cm2=last.get("capacity_mAh_cm2"),
+        )
+        write_metadata(self.output / "run.json", meta)
 
 
 def _spectra(rows: list[dict]) -> list[dict]:
@@ -490,47 +488,3 @@ def restart_run(output: Path, comm: MPI.Comm = MPI.COMM_WORLD, progress: bool = 
         raise InputError("--restart", f"{output} holds no checkpoint of an ssbfem run")
     cfg = resolve(read_toml(output / "config.toml"))
     return run(cfg, output, comm, progress, command, restart=True)
-
-
-def _with_progress(series: TimeSeries, experiment: Experiment):
-    """Wrap the recorder with a one-line progress display on the terminal (rank 0).
-
-    The ETA extrapolates the current step from how far it has come (in time, or in voltage
-    towards its limit) and the remaining steps from the mean wall time of the finished ones.
-    """
-    n = len(experiment.steps)
-    start = time.monotonic()
-    current = {"step": -1, "wall": start, "v0": 0.0, "t0": 0.0}
-    finished_wall: list[float] = []
-
-    def fraction(row: dict) -> float:
-        step = experiment.steps[min(row["step"], n - 1)]
-        done = []
-        if step.duration_s:
-            done.append((row["time_s"] - current["t0"]) / step.duration_s)
-        for event in step.events:
-            if event.quantity == "voltage" and event.value != current["v0"]:
-                done.append((row["voltage_V"] - current["v0"]) / (event.value - current["v0"]))
-        return min(max(max(done, default=0.0), 0.0), 1.0)
-
-    def record(row: dict) -> None:
-        series(row)
-        now_ = time.monotonic()
-        if row["step"] != current["step"]:
-            if current["step"] >= 0:
-                finished_wall.append(now_ - current["wall"])
-            current.update(step=row["step"], wall=now_, v0=row["voltage_V"], t0=row["time_s"])
-        f = fraction(row)
-        in_step = now_ - current["wall"]
-        remaining = in_step * (1 - f) / f if f > 0.01 else float("nan")
-        per_step = sum(finished_wall) / len(finished_wall) if finished_wall else in_step / max(f, 0.01)
-        eta = remaining + per_step * (n - 1 - min(row["step"], n - 1))
-        eta_text = f"{eta:7.0f} s" if eta == eta else "      ? s"
-        sys.stderr.write(
-            f"\rstep {min(row['step'] + 1, n)}/{n} (cycle {row['cycle'] + 1})  t = {row['time_s']:10.1f} s  "
-            f"V = {row['voltage_V']:.4f} V  Q = {row['capacity_mAh_cm2']:.4f} mAh/cm2  "
-            f"elapsed {now_ - start:6.1f} s  ETA {eta_text} "
-        )
-        sys.stderr.flush()
-
-    return record

@@ -24,6 +24,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from mpi4py import MPI
@@ -36,6 +37,9 @@ from ssbfem.integrator import BDFIntegrator, Point
 from ssbfem.model import CellModel
 from ssbfem.observables import Observable
 from ssbfem.settings.run import Solver
+
+if TYPE_CHECKING:
+    from ssbfem.observers import Observer
 from ssbfem.solvers import create_solver
 
 
@@ -107,13 +111,11 @@ class Simulation:
         model: The cell model.
         experiment: Parsed experiment.
         settings: Time-step control.
-        record: Called with one row (dict of scalars) per accepted time step.
-        field_times: Times (s) at which `snapshot(t)` is called (also every step's end).
-        snapshot: Called with the time when fields are due.
-        checkpoint: Called with the simulation when a checkpoint is due (and at a stop).
+        observers: Told of rows, snapshots, spectra, checkpoints, the start and the stop
+            (:mod:`ssbfem.observers`).
+        field_times: Times (s) at which snapshots are due (also every step's end).
         checkpoint_every_steps, checkpoint_every_s: When checkpoints are due (0: never).
         stop_requested: Polled after every accepted step (on every rank; any rank may ask).
-        spectrum: Called with (step index, frequencies in Hz, impedances in ohm m2) by EIS steps.
         observables: Extra time-series columns (:class:`ssbfem.observables.Observable`).
     """
 
@@ -122,25 +124,19 @@ class Simulation:
         model: CellModel,
         experiment: Experiment,
         settings: StepperSettings | None = None,
-        record: Callable[[dict], None] | None = None,
+        observers: Sequence[Observer] = (),
         field_times: list[float] | None = None,
-        snapshot: Callable[[float], None] | None = None,
-        checkpoint: Callable[[Simulation], None] | None = None,
         checkpoint_every_steps: int = 0,
         checkpoint_every_s: float = 0.0,
         stop_requested: Callable[[], bool] | None = None,
-        spectrum: Callable[[int, np.ndarray, np.ndarray], None] | None = None,
         observables: Sequence[Observable] = (),
     ):
         self.model = model
         self.observables = {obs.name: obs.bind(model) for obs in observables}
-        self.spectrum = spectrum or (lambda step, f, z: None)
+        self.observers = list(observers)
         self.experiment = experiment
         self.settings = settings or StepperSettings.from_config()
-        self.record = record or (lambda row: None)
-        self.snapshot = snapshot or (lambda t: None)
         self.field_times = sorted(field_times or [])
-        self.checkpoint = checkpoint
         self.checkpoint_every_steps = checkpoint_every_steps
         self.checkpoint_every_s = checkpoint_every_s
         self.stop_requested = stop_requested or (lambda: False)
@@ -156,6 +152,28 @@ class Simulation:
         }
         self.integrator = BDFIntegrator(model, self.problem, tolerances, before_solve=self._control_at)
         self._last_checkpoint = (0, time.monotonic())
+
+    # -- observers
+    def _notify(self, hook: str, *args) -> None:
+        for observer in self.observers:
+            getattr(observer, hook)(self, *args)
+
+    def stop(self, status: str) -> None:
+        """Tell the observers the run ended ("complete", "incomplete" or "failed") and free the
+        solver."""
+        try:
+            self._notify("on_stop", status)
+        finally:
+            self.close()
+
+    def observer_state(self) -> dict:
+        """The observers' states, one dict (stored in a checkpoint)."""
+        return {k: v for observer in self.observers for k, v in observer.state().items()}
+
+    def load_observer_state(self, state: dict) -> None:
+        """Give each observer back its state (a restart)."""
+        for observer in self.observers:
+            observer.load_state(state)
 
     # -- counters, for callers
     @property
@@ -298,13 +316,14 @@ class Simulation:
         Raises SimulationError when a step cannot go on, Interrupted when asked to stop.
         """
         st = self.state
+        self._notify("on_start")
         if not resume:
             self.model.set_initial_state()
             initial = self._capture(0.0)
             st.history = [initial]
             self._start_step(0)  # its control (a temperature ramp's start) holds from t = 0
             self._emit(initial, self.model.heat())
-            self.snapshot(0.0)
+            self._notify("on_snapshot", 0.0)
         else:
             self._apply_control()
         steps = self.experiment.steps
@@ -317,8 +336,7 @@ class Simulation:
                 else:
                     st.step_index += 1
             if self._stop_requested():
-                if self.checkpoint is not None:
-                    self.checkpoint(self)
+                self._notify("on_checkpoint")
                 raise Interrupted
             self._maybe_checkpoint()
         return "complete"
@@ -327,13 +345,11 @@ class Simulation:
         return self.comm.allreduce(bool(self.stop_requested()), op=MPI.LOR)
 
     def _maybe_checkpoint(self) -> None:
-        if self.checkpoint is None:
-            return
         steps, wall = self._last_checkpoint
         due_steps = self.checkpoint_every_steps and self.state.accepted_steps - steps >= self.checkpoint_every_steps
         due_time = self.checkpoint_every_s and time.monotonic() - wall >= self.checkpoint_every_s
         if self.comm.allreduce(bool(due_steps or due_time), op=MPI.LOR):
-            self.checkpoint(self)
+            self._notify("on_checkpoint")
             self._last_checkpoint = (self.state.accepted_steps, time.monotonic())
 
     def _ramp(self, step: Step, t: float) -> float:
@@ -408,7 +424,7 @@ class Simulation:
         due = [ft for ft in self.field_times[st.fields_written :] if ft <= new.t * (1 + 1e-12) + 1e-12]
         if due:
             st.fields_written += len(due)
-            self.snapshot(new.t)
+            self._notify("on_snapshot", new.t)
         end = st.step_start_s + step.duration_s if step.duration_s is not None else math.inf
         if event is not None:
             reason = f"{event.quantity} limit"
@@ -417,7 +433,7 @@ class Simulation:
         else:
             return ""
         if not due:
-            self.snapshot(new.t)
+            self._notify("on_snapshot", new.t)
         return reason
 
     def _accept_points(self, points: list[Point], h: float) -> tuple[Event | None, float]:
@@ -448,7 +464,7 @@ class Simulation:
             raise SimulationError(f"step {st.step_index} ({self.step.text!r}): stoichiometry {x:.4g} is out of range")
         m.set_equilibrium(x)
         freqs = frequencies(spec.start_Hz, spec.end_Hz, spec.points_per_decade)
-        self.spectrum(st.step_index, freqs, impedance(m, self.problem, freqs))
+        self._notify("on_spectrum", st.step_index, freqs, impedance(m, self.problem, freqs))
         relaxed = self._capture(point.t)
         st.history = [relaxed]
         self._emit(relaxed, m.heat())
@@ -532,7 +548,7 @@ class Simulation:
         if m.capacitive:
             row["double_layer_charge_C_m2"] = m.double_layer_charge(means)
         row.update({name: evaluate() for name, evaluate in self.observables.items()})
-        self.record({k: v if isinstance(v, int) else float(v) for k, v in row.items()})
+        self._notify("on_row", {k: v if isinstance(v, int) else float(v) for k, v in row.items()})
 
 
 def lithium_charge_balance(rows: list[dict]) -> tuple[float, float]:

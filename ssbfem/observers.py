@@ -1,0 +1,217 @@
+"""Observers of a simulation: everything a run writes or shows, apart from the time stepping.
+
+The :class:`~ssbfem.simulation.Simulation` tells each observer what happens, in order:
+``on_start`` (before the first step, or after a restart), ``on_row`` (every accepted time step:
+one row of scalars), ``on_snapshot`` (when fields are due), ``on_spectrum`` (an EIS step's
+impedance), ``on_checkpoint`` (a checkpoint is due), ``on_stop`` (the run ended: "complete",
+"incomplete" or "failed"). An observer that must survive a restart returns its state from
+``state()`` (a JSON-ready dict, stored in the checkpoint) and takes it back in ``load_state``.
+
+Research code attaches its own: ``run(cfg, output, observers=[MyObserver()])``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ssbfem.checkpoint import save_checkpoint
+from ssbfem.results import FieldWriter, Profiles, TimeSeries, write_table
+
+if TYPE_CHECKING:
+    from ssbfem.experiment import Experiment
+    from ssbfem.mechanics import CellMechanics
+    from ssbfem.simulation import Simulation
+
+
+class Observer:
+    """Base class: every hook does nothing unless an observer needs it."""
+
+    def on_start(self, sim: Simulation) -> None:
+        """The run starts (or resumes)."""
+
+    def on_row(self, sim: Simulation, row: dict) -> None:
+        """An accepted time step's row of scalars (the time series)."""
+
+    def on_snapshot(self, sim: Simulation, t: float) -> None:
+        """Fields are due at time t (s); the model holds them."""
+
+    def on_spectrum(self, sim: Simulation, step: int, frequencies: np.ndarray, z: np.ndarray) -> None:
+        """An EIS step's impedance (ohm m2, Z = -dV/dI) at its frequencies (Hz)."""
+
+    def on_checkpoint(self, sim: Simulation) -> None:
+        """A checkpoint is due (every rank is here)."""
+
+    def on_stop(self, sim: Simulation, status: str) -> None:
+        """The run ended: "complete", "incomplete" or "failed"."""
+
+    def state(self) -> dict:
+        """What a restart needs (JSON-ready)."""
+        return {}
+
+    def load_state(self, state: dict) -> None:
+        """Take back :meth:`state` on a restart."""
+
+
+class TimeSeriesRecorder(Observer):
+    """The time series: rows in memory and ``timeseries.csv``, flushed row by row."""
+
+    def __init__(self, series: TimeSeries, comm):
+        self.series, self.comm = series, comm
+
+    def on_row(self, sim: Simulation, row: dict) -> None:
+        self.series(row)
+
+    def on_stop(self, sim: Simulation, status: str) -> None:
+        self.series.close()
+
+    def state(self) -> dict:
+        return {"rows": len(self.series.rows)}
+
+    def load_state(self, state: dict) -> None:
+        self.series.resume(state["rows"], self.comm)
+
+
+class ProfileRecorder(Observer):
+    """Stoichiometry profiles across the positive electrode at every snapshot (1D plots)."""
+
+    def __init__(self, profiles: Profiles):
+        self.profiles = profiles
+
+    def on_snapshot(self, sim: Simulation, t: float) -> None:
+        self.profiles(t)
+
+    def state(self) -> dict:
+        return {"profiles": self.profiles.to_json()}
+
+    def load_state(self, state: dict) -> None:
+        self.profiles.from_json(state["profiles"])
+
+
+class FieldRecorder(Observer):
+    """VTX fields (``fields/``) at every snapshot."""
+
+    def __init__(self, writer: FieldWriter):
+        self.writer = writer
+
+    def on_snapshot(self, sim: Simulation, t: float) -> None:
+        self.writer(t)
+
+    def on_stop(self, sim: Simulation, status: str) -> None:
+        self.writer.close()
+
+
+class StressRecorder(Observer):
+    """Stresses (``mechanics.csv``): solved at every snapshot, or after every accepted step when
+    the stress feeds back on the Li interface (its shift of the equilibrium potential then holds
+    over the next step)."""
+
+    def __init__(self, mechanics: CellMechanics, series: TimeSeries, feedback: bool, comm):
+        self.mechanics, self.series, self.feedback, self.comm = mechanics, series, feedback, comm
+
+    def _solve(self, t: float) -> None:
+        self.series({"time_s": t, **self.mechanics.solve()})
+
+    def on_row(self, sim: Simulation, row: dict) -> None:
+        if self.feedback:
+            self._solve(row["time_s"])
+
+    def on_snapshot(self, sim: Simulation, t: float) -> None:
+        if not self.feedback:
+            self._solve(t)
+
+    def on_stop(self, sim: Simulation, status: str) -> None:
+        self.series.close()
+        self.mechanics.close()
+
+    def state(self) -> dict:
+        return {"mechanics_rows": len(self.series.rows)}
+
+    def load_state(self, state: dict) -> None:
+        self.series.resume(state["mechanics_rows"], self.comm)
+        if self.feedback:  # the shift of the last accepted state, which the next step sees
+            self.mechanics.solve()
+
+
+class SpectrumRecorder(Observer):
+    """Impedance spectra: rows of ``impedance.csv`` in ohm cm2, written as each arrives."""
+
+    def __init__(self, path: Path | None, rows: list[dict], comm):
+        self.path, self.rows, self.comm = path, rows, comm
+
+    def on_spectrum(self, sim: Simulation, step: int, frequencies: np.ndarray, z: np.ndarray) -> None:
+        self.rows.extend(
+            {"step": step, "frequency_Hz": f, "z_real_ohm_cm2": 1e4 * zk.real, "z_imag_ohm_cm2": 1e4 * zk.imag}
+            for f, zk in zip(frequencies, z, strict=True)
+        )
+        if self.path is not None and self.comm.rank == 0:
+            write_table(self.path, self.rows)
+
+
+class CheckpointWriter(Observer):
+    """``checkpoint.npz`` when one is due, when the run is stopped and when it fails."""
+
+    def __init__(self, path: Path, log: logging.Logger):
+        self.path, self.log = path, log
+
+    def on_checkpoint(self, sim: Simulation) -> None:
+        save_checkpoint(self.path, sim, sim.observer_state())
+        self.log.info("checkpoint at t = %.6g s", sim.state.history[-1].t)
+
+    def on_stop(self, sim: Simulation, status: str) -> None:
+        if status == "failed":
+            self.on_checkpoint(sim)
+
+
+class Progress(Observer):
+    """One line on the terminal (rank 0): step, time, voltage, capacity, elapsed time and an
+    estimate of the time left.
+
+    The estimate extrapolates the current step from how far it has come (in time, or in voltage
+    towards its limit) and the remaining steps from the mean wall time of the finished ones.
+    """
+
+    def __init__(self, experiment: Experiment, stream=None):
+        self.experiment = experiment
+        self.stream = stream or sys.stderr
+        self.start = time.monotonic()
+        self.current = {"step": -1, "wall": self.start, "v0": 0.0, "t0": 0.0}
+        self.finished_wall: list[float] = []
+
+    def _fraction(self, row: dict) -> float:
+        steps, current = self.experiment.steps, self.current
+        step = steps[min(row["step"], len(steps) - 1)]
+        done = []
+        if step.duration_s:
+            done.append((row["time_s"] - current["t0"]) / step.duration_s)
+        for event in step.events:
+            if event.quantity == "voltage" and event.value != current["v0"]:
+                done.append((row["voltage_V"] - current["v0"]) / (event.value - current["v0"]))
+        return min(max(max(done, default=0.0), 0.0), 1.0)
+
+    def on_row(self, sim: Simulation, row: dict) -> None:
+        n, now = len(self.experiment.steps), time.monotonic()
+        if row["step"] != self.current["step"]:
+            if self.current["step"] >= 0:
+                self.finished_wall.append(now - self.current["wall"])
+            self.current.update(step=row["step"], wall=now, v0=row["voltage_V"], t0=row["time_s"])
+        f = self._fraction(row)
+        in_step = now - self.current["wall"]
+        remaining = in_step * (1 - f) / f if f > 0.01 else float("nan")
+        per_step = sum(self.finished_wall) / len(self.finished_wall) if self.finished_wall else in_step / max(f, 0.01)
+        eta = remaining + per_step * (n - 1 - min(row["step"], n - 1))
+        eta_text = f"{eta:7.0f} s" if eta == eta else "      ? s"
+        self.stream.write(
+            f"\rstep {min(row['step'] + 1, n)}/{n} (cycle {row['cycle'] + 1})  t = {row['time_s']:10.1f} s  "
+            f"V = {row['voltage_V']:.4f} V  Q = {row['capacity_mAh_cm2']:.4f} mAh/cm2  "
+            f"elapsed {now - self.start:6.1f} s  ETA {eta_text} "
+        )
+        self.stream.flush()
+
+    def on_stop(self, sim: Simulation, status: str) -> None:
+        print(file=self.stream)
