@@ -15,8 +15,9 @@ A change of control (a new experiment step) makes the algebraic unknowns (the po
 jump while the dynamic fields (stoichiometry, temperature) are continuous. The segment then
 starts from a consistent point: the dynamic fields as they were, the algebraic unknowns solved
 for the new control (:meth:`BDFIntegrator.consistent_start`). Its first step is backward Euler
-checked by step doubling (one step h against two of h/2; their difference estimates the error
-of the two half steps, which are kept), sized with the exponent 1/2; from the second step on the
+checked by step doubling (one step h against two of h/2, backward Euler then BDF2; their
+difference bounds the error of the half steps, which are kept), sized with the exponent 1/2;
+from the second step on the
 segment has the three points BDF2's estimate needs. Every step is checked.
 
 Errors are measured on the cell voltage and on every dynamic field, each against its own
@@ -120,19 +121,26 @@ class BDFIntegrator:
             u.x.array[:] = a
 
     # -- one implicit step
-    def solve(self, history: list[Point], h: float, h_prev: float | None) -> tuple[bool, str]:
-        """Solve from the last point over h (BDF2 with h_prev, else backward Euler), starting
-        Newton from the extrapolation of the last points. Returns (ok, why not)."""
+    def prepare(self, history: list[Point], h: float, h_prev: float | None) -> None:
+        """Set the BDF coefficients and the dynamic fields' previous values of a step of h from
+        the last point (BDF2 with h_prev, else backward Euler): what the residual's rates, and
+        every form that holds them, see."""
         m = self.model
         for const, a in zip(m.bdf, bdf2_coefficients(h, h_prev), strict=True):
             const.value = a
         m.inv_dt.value = 1.0 / h
-        last = history[-1]
-        self.before_solve(last.t + h)
         for u, u_n, u_nm1, _ in m.dynamic:
-            u_n.x.array[:] = last.arrays[self._index[id(u)]]
+            u_n.x.array[:] = history[-1].arrays[self._index[id(u)]]
             if h_prev is not None:
                 u_nm1.x.array[:] = history[-2].arrays[self._index[id(u)]]
+
+    def solve(self, history: list[Point], h: float, h_prev: float | None) -> tuple[bool, str]:
+        """Solve from the last point over h (BDF2 with h_prev, else backward Euler), starting
+        Newton from the extrapolation of the last points. Returns (ok, why not)."""
+        m = self.model
+        self.prepare(history, h, h_prev)
+        last = history[-1]
+        self.before_solve(last.t + h)
         guess = history[-3:] if h_prev is not None else history[-1:]
         predicted = extrapolate(guess, last.t + h) if len(guess) > 1 else last.arrays
         self.restore(predicted)
@@ -180,9 +188,9 @@ class BDFIntegrator:
         return True, error, "", [new]
 
     def first_step(self, history: list[Point], h: float) -> tuple[bool, float, str, list[Point]]:
-        """Backward Euler over h from a segment's start, checked by two steps of h/2.
-
-        Returns (ok, estimated error of the half steps / tolerance, why not, [both half points])."""
+        """Backward Euler over h from a segment's start, checked by two steps of h/2 (backward
+        Euler, then BDF2): their difference is the error of the single step, an upper bound of
+        that of the two. Returns (ok, estimated error of the half steps / tolerance, why not, [both half points])."""
         start = history[-1]
         ok, why = self.solve([start], h, None)
         if not ok:
@@ -192,7 +200,7 @@ class BDFIntegrator:
         if not ok:
             return False, math.inf, why, []
         middle = self.capture(start.t + 0.5 * h)
-        ok, why = self.solve([start, middle], 0.5 * h, None)
+        ok, why = self.solve([start, middle], 0.5 * h, 0.5 * h)
         if not ok:
             return False, math.inf, why, []
         end = self.capture(start.t + h)

@@ -440,7 +440,9 @@ class Simulation:
         """Accept the new points in turn, each after h, until one passes an event: that one is
         shortened to the event. Returns the event (or None) and the last accepted step's length."""
         for point in points:
-            self._restore(point.arrays)  # the model holds the point it books (heat, rows)
+            # the model holds the point it books and the step that led to it (heat, rows)
+            self.integrator.prepare(self.state.history, h, self.state.dt_prev)
+            self._restore(point.arrays)
             event = self._triggered(point, h)
             if event is not None:
                 h, point = self._locate(h, event, self._event_value(event, point, h))

@@ -112,7 +112,7 @@ def test_iterative_preset_matches_direct():
     """GMRES with the field split (GAMG blocks) gives the direct solver's voltage, with heat too."""
     raw = thin_film(
         cell={"dimension": 2, "positive": {"density_kg_m3": 5050.0, "heat_capacity_J_kg_K": 750.0}},
-        mesh={"in_plane_elements": 2, "grading": 20.0},  # milder aspect ratios: a faster GAMG
+        mesh={"in_plane_elements": 2, "positive_grading": 20.0},  # milder aspect ratios: a faster GAMG
         thermal={"model": "full", "boundaries": {"positive_terminal": {"type": "convection", "h_W_m2K": 10.0}}},
         experiment={"steps": ["Discharge at 2C for 60 s"]},
     )

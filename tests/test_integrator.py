@@ -52,9 +52,9 @@ def test_global_error_falls_as_the_tolerance_to_the_two_thirds():
         f"solver.voltage_tolerance_V={1e-5 * scale}",
         f"solver.stoichiometry_tolerance={5e-6 * scale}",
     ]
-    reference, _ = _voltages_at(times, tolerance(1 / 4096))
+    reference, _ = _voltages_at(times, tolerance(1 / 32768))
     errors, rows = [], []
-    for scale in (8.0, 1.0, 1 / 8):
+    for scale in (1.0, 1 / 8, 1 / 64):  # looser, the start of the step (lithium ~ sqrt(t)) lowers the order
         v, n = _voltages_at(times, tolerance(scale))
         errors.append(np.abs(v - reference).max())
         rows.append(n)

@@ -58,7 +58,8 @@ def h_errors() -> list[float]:
     """Error of u(1, 0.1) on uniform P2 meshes of H_ELEMENTS elements, time error made negligible."""
     tight = {"voltage_tolerance_V": 1e-7, "stoichiometry_tolerance": 1e-8}
     return [
-        surface_u([0.1], mesh={"positive_elements": n, "grading": 1.0}, solver=tight)[0.1] - U_SURFACE[0.1]
+        surface_u([0.1], mesh={"positive_elements": n, "grading": 1.0, "positive_grading": 1.0}, solver=tight)[0.1]
+        - U_SURFACE[0.1]
         for n in H_ELEMENTS
     ]
 
