@@ -398,11 +398,13 @@ class CellModel:
         Sources: Joule heat in the electrolyte and every electronic conductor; at each interface
         the irreversible heat j eta and the reversible heat j T dU/dT; the terminal contacts'
         I^2 R. Boundaries: convection, radiation, a given flux, a fixed temperature (full model
-        only); any other boundary is insulated (symmetry).
+        only); any other boundary is insulated (symmetry). The heat removed is what leaves
+        through all of them, a fixed temperature's as the reaction of the balance (see
+        :meth:`_dirichlet_reaction`), so that generated - stored - removed = 0.
         """
-        th, T, rise, cm = self.thermal, self.temperature, self.temperature_rise, self.cellmesh
-        names, fnames, dim = cm.cell_names, cm.facet_names, cm.dimension
-        lumped = th["model"] == "lumped"
+        T, rise, cm = self.temperature, self.temperature_rise, self.cellmesh
+        names, dim = cm.cell_names, cm.dimension
+        lumped = self.thermal["model"] == "lumped"
         self.unknowns.append(rise)
         self.dynamic.append((rise, self.T_n, self.T_nm1, "temperature"))
         w = ufl.TestFunction(rise.function_space)
@@ -445,31 +447,14 @@ class CellModel:
         w_face = w("+")
         for integral in sources.values():
             F_T -= self._weighted(integral, w, w_face)
-        # boundaries
-        lost = 0
-        for name, bc in th["boundaries"].items():
-            if name not in fnames:
-                raise InputError(
-                    f"thermal.boundaries.{name}", f"the mesh has no boundary {name!r}; it has {sorted(fnames)}"
-                )
-            ambient = bc.get("ambient_K", th["ambient_K"])
-            kind = bc["type"]
-            if kind == "fixed":
-                if lumped:
-                    raise InputError(f"thermal.boundaries.{name}", "a fixed temperature needs the full thermal model")
-                facets = cm.facets(name)
-                space = rise.function_space
-                dofs = fem.locate_dofs_topological(space, dim - 1, facets)
-                self.bcs.append(
-                    fem.dirichletbc(dolfinx.default_scalar_type(bc["temperature_K"] - self.T0), dofs, space)
-                )
-                continue
-            q_out = heat.boundary_heat(bc, T, ambient)
-            lost += q_out * ds(fnames[name])
-            F_T += q_out * w * ds(fnames[name])
+        natural, lost, fixed_dofs = self._heat_boundaries(ds, w)
+        F_T += natural
         self.residuals.append(HEAT_ROW_SCALE * F_T)
         form = lambda e: fem.form(e, entity_maps=self.entity_maps)
         self.heat_forms = {name: form(integral) for name, integral in sources.items()}
+        if fixed_dofs is not None:  # decided by the config, the same on every rank
+            reaction = self._dirichlet_reaction(F_T, w, fixed_dofs)
+            lost = -reaction if lost == 0 else lost - reaction
         if lost != 0:
             self.heat_forms["removed"] = form(lost)
         stored = sum(
@@ -487,6 +472,51 @@ class CellModel:
         total_volume = self.cellmesh.mesh.comm.allreduce(fem.assemble_scalar(fem.form(1.0 * dx)))
         self.stack_thickness_m = total_volume / self.terminal_area * MESH_UNIT_M
         self._temperature_mean = form(rise / total_volume * dx)
+
+    def _heat_boundaries(self, ds: ufl.Measure, w) -> tuple[ufl.Form | int, ufl.Form | int, np.ndarray | None]:
+        """The thermal boundary conditions: (their terms of the energy residual, the heat leaving
+        through convection, radiation and flux boundaries as a form, this rank's dofs of the fixed
+        temperatures or None without any). A fixed temperature becomes a Dirichlet condition in
+        ``self.bcs`` (full model only); the others integrate q_out (W/m2, outwards) with ds."""
+        th, T, rise, cm = self.thermal, self.temperature, self.temperature_rise, self.cellmesh
+        fnames, dim = cm.facet_names, cm.dimension
+        natural, lost, fixed = 0, 0, []
+        for name, bc in th["boundaries"].items():
+            key = f"thermal.boundaries.{name}"
+            if name not in fnames:
+                raise InputError(key, f"the mesh has no boundary {name!r}; it has {sorted(fnames)}")
+            if bc["type"] == "fixed":
+                if th["model"] == "lumped":
+                    raise InputError(key, "a fixed temperature needs the full thermal model")
+                space = rise.function_space
+                dofs = fem.locate_dofs_topological(space, dim - 1, cm.facets(name))
+                self.bcs.append(
+                    fem.dirichletbc(dolfinx.default_scalar_type(bc["temperature_K"] - self.T0), dofs, space)
+                )
+                fixed.append(dofs)
+                continue
+            q_out = heat.boundary_heat(bc, T, bc.get("ambient_K", th["ambient_K"]))
+            lost += q_out * ds(fnames[name])
+            natural += q_out * w * ds(fnames[name])
+        return natural, lost, np.unique(np.concatenate(fixed)) if fixed else None
+
+    def _dirichlet_reaction(self, F_T: ufl.Form, w, dofs: np.ndarray) -> ufl.Form:
+        """Heat flowing into the stack through its fixed temperatures, as a form (W per mesh-unit
+        area): the reaction of the energy balance at the constrained dofs.
+
+        The discrete balance holds for every test function but those of the constrained dofs,
+        and the test functions sum to 1, so F_T(w = 1) = F_T(w = chi), chi = 1 at the constrained
+        dofs and 0 elsewhere. F_T(1) = stored rate - generated + heat leaving through the other
+        boundaries, hence the heat the fixed temperatures take out is -F_T(chi): the residual-based
+        ("consistent") boundary flux. Unlike the flux k grad T . n of the discrete field, it is
+        evaluated with the same quadrature and BDF rate as the residual, so the energy balance
+        closes to the Newton tolerance; and it also holds for a temperature fixed on an interface.
+        """
+        chi = fem.Function(self.temperature_rise.function_space)
+        chi.x.array[dofs] = 1.0  # dofs include this rank's ghost copies of every constrained dof
+        chi.x.scatter_forward()
+        self._fixed_indicator = chi  # the form refers to it
+        return ufl.replace(F_T, {w: chi})
 
     def _potential_rates(self) -> dict:
         """d/dt of the potentials (V/s) by the time stepper's formula; registers them as dynamic.

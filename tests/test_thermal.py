@@ -99,6 +99,34 @@ def test_energy_balance_over_a_discharge(model):
         assert np.all(s[f"heat_{name}_W"] >= -1e-15)
 
 
+FIXED = {"type": "fixed", "temperature_K": 298.15}
+
+
+@pytest.mark.parametrize(
+    "boundaries",
+    [
+        {"negative_terminal": FIXED},
+        {"negative_terminal": FIXED, "positive_terminal": {"type": "convection", "h_W_m2K": 10.0}},
+        {"electrolyte|positive": FIXED},  # a thermostat on an interface: heat leaves from both sides
+    ],
+    ids=["fixed", "fixed+convection", "fixed-interface"],
+)
+def test_energy_balance_with_a_fixed_temperature(boundaries):
+    """The heat a fixed temperature removes is the reaction of the energy balance at its dofs:
+    generated - stored - removed closes to 1e-6 of the heat generated, and the thermostat takes
+    most of the heat (it holds the stack near 298.15 K, so little is stored)."""
+    raw = thin_film(
+        cell={"positive": LICOO2_THERMAL, "negative": {"thickness_um": 2.0}},
+        thermal={"model": "full", "boundaries": boundaries},
+        experiment={"steps": ["Discharge at 4C until 3.0 V"]},
+    )
+    s = simulate(raw).series
+    generated, lost, stored = s["heat_generated_J"][-1], s["heat_removed_J"][-1], s["heat_stored_J"][-1]
+    assert generated > 0 and stored > 0
+    assert lost > 0.5 * generated
+    assert abs(generated - lost - stored) <= 1e-6 * generated
+
+
 def test_reversible_heat_changes_sign_with_dU_dT():
     """A test law dU/dT = 1e-4 (x - 0.56) V/K: the reversible heat j T dU/dT flips sign where the
     surface stoichiometry crosses 0.56, and equals -I T dU/dT(x_surface) in 1D."""
