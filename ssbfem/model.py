@@ -477,7 +477,8 @@ class CellModel:
         """The thermal boundary conditions: (their terms of the energy residual, the heat leaving
         through convection, radiation and flux boundaries as a form, this rank's dofs of the fixed
         temperatures or None without any). A fixed temperature becomes a Dirichlet condition in
-        ``self.bcs`` (full model only); the others integrate q_out (W/m2, outwards) with ds."""
+        ``self.bcs`` (full model only; allowed on an interface, a thermostat inside the stack); the
+        others integrate q_out (W/m2, outwards) with ds, so they must name a boundary."""
         th, T, rise, cm = self.thermal, self.temperature, self.temperature_rise, self.cellmesh
         fnames, dim = cm.facet_names, cm.dimension
         natural, lost, fixed = 0, 0, []
@@ -495,6 +496,7 @@ class CellModel:
                 )
                 fixed.append(dofs)
                 continue
+            cm.require_boundary(name, key)  # ds over an interface would silently remove nothing
             q_out = heat.boundary_heat(bc, T, bc.get("ambient_K", th["ambient_K"]))
             lost += q_out * ds(fnames[name])
             natural += q_out * w * ds(fnames[name])
