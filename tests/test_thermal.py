@@ -102,21 +102,24 @@ def test_energy_balance_over_a_discharge(model):
 FIXED = {"type": "fixed", "temperature_K": 298.15}
 
 
+@pytest.mark.mpi
 @pytest.mark.parametrize(
-    "boundaries",
+    ("dimension", "boundaries"),
     [
-        {"negative_terminal": FIXED},
-        {"negative_terminal": FIXED, "positive_terminal": {"type": "convection", "h_W_m2K": 10.0}},
-        {"electrolyte|positive": FIXED},  # a thermostat on an interface: heat leaves from both sides
+        (1, {"negative_terminal": FIXED}),
+        (1, {"negative_terminal": FIXED, "positive_terminal": {"type": "convection", "h_W_m2K": 10.0}}),
+        (1, {"electrolyte|positive": FIXED}),  # a thermostat on an interface: heat leaves from both sides
+        (2, {"negative_terminal": FIXED, "positive_terminal": {"type": "convection", "h_W_m2K": 10.0}}),
     ],
-    ids=["fixed", "fixed+convection", "fixed-interface"],
+    ids=["fixed", "fixed+convection", "fixed-interface", "fixed+convection-2d"],
 )
-def test_energy_balance_with_a_fixed_temperature(boundaries):
+def test_energy_balance_with_a_fixed_temperature(dimension, boundaries):
     """The heat a fixed temperature removes is the reaction of the energy balance at its dofs:
-    generated - stored - removed closes to 1e-6 of the heat generated, and the thermostat takes
-    most of the heat (it holds the stack near 298.15 K, so little is stored)."""
+    generated - stored - removed closes to 1e-6 of the heat generated (on any number of ranks),
+    and the thermostat takes most of the heat (it holds the stack near 298.15 K)."""
     raw = thin_film(
-        cell={"positive": LICOO2_THERMAL, "negative": {"thickness_um": 2.0}},
+        cell={"dimension": dimension, "positive": LICOO2_THERMAL, "negative": {"thickness_um": 2.0}},
+        mesh={"in_plane_elements": 2},
         thermal={"model": "full", "boundaries": boundaries},
         experiment={"steps": ["Discharge at 4C until 3.0 V"]},
     )
