@@ -1,8 +1,11 @@
 """Checkpoints: the time stepper's state and every unknown, independent of the MPI partition.
 
 Each Lagrange unknown is stored against the coordinates of its degrees of freedom (unique for a
-scalar continuous space), so a run can resume on any number of ranks. The file is one ``.npz``
-written by rank 0 to a temporary name and renamed, so a crash never leaves half a checkpoint.
+scalar continuous space), so a run can resume on any number of ranks. An unknown in a Real space
+(one global degree of freedom: the cell voltage, a lumped temperature) has no meaningful dof
+coordinate (each rank tabulates a point of its own first cell), so it is stored as a plain
+scalar. The file is one ``.npz`` written by rank 0 to a temporary name and renamed, so a crash
+never leaves half a checkpoint.
 """
 
 from __future__ import annotations
@@ -13,8 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ssbfem._dolfinx import dolfinx
 from ssbfem.errors import InputError
 from ssbfem.simulation import Point, Simulation, StepperState
+
+fem = dolfinx.fem
 
 _KEY = np.dtype([("x", "i8"), ("y", "i8"), ("z", "i8")])
 
@@ -27,15 +33,24 @@ def _keys(coords: np.ndarray) -> np.ndarray:
     return out
 
 
+def is_real(space: fem.FunctionSpace) -> bool:
+    """Whether `space` is a Real space (basix real_element: one global degree of freedom)."""
+    return bool(getattr(space.ufl_element(), "is_real", False))
+
+
 def save_checkpoint(path: Path, sim: Simulation, extra: dict | None = None) -> None:
     """Write the simulation's state (and `extra` metadata) to `path` (collective)."""
     comm, model, state = sim.comm, sim.model, sim.state
     data: dict[str, np.ndarray] = {}
     for k, u in enumerate(model.unknowns):
-        if u is model.voltage:
-            continue
         space = u.function_space
         owned = space.dofmap.index_map.size_local * space.dofmap.index_map_bs
+        if is_real(space):  # the one owner's value, as a scalar per history point
+            values = [comm.gather(p.arrays[k][:owned], root=0) for p in state.history]
+            if comm.rank == 0:
+                for i, v in enumerate(values):
+                    data[f"real_{i}_{k}"] = np.asarray(np.concatenate(v)[0])
+            continue
         coords = comm.gather(space.tabulate_dof_coordinates()[:owned], root=0)
         values = [comm.gather(p.arrays[k][:owned], root=0) for p in state.history]
         if comm.rank == 0:
@@ -73,9 +88,9 @@ def load_checkpoint(path: Path, sim: Simulation) -> dict:
     history_meta = scalars.pop("history")
     arrays: list[list[np.ndarray]] = [[] for _ in history_meta]
     for k, u in enumerate(model.unknowns):
-        if u is model.voltage:
+        if is_real(u.function_space):
             for i, h in enumerate(history_meta):
-                arrays[i].append(np.full(u.x.array.shape, h["voltage"]))
+                arrays[i].append(np.full(u.x.array.shape, _real_value(data, i, k, h, u is model.voltage)))
             continue
         saved = _keys(data[f"coords_{k}"])
         order = np.argsort(saved, order=("x", "y", "z"))
@@ -92,3 +107,14 @@ def load_checkpoint(path: Path, sim: Simulation) -> dict:
     sim.state = StepperState(**scalars, history=history)
     sim.integrator.restore(history[-1].arrays)
     return meta["extra"]
+
+
+def _real_value(data: dict, i: int, k: int, point: dict, voltage: bool) -> float:
+    """A Real-space unknown's value at history point i. Checkpoints written before they were
+    stored as scalars hold the voltage in the point's metadata only, and any other Real unknown
+    as the gathered owned values (all copies of the one global value)."""
+    if f"real_{i}_{k}" in data:
+        return float(data[f"real_{i}_{k}"])
+    if voltage:
+        return float(point["voltage"])
+    return float(data[f"history_{i}_{k}"][0])

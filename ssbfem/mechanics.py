@@ -171,8 +171,20 @@ def held(V: fem.FunctionSpace, cellmesh: CellMesh, name: str, component: int | N
     return fem.dirichletbc(dolfinx.default_scalar_type(0.0), dofs, sub)
 
 
-def pressure_load(v, cellmesh: CellMesh, pressures: dict[str, float], formulation: str = "plane_strain"):
-    """Work of uniform pressures on facet groups, -int p n . v ds (Pa times mesh-unit area)."""
+def pressure_load(
+    v,
+    cellmesh: CellMesh,
+    pressures: dict[str, float],
+    formulation: str = "plane_strain",
+    key: str = "mechanics.boundaries",
+):
+    """Work of uniform pressures on facet groups, -int p n . v ds (Pa times mesh-unit area).
+
+    Each group must lie on the mesh's boundary (InputError naming ``key.<group>`` otherwise): ds
+    over an interface would silently apply no load.
+    """
+    for name in pressures:
+        cellmesh.require_boundary(name, f"{key}.{name}")
     msh = cellmesh.mesh
     ds = ufl.Measure("ds", domain=msh, subdomain_data=cellmesh.facet_tags)
     n, w = ufl.FacetNormal(msh), el.weight(msh, formulation)
@@ -225,7 +237,7 @@ def solve_elasticity(
     u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
     dx = ufl.Measure("dx", domain=msh, subdomain_data=cellmesh.cell_tags)
     w = el.weight(msh, formulation)
-    a, L = 0, pressure_load(v, cellmesh, pressures or {}, formulation)
+    a, L = 0, pressure_load(v, cellmesh, pressures or {}, formulation, key="pressures")
     for name, region in regions.items():
         lam, mu = el.lame(region.youngs_modulus, region.poissons_ratio, formulation)
         # sigma = C : eps(u) - C : eps*: the eigenstrain's stress goes to the right-hand side

@@ -292,6 +292,38 @@ def test_pressure_boundary_input_errors():
 
 
 @pytest.mark.mpi
+@pytest.mark.parametrize("dimension", [1, 2])
+def test_pressure_on_an_interface_is_refused(tmp_path, dimension):
+    """A pressure integrates over boundary facets: named on an interface it would load nothing.
+    The run stops with an InputError naming the key, on every rank, before writing anything."""
+    from pathlib import Path
+
+    from conftest import thin_film
+
+    from ssbfem.config import resolve
+    from ssbfem.errors import InputError
+    from ssbfem.runner import run
+
+    raw = thin_film(
+        cell={
+            "dimension": dimension,
+            "electrolyte": {"material": "LLZO", "thickness_um": 5.0, "conductivity_S_m": 1e-2},
+        },
+        mesh={"in_plane_elements": 2},
+        mechanics={
+            "enabled": True,
+            "boundaries": {"negative_terminal": "clamped", tags.POSITIVE_INTERFACE: {"pressure_Pa": 5.0e6}},
+        },
+    )
+    out = Path(MPI.COMM_WORLD.bcast(str(tmp_path / "run"), root=0))
+    with pytest.raises(InputError) as info:
+        run(resolve(raw), out, MPI.COMM_WORLD)
+    assert info.value.key == f"mechanics.boundaries.{tags.POSITIVE_INTERFACE}"
+    assert info.value.reason == f"{tags.POSITIVE_INTERFACE!r} is an interior facet group (an interface), not a boundary"
+    assert not out.exists()
+
+
+@pytest.mark.mpi
 @pytest.mark.parametrize("held_face", [True, False])
 def test_iterative_solver_matches_direct(held_face):
     """CG with GAMG (the preset above ITERATIVE_ABOVE_DOFS, forced here by the options) gives

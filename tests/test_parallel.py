@@ -119,3 +119,65 @@ def test_impedance_ranks_agree():
         problem = create_solver(model)
         z.append(impedance(model, problem, f))
     assert np.abs(z[0] - z[1]).max() <= 1e-8 * np.abs(z[1]).max()
+
+
+def _lumped_run(tmp_path, comm, name: str):
+    """A lumped-thermal 2C discharge on `comm`, checkpointed every 60 steps into tmp_path/name;
+    returns (its directory, its time series' rows)."""
+    from pathlib import Path
+
+    from ssbfem.runner import run
+
+    raw = thin_film(
+        cell={"positive": {"density_kg_m3": 5050.0, "heat_capacity_J_kg_K": 750.0}},
+        thermal={"model": "lumped", "boundaries": {"positive_terminal": {"type": "convection", "h_W_m2K": 1.0}}},
+        experiment={"steps": ["Discharge at 2C until 3.6 V"]},
+        output={"checkpoint_every_steps": 60, "checkpoint_every_s": 0.0},
+    )
+    out = Path(comm.bcast(str(tmp_path / name), root=0))
+    return out, run(resolve(raw), out, comm).series.rows
+
+
+def _resumed_differs(out, comm, reference: list[dict]) -> str:
+    """Resume the run in `out` on `comm`; "" if its time series equals `reference`, else why not."""
+    import json
+
+    from ssbfem.runner import restart_run
+
+    with np.load(out / "checkpoint.npz") as f:
+        checkpoint_rows = json.loads(str(f["meta"]))["extra"]["rows"]
+    if not 0 < checkpoint_rows < len(reference) - 5:
+        return f"the checkpoint is not from mid-run ({checkpoint_rows} of {len(reference)} rows)"
+    if reference[-1]["temperature_mean_K"] - 298.15 < 0.05:
+        return "the lumped temperature hardly moved"
+    resumed = restart_run(out, comm).series
+    if len(resumed.rows) != len(reference):
+        return f"{len(resumed.rows)} rows resumed, {len(reference)} uninterrupted"
+    for name in ("time_s", "voltage_V", "temperature_mean_K", "heat_stored_J", "heat_removed_J"):
+        if not np.allclose(resumed.column(name), [r[name] for r in reference], rtol=1e-8, atol=1e-9):
+            return f"{name} differs"
+    return ""
+
+
+def test_lumped_thermal_restart_across_rank_counts(tmp_path):
+    """A lumped-thermal run checkpointed on all ranks resumes on one, and one checkpointed on one
+    rank resumes on all: the lumped temperature and the voltage (Real-space unknowns, stored as
+    scalars) come back, and the time series equals the uninterrupted run's to 1e-8."""
+    world = MPI.COMM_WORLD
+    out, reference = _lumped_run(tmp_path, world, "world")
+    failure = None
+    if world.rank == 0:  # a failure is passed on, so that no rank waits for one that has failed
+        try:
+            failure = _resumed_differs(out, MPI.COMM_SELF, reference)
+        except Exception as exc:  # reported on every rank below
+            failure = f"{type(exc).__name__}: {exc}"
+    assert not world.bcast(failure, root=0), "resumed on 1 rank"
+
+    if world.rank == 0:
+        try:
+            out, reference = _lumped_run(tmp_path, MPI.COMM_SELF, "self")
+        except Exception as exc:
+            out, reference = None, f"{type(exc).__name__}: {exc}"
+    out, reference = world.bcast((out, reference), root=0)
+    assert out is not None, reference
+    assert not _resumed_differs(out, world, reference), f"resumed on {world.size} ranks"

@@ -99,6 +99,72 @@ def test_energy_balance_over_a_discharge(model):
         assert np.all(s[f"heat_{name}_W"] >= -1e-15)
 
 
+FIXED = {"type": "fixed", "temperature_K": 298.15}
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize(
+    ("dimension", "boundaries"),
+    [
+        (1, {"negative_terminal": FIXED}),
+        (1, {"negative_terminal": FIXED, "positive_terminal": {"type": "convection", "h_W_m2K": 10.0}}),
+        (1, {"electrolyte|positive": FIXED}),  # a thermostat on an interface: heat leaves from both sides
+        (2, {"negative_terminal": FIXED, "positive_terminal": {"type": "convection", "h_W_m2K": 10.0}}),
+    ],
+    ids=["fixed", "fixed+convection", "fixed-interface", "fixed+convection-2d"],
+)
+def test_energy_balance_with_a_fixed_temperature(dimension, boundaries):
+    """The heat a fixed temperature removes is the reaction of the energy balance at its dofs:
+    generated - stored - removed closes to 1e-6 of the heat generated (on any number of ranks),
+    and the thermostat takes most of the heat (it holds the stack near 298.15 K)."""
+    raw = thin_film(
+        cell={"dimension": dimension, "positive": LICOO2_THERMAL, "negative": {"thickness_um": 2.0}},
+        mesh={"in_plane_elements": 2},
+        thermal={"model": "full", "boundaries": boundaries},
+        experiment={"steps": ["Discharge at 4C until 3.0 V"]},
+    )
+    s = simulate(raw).series
+    generated, lost, stored = s["heat_generated_J"][-1], s["heat_removed_J"][-1], s["heat_stored_J"][-1]
+    assert generated > 0 and stored > 0
+    assert lost > 0.5 * generated
+    assert abs(generated - lost - stored) <= 1e-6 * generated
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("dimension", [1, 2])
+@pytest.mark.parametrize(
+    ("model", "condition"),
+    [
+        ("full", {"type": "convection", "h_W_m2K": 10.0}),
+        ("full", {"type": "radiation", "emissivity": 0.8}),
+        ("lumped", {"type": "flux", "flux_W_m2": 100.0}),
+    ],
+)
+def test_boundary_condition_on_an_interface_is_refused(tmp_path, dimension, model, condition):
+    """Convection, radiation and flux integrate over boundary facets: named on an interface they
+    would remove nothing. The run stops with an InputError naming the key, on every rank, before
+    its output directory is made."""
+    from pathlib import Path
+
+    from mpi4py import MPI
+
+    from ssbfem.config import resolve
+    from ssbfem.errors import InputError
+    from ssbfem.runner import run
+
+    raw = thin_film(
+        cell={"dimension": dimension, "positive": LICOO2_THERMAL},
+        mesh={"in_plane_elements": 2},
+        thermal={"model": model, "boundaries": {"electrolyte|positive": condition}},
+    )
+    out = Path(MPI.COMM_WORLD.bcast(str(tmp_path / "run"), root=0))
+    with pytest.raises(InputError) as info:
+        run(resolve(raw), out, MPI.COMM_WORLD)
+    assert info.value.key == "thermal.boundaries.electrolyte|positive"
+    assert info.value.reason == "'electrolyte|positive' is an interior facet group (an interface), not a boundary"
+    assert not out.exists()
+
+
 def test_reversible_heat_changes_sign_with_dU_dT():
     """A test law dU/dT = 1e-4 (x - 0.56) V/K: the reversible heat j T dU/dT flips sign where the
     surface stoichiometry crosses 0.56, and equals -I T dU/dT(x_surface) in 1D."""

@@ -7,7 +7,8 @@ mesh unit, applied to ~300 K would put the residual's round-off far above the Ne
 tolerance). Sources: Joule heat in the electrolyte (ions and leaking electrons) and in every
 electronic conductor, at each interface the irreversible heat j eta and the reversible heat
 j T dU/dT (W/m2), the terminal contacts' I^2 R. Boundaries: convection, radiation, a given flux
-(inwards), a fixed temperature (full model only); any other boundary is insulated (symmetry).
+(inwards), a fixed temperature (full model only; the heat it removes is the reaction of the
+balance at its dofs); any other boundary is insulated (symmetry).
 Every source and the heat removed are also kept as forms (``model.heat_forms``, W per mesh-unit
 area) so that the balance generated - stored - removed can be checked.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import ufl
 
 from ssbfem._dolfinx import dolfinx
@@ -66,7 +68,10 @@ class ThermalBalance(Block):
         sources = heat_sources(model)
         for name, integral in sources.items():
             model.residual.add("temperature_rise", f"source:{name}", -_tested(integral, rise.v))
-        removed = self._boundaries(model)
+        removed, fixed_dofs = self._boundaries(model)
+        if fixed_dofs is not None:  # decided by the settings, the same on every rank
+            reaction = self._dirichlet_reaction(model, fixed_dofs)
+            removed = -reaction if removed == 0 else removed - reaction
         model.residual.row_scale["temperature_rise"] = HEAT_ROW_SCALE
         form = lambda e: fem.form(e, entity_maps=model.fields.entity_maps)
         model.heat_forms = {name: form(integral) for name, integral in sources.items()}
@@ -83,25 +88,46 @@ class ThermalBalance(Block):
         model.heat_forms["stored"] = form(stored)
 
     def _boundaries(self, model: CellModel):
-        """Convection, radiation and flux terms; fixed temperatures as Dirichlet conditions.
-        Returns the integral of the heat removed (W per mesh-unit area)."""
+        """Convection, radiation and flux terms; fixed temperatures as Dirichlet conditions
+        (allowed on an interface: a thermostat inside the stack). Returns the integral of the
+        heat the natural conditions remove (W per mesh-unit area) and this rank's dofs of the
+        fixed temperatures (None without any)."""
         th, rise, cm = model.thermal, model.fields["temperature_rise"], model.cellmesh
-        lost = 0
+        lost, fixed = 0, []
         for name, bc in th["boundaries"].items():
+            key = f"thermal.boundaries.{name}"
             if name not in cm.facet_names:
-                raise InputError(
-                    f"thermal.boundaries.{name}", f"the mesh has no boundary {name!r}; it has {sorted(cm.facet_names)}"
-                )
+                raise InputError(key, f"the mesh has no boundary {name!r}; it has {sorted(cm.facet_names)}")
             if bc["type"] == "fixed":
                 space = rise.u.function_space
                 dofs = fem.locate_dofs_topological(space, cm.dimension - 1, cm.facets(name))
                 value = dolfinx.default_scalar_type(bc["temperature_K"] - model.T0)
                 model.bcs.append(fem.dirichletbc(value, dofs, space))
+                fixed.append(dofs)
                 continue
+            cm.require_boundary(name, key)  # ds over an interface would silently remove nothing
             q_out = heat.boundary_heat(bc, model.temperature, bc.get("ambient_K", th["ambient_K"]))
             lost += q_out * model.measures.ds(name)
             model.residual.add("temperature_rise", f"boundary:{name}", q_out * rise.v * model.measures.ds(name))
-        return lost
+        return lost, np.unique(np.concatenate(fixed)) if fixed else None
+
+    def _dirichlet_reaction(self, model: CellModel, dofs: np.ndarray) -> ufl.Form:
+        """Heat flowing into the stack through its fixed temperatures, as a form (W per mesh-unit
+        area): the reaction of the energy balance at the constrained dofs.
+
+        The discrete balance holds for every test function but those of the constrained dofs,
+        and the test functions sum to 1, so F_T(w = 1) = F_T(w = chi), chi = 1 at the constrained
+        dofs and 0 elsewhere. F_T(1) = stored rate - generated + heat leaving through the other
+        boundaries, hence the heat the fixed temperatures take out is -F_T(chi): the residual-based
+        ("consistent") boundary flux. Evaluated with the same quadrature and BDF rate as the
+        residual, it closes the energy balance to the Newton tolerance, on an interface too.
+        """
+        rise = model.fields["temperature_rise"]
+        chi = fem.Function(rise.u.function_space)
+        chi.x.array[dofs] = 1.0  # dofs include this rank's ghost copies of every constrained dof
+        chi.x.scatter_forward()
+        self._fixed_indicator = chi  # the form refers to it
+        return ufl.replace(sum(model.residual.terms["temperature_rise"].values()), {rise.v: chi})
 
 
 def heat_sources(model: CellModel) -> dict[str, ufl.Form]:

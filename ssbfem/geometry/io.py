@@ -57,6 +57,29 @@ class CellMesh:
         tags = self.facet_tags
         return tags.indices[tags.values == self.facet_names[name]].astype(np.int32)
 
+    def require_boundary(self, name: str, key: str) -> None:
+        """Raise InputError (naming `key`) unless the facet group `name` exists and lies on the
+        mesh's boundary: a condition integrated with ``ds`` over an interface would silently give
+        zero. Collective: each rank counts its owned facets of the group and those among them on
+        the boundary (one cell), and the counts are summed over the ranks."""
+        if name not in self.facet_names:
+            raise InputError(key, f"the mesh has no boundary {name!r}; it has {sorted(self.facet_names)}")
+        topology, fdim = self.mesh.topology, self.mesh.topology.dim - 1
+        topology.create_connectivity(fdim, fdim + 1)
+        owned = self.facets(name)
+        owned = owned[owned < topology.index_map(fdim).size_local]
+        # exterior_facet_indices: owned facets with one cell in the whole distributed mesh
+        exterior = np.isin(owned, dolfinx.mesh.exterior_facet_indices(topology)).sum()
+        total, exterior = self.mesh.comm.allreduce(np.array([len(owned), exterior], dtype=np.int64))
+        if exterior == 0 and total > 0:
+            raise InputError(key, f"{name!r} is an interior facet group (an interface), not a boundary")
+        if exterior < total:
+            raise InputError(
+                key,
+                f"{name!r} is partly an interior facet group ({total - exterior} of its {total} facets), "
+                "not a boundary",
+            )
+
 
 def mesh_from_model(comm: MPI.Comm, build: Callable[[], object] | None = None, path: Path | None = None) -> CellMesh:
     """Build (or read) a Gmsh model on rank 0 and distribute it over `comm`.
