@@ -79,3 +79,29 @@ def test_observable_adds_a_column():
     loss = np.abs(np.asarray(series["loss_charge_transfer_positive_V"]))
     assert loss[-1] > 1e-5
     np.testing.assert_allclose(series["eta_positive_rms_V"], loss, rtol=1e-9, atol=1e-15)
+
+
+def test_user_observer_sees_every_row_snapshot_and_the_stop(tmp_path):
+    """An observer of the user's own: told of each row (the same rows the time series keeps),
+    the snapshots at the requested times and the run's end."""
+    from ssbfem.observers import Observer
+
+    class Recorder(Observer):
+        def __init__(self):
+            self.rows, self.snapshots, self.stopped = [], [], None
+
+        def on_row(self, sim, row):
+            self.rows.append(row["time_s"])
+
+        def on_snapshot(self, sim, t):
+            self.snapshots.append(t)
+
+        def on_stop(self, sim, status):
+            self.stopped = status
+
+    cfg = resolve(thin_film(experiment=EXPERIMENT, output={"field_times_s": [60.0, 300.0]}))
+    observer = Recorder()
+    result = run(cfg, tmp_path / "run", observers=[observer])
+    assert observer.rows == list(result.series["time_s"])
+    assert observer.snapshots == pytest.approx([0.0, 60.0, 300.0, 600.0])
+    assert observer.stopped == "complete"
