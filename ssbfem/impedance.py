@@ -27,7 +27,7 @@ import numpy as np
 from mpi4py import MPI
 
 from ssbfem._dolfinx import PETSc, dolfinx
-from ssbfem.model import CellModel
+from ssbfem.model_interface import Model
 from ssbfem.solvers import owned_blocks
 
 fem = dolfinx.fem
@@ -57,14 +57,14 @@ def _assemble_jacobian(problem) -> PETSc.Mat:
 
 
 def impedance(
-    model: CellModel,
+    model: Model,
     problem: dolfinx.fem.petsc.NonlinearProblem,
     frequencies_Hz: np.ndarray,
 ) -> np.ndarray:
     """Impedance Z (complex, ohm per m2 of footprint) at each frequency, about the model's state.
 
     The state must be a steady state at zero current (for instance after
-    :meth:`CellModel.set_equilibrium`). The model's controls and time-stepping constants are
+    :meth:`Model.set_equilibrium`). The model's controls and time-stepping constants are
     restored afterwards.
     """
     saved = [float(c.value) for c in (*model.mode, *model.setpoint, model.inv_dt, *model.bdf)]
@@ -128,7 +128,7 @@ def _solve_frequency(model, jacobian, mass, b, omega) -> complex:
     return -complex(real, imag)
 
 
-def _voltage_component(model: CellModel, owned: np.ndarray) -> float:
+def _voltage_component(model: Model, owned: np.ndarray) -> float:
     """The cell-voltage entry of a block vector's owned part (every rank gets it)."""
     start, stop = owned_blocks(model)[id(model.voltage)]
     value = owned[start] if stop > start else 0.0

@@ -34,7 +34,7 @@ import numpy as np
 from mpi4py import MPI
 
 from ssbfem._dolfinx import PETSc, dolfinx
-from ssbfem.model import CellModel
+from ssbfem.model_interface import Model
 from ssbfem.solvers import converged
 
 #: The consistent start of a segment: a backward-Euler step of this fraction of the segment's
@@ -98,7 +98,7 @@ class BDFIntegrator:
 
     def __init__(
         self,
-        model: CellModel,
+        model: Model,
         problem,
         tolerances: dict[str, float],
         before_solve: Callable[[float], None] | None = None,

@@ -167,7 +167,8 @@ class CellModel:
         model = self.thermal["model"]
         self.temperature_rise = self.T_lagged = None
         if model == "isothermal":
-            self.temperature = self._constant(self.cell["temperature_K"])
+            self.T0 = self.cell["temperature_K"]
+            self.temperature = self._constant(self.T0)
             self._T_electrochemistry = self.temperature
             return
         space = self.fields.lagrange()[0] if model == "full" else self.fields.real()
@@ -217,6 +218,16 @@ class CellModel:
         raise AttributeError(f"{type(self).__name__!s} has no attribute {name!r}")
 
     @property
+    def theta(self) -> fem.Function:
+        """The positive electrode's stoichiometry."""
+        return self.fields["theta"].u
+
+    @property
+    def voltage(self) -> fem.Function:
+        """The cell voltage, one global unknown."""
+        return self.fields["voltage"].u
+
+    @property
     def capacitive(self) -> bool:
         return any(isinstance(b, DoubleLayer) for b in self.blocks)
 
@@ -259,18 +270,15 @@ class CellModel:
                 ("psi_neg", psi_neg + 0.0 * phi_e_neg, neg.measure, negative_area),
             )
         }
-        if self.temperature_rise is not None:
-            self._thermal_output_forms()
-
-    def _thermal_output_forms(self) -> None:
         dim, msh = self.cellmesh.dimension, self.cellmesh.mesh
         # The simulated domain's cross-section, m2 (1 m2 for a 1D mesh): heat in W is integrated over it.
         self.domain_area_m2 = self.terminal_area * MESH_UNIT_M ** (dim - 1) if dim > 1 else 1.0
         total_volume = msh.comm.allreduce(fem.assemble_scalar(fem.form(1.0 * self.measures.dx())))
         self.stack_thickness_m = total_volume / self.terminal_area * MESH_UNIT_M
-        self._temperature_mean = fem.form(
-            self.temperature_rise / total_volume * self.measures.dx(), entity_maps=self.entity_maps
-        )
+        if self.temperature_rise is not None:
+            self._temperature_mean = fem.form(
+                self.temperature_rise / total_volume * self.measures.dx(), entity_maps=self.entity_maps
+            )
 
     # -- state
     def set_initial_state(self) -> None:

@@ -39,8 +39,13 @@ class Model(Protocol):
     temperature: ufl.core.expr.Expr  # K: a Constant (isothermal, ramps) or T0 + temperature_rise
     temperature_rise: fem.Function | None
     T_lagged: fem.Function | None  # lagged coupling: the temperature the electrochemistry sees
+    T0: float  # the initial temperature, K
     terminal_area: float  # the footprint in mesh units (1 in 1D)
+    domain_area_m2: float  # the simulated cross-section (1 m2 in 1D): heat in W is integrated over it
+    stack_thickness_m: float  # the simulated volume over its footprint
     capacitive: bool  # the potentials are dynamic (double layers)
+    theta: fem.Function  # the insertion electrode's stoichiometry (kept in (0, 1) by the integrator)
+    voltage: fem.Function  # the cell voltage, one global unknown
 
     # -- what the solvers take
     @property

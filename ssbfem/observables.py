@@ -26,7 +26,7 @@ import ufl
 from ssbfem._dolfinx import dolfinx
 
 if TYPE_CHECKING:
-    from ssbfem.model import CellModel
+    from ssbfem.model_interface import Model
 
 fem = dolfinx.fem
 
@@ -44,12 +44,12 @@ class Observable:
     """
 
     name: str
-    integrand: Callable[[CellModel], ufl.core.expr.Expr]
-    where: Callable[[CellModel], ufl.Measure]
+    integrand: Callable[[Model], ufl.core.expr.Expr]
+    where: Callable[[Model], ufl.Measure]
     reduce: Literal["mean", "integral"] = "mean"
     then: Callable[[float], float] | None = None
 
-    def bind(self, model: CellModel) -> Callable[[], float]:
+    def bind(self, model: Model) -> Callable[[], float]:
         """Compile the forms on `model`; the returned function evaluates the column."""
         if self.reduce not in ("mean", "integral"):
             raise ValueError(f"observable {self.name!r}: reduce must be 'mean' or 'integral', got {self.reduce!r}")

@@ -34,7 +34,7 @@ from ssbfem.errors import SimulationError
 from ssbfem.experiment import Event, Experiment, Step
 from ssbfem.impedance import frequencies, impedance
 from ssbfem.integrator import BDFIntegrator, Point
-from ssbfem.model import CellModel
+from ssbfem.model_interface import Model
 from ssbfem.observables import Observable
 from ssbfem.settings.run import Solver
 
@@ -121,7 +121,7 @@ class Simulation:
 
     def __init__(
         self,
-        model: CellModel,
+        model: Model,
         experiment: Experiment,
         settings: StepperSettings | None = None,
         observers: Sequence[Observer] = (),

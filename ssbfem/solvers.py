@@ -16,13 +16,13 @@ import itertools
 import numpy as np
 
 from ssbfem._dolfinx import PETSc, dolfinx
-from ssbfem.model import CellModel
+from ssbfem.model_interface import Model
 from ssbfem.sparsity import jacobian_matrix
 
 _counter = itertools.count()
 
 
-def default_options(model: CellModel) -> dict:
+def default_options(model: Model) -> dict:
     """Newton with a full step and LU.
 
     Converged when the residual (a current scaled to the mesh unit) is below 1e-9 A/m2 per
@@ -58,7 +58,7 @@ ITERATIVE_ABOVE_DOFS = 200_000
 ELASTICITY_ITERATIVE_ABOVE_DOFS = 100_000
 
 
-def iterative_options(model: CellModel) -> dict:
+def iterative_options(model: Model) -> dict:
     """Newton-Krylov: GMRES, right-preconditioned by a multiplicative field split.
 
     The linear tolerance is tight (rtol 1e-10) so that Newton keeps its quadratic convergence and
@@ -97,7 +97,7 @@ def iterative_options(model: CellModel) -> dict:
     return options
 
 
-def _field_groups(model: CellModel) -> dict[str, list]:
+def _field_groups(model: Model) -> dict[str, list]:
     """The unknowns of each field-split block, by name."""
     groups = {"lithium": [model.theta], "voltage": [model.voltage], "temperature": []}
     for u in model.unknowns:
@@ -108,7 +108,7 @@ def _field_groups(model: CellModel) -> dict[str, list]:
     return {name: us for name, us in groups.items() if us}
 
 
-def number_of_dofs(model: CellModel) -> int:
+def number_of_dofs(model: Model) -> int:
     return sum(
         u.function_space.dofmap.index_map.size_global * u.function_space.dofmap.index_map_bs for u in model.unknowns
     )
@@ -136,7 +136,7 @@ class CellProblem(dolfinx.fem.petsc.NonlinearProblem):
         super().__del__()
 
 
-def create_solver(model: CellModel, petsc_options: dict | None = None, linear_solver: str = "auto") -> CellProblem:
+def create_solver(model: Model, petsc_options: dict | None = None, linear_solver: str = "auto") -> CellProblem:
     """The SNES problem for a cell model; user options override the preset's.
 
     An option given as ``True`` or ``""`` is a flag (``-name`` without a value); any other value,
@@ -168,7 +168,7 @@ def create_solver(model: CellModel, petsc_options: dict | None = None, linear_so
     return problem
 
 
-def _use_jacobian_matrix(problem: CellProblem, model: CellModel, prefix: str) -> None:
+def _use_jacobian_matrix(problem: CellProblem, model: Model, prefix: str) -> None:
     """Assemble the Jacobian into a matrix with the sparsity of its integrals
     (:mod:`ssbfem.sparsity`), in place of the one the problem allocated."""
     matrix = jacobian_matrix(problem.A, problem.J, [u.function_space for u in model.unknowns], model.cells_in)
@@ -179,7 +179,7 @@ def _use_jacobian_matrix(problem: CellProblem, model: CellModel, prefix: str) ->
     problem.jacobian_matrix = matrix
 
 
-def owned_blocks(model: CellModel) -> dict[int, tuple[int, int]]:
+def owned_blocks(model: Model) -> dict[int, tuple[int, int]]:
     """(start, stop) of each unknown's owned dofs in a rank's part of the monolithic ("mpi")
     vector, keyed by id(unknown): the blocks' owned dofs one after the other."""
     blocks, offset = {}, 0
@@ -190,7 +190,7 @@ def owned_blocks(model: CellModel) -> dict[int, tuple[int, int]]:
     return blocks
 
 
-def block_offsets(model: CellModel) -> list[tuple[int, int, int, int]]:
+def block_offsets(model: Model) -> list[tuple[int, int, int, int]]:
     """(owned start, owned stop, ghost start, ghost stop) of each unknown in a rank's local form
     of the monolithic ("mpi") vector: the owned dofs of every unknown one after the other, then
     their ghosts in the same order (the layout of ``dolfinx.fem.petsc.create_vector``)."""
@@ -200,7 +200,7 @@ def block_offsets(model: CellModel) -> list[tuple[int, int, int, int]]:
     return [(int(owned[k]), int(owned[k + 1]), int(ghosts[k]), int(ghosts[k + 1])) for k in range(len(maps))]
 
 
-def _set_field_splits(problem, model: CellModel, prefix: str, options: dict) -> None:
+def _set_field_splits(problem, model: Model, prefix: str, options: dict) -> None:
     """Name the blocks of the monolithic matrix for PCFIELDSPLIT and configure their solvers.
 
     The monolithic ("mpi") layout holds on each rank the owned dofs of every unknown one after
