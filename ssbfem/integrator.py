@@ -70,8 +70,7 @@ def milne_factor(h: float, h1: float, h2: float) -> float:
     residual of the exact solution is tau = u'''/6 (a1 (-h)^3 + a2 (-(h + h1))^3), so
     u - u_exact = -tau / a0; the predictor misses by u'''/6 h (h + h1)(h + h1 + h2). K is the
     first over their sum (2/11 for constant steps)."""
-    _, a1, a2 = bdf2_coefficients(h, h1)
-    a0 = bdf2_coefficients(h, h1)[0]
+    a0, a1, a2 = bdf2_coefficients(h, h1)
     bdf = -(a1 * (-h) ** 3 + a2 * (-(h + h1)) ** 3) / a0
     predictor = h * (h + h1) * (h + h1 + h2)
     return bdf / (bdf + predictor)

@@ -87,6 +87,33 @@ def graded_nodes(cells: int, length: float, grading: float) -> np.ndarray:
     return length * np.expm1(grading * t) / math.expm1(grading)
 
 
+#: Newton with a backtracking line search and LU: the layer's exponentials need both.
+_NEWTON_LU = {
+    "snes_type": "newtonls",
+    "snes_linesearch_type": "bt",
+    "snes_atol": 1e-12,
+    "snes_rtol": 1e-12,
+    "snes_stol": 1e-14,
+    "snes_max_it": 40,
+    "ksp_type": "preonly",
+    "pc_type": "lu",
+}
+
+
+def _graded_layer(cells: int, length_debye: float, grading: float):
+    """The interval [0, length] in Debye lengths, graded towards the interface at 0; its two
+    end vertices; the boundary measure tagged _INTERFACE and _BULK."""
+    msh = dolfinx.mesh.create_interval(MPI.COMM_SELF, cells, [0.0, 1.0])
+    msh.geometry.x[:, 0] = graded_nodes(cells, length_debye, grading)[np.rint(msh.geometry.x[:, 0] * cells).astype(int)]
+    interface = dolfinx.mesh.locate_entities_boundary(msh, 0, lambda x: np.isclose(x[0], 0.0))
+    bulk = dolfinx.mesh.locate_entities_boundary(msh, 0, lambda x: np.isclose(x[0], length_debye))
+    facets = np.concatenate([interface, bulk])
+    tags = np.concatenate([np.full(interface.size, _INTERFACE), np.full(bulk.size, _BULK)]).astype(np.int32)
+    order = np.argsort(facets)
+    ds = ufl.Measure("ds", domain=msh, subdomain_data=dolfinx.mesh.meshtags(msh, 0, facets[order], tags[order]))
+    return msh, interface, bulk, ds
+
+
 class SpaceChargeLayer:
     """The resolved layer: build once, then solve for one interface potential after another.
 
@@ -125,24 +152,13 @@ class SpaceChargeLayer:
     ):
         if reaction is not None and (stern_capacitance_F_m2 is None or diffusivity_m2_s is None):
             raise ValueError("a Faradaic reaction needs the Stern layer (its driving drop) and the diffusivity")
-        self.diffusivity_m2_s = diffusivity_m2_s
-        self.c0 = concentration_mol_m3
+        self.diffusivity_m2_s, self.c0 = diffusivity_m2_s, concentration_mol_m3
         self.thermal_V = GAS_CONSTANT * temperature_K / FARADAY
         self.debye_m = debye_length(relative_permittivity, concentration_mol_m3, temperature_K)
         self.length_debye = length_debye
 
-        msh = dolfinx.mesh.create_interval(MPI.COMM_SELF, cells, [0.0, 1.0])
-        msh.geometry.x[:, 0] = graded_nodes(cells, length_debye, grading)[
-            np.rint(msh.geometry.x[:, 0] * cells).astype(int)
-        ]
-        self.mesh = msh
-        fdim = 0
-        interface = dolfinx.mesh.locate_entities_boundary(msh, fdim, lambda x: np.isclose(x[0], 0.0))
-        bulk = dolfinx.mesh.locate_entities_boundary(msh, fdim, lambda x: np.isclose(x[0], length_debye))
-        facets = np.concatenate([interface, bulk])
-        tags = np.concatenate([np.full(interface.size, _INTERFACE), np.full(bulk.size, _BULK)]).astype(np.int32)
-        order = np.argsort(facets)
-        ds = ufl.Measure("ds", domain=msh, subdomain_data=dolfinx.mesh.meshtags(msh, fdim, facets[order], tags[order]))
+        msh, interface, bulk, ds = _graded_layer(cells, length_debye, grading)
+        self.mesh, fdim = msh, 0
         dx = ufl.Measure("dx", domain=msh)
 
         # two spaces (equal but distinct), so that each Dirichlet condition constrains one unknown
@@ -199,16 +215,7 @@ class SpaceChargeLayer:
             bcs=bcs,
             kind="mpi",
             petsc_options_prefix=f"ssbfem_pnp{next(_counter)}_",
-            petsc_options={
-                "snes_type": "newtonls",
-                "snes_linesearch_type": "bt",
-                "snes_atol": 1e-12,
-                "snes_rtol": 1e-12,
-                "snes_stol": 1e-14,
-                "snes_max_it": 40,
-                "ksp_type": "preonly",
-                "pc_type": "lu",
-            },
+            petsc_options=_NEWTON_LU,
         )
 
     def _newton(self, drop_V: float) -> bool:

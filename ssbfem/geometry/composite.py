@@ -83,6 +83,27 @@ def build_composite(
             gmsh.model.addPhysicalGroup(3, sorted(members), name=group)
 
     x_end = x0 + lx + collector_um
+    facets, pore_walls = _facet_groups(phase, x_end, ly, lz)
+    for group, members in facets.items():
+        gmsh.model.addPhysicalGroup(2, members, name=group)
+
+    _size_field(facets.get(tags.POSITIVE_INTERFACE, []), pore_walls, packing, mesh_size_um, mesh_size_max_um)
+    try:
+        gmsh.model.mesh.generate(3)
+    except Exception as exc:  # Gmsh raises a bare Exception
+        raise RuntimeError(f"Gmsh could not mesh the composite ({exc}); {_RETRY_HINT}") from None
+    empty = [t for _, t in gmsh.model.getEntities(3) if not len(gmsh.model.mesh.getElements(3, t)[1])]
+    if empty:  # Gmsh only warns
+        raise RuntimeError(
+            f"Gmsh left {len(empty)} volume(s) ({', '.join(sorted({phase[t] for t in empty}))}) without "
+            f"elements; {_RETRY_HINT}"
+        )
+    return _statistics(packing, positive, electrolyte - in_separator)
+
+
+def _facet_groups(phase: dict[int, str], x_end: float, ly: float, lz: float) -> tuple[dict[str, list[int]], list[int]]:
+    """The surfaces of each facet group (interfaces between phases, the terminals at x = 0 and
+    x_end, the lateral faces) and the pore walls, from the phase of the volumes on either side."""
     facets: dict[str, list[int]] = {}
     pore_walls: list[int] = []
     eps = 1e-6 * max(x_end, ly, lz)
@@ -105,23 +126,14 @@ def build_composite(
             facets.setdefault(tags.LATERAL, []).append(surface)
         else:
             pore_walls.append(surface)
-    for group, members in facets.items():
-        gmsh.model.addPhysicalGroup(2, members, name=group)
+    return facets, pore_walls
 
-    _size_field(facets.get(tags.POSITIVE_INTERFACE, []), pore_walls, packing, mesh_size_um, mesh_size_max_um)
-    try:
-        gmsh.model.mesh.generate(3)
-    except Exception as exc:  # Gmsh raises a bare Exception
-        raise RuntimeError(f"Gmsh could not mesh the composite ({exc}); {_RETRY_HINT}") from None
-    empty = [t for _, t in gmsh.model.getEntities(3) if not len(gmsh.model.mesh.getElements(3, t)[1])]
-    if empty:  # Gmsh only warns
-        raise RuntimeError(
-            f"Gmsh left {len(empty)} volume(s) ({', '.join(sorted({phase[t] for t in empty}))}) without "
-            f"elements; {_RETRY_HINT}"
-        )
+
+def _statistics(packing: Packing, positive: set[int], in_box: set[int]) -> dict[str, float]:
+    """Volumes of the meshed phases and the volume fractions on the mesh and of the CAD solids."""
+    lx, ly, lz = packing.box
     volumes = _mesh_volumes()
     box = lx * ly * lz
-    in_box = electrolyte - in_separator
     stats = {
         "positive": sum(volumes[t] for t in positive),
         "electrolyte_composite": sum(volumes[t] for t in in_box),

@@ -44,6 +44,37 @@ def _graded_line(p0: int, p1: int, n: int, grading: float, towards_start: bool) 
     return line
 
 
+def _stack_lines(layers: list[Layer], grading: float) -> tuple[list[int], list[list[int]]]:
+    """The points at x = 0 and at every layer's end, and each layer's transfinite lines (two
+    for a layer refined at both ends, graded towards its middle)."""
+    geo = gmsh.model.geo
+    x = 0.0
+    points = [geo.addPoint(0.0, 0.0, 0.0)]
+    layer_lines: list[list[int]] = []
+    for layer in layers:
+        x0, x = x, x + layer.thickness_um
+        end = geo.addPoint(x, 0.0, 0.0)
+        start = points[-1]
+        n = layer.elements
+        grading_here = layer.grading or grading
+        if layer.refine_start and layer.refine_end:
+            mid = geo.addPoint(0.5 * (x0 + x), 0.0, 0.0)
+            n0 = max(n // 2, 1)
+            lines = [
+                _graded_line(start, mid, n0, grading_here, towards_start=True),
+                _graded_line(mid, end, max(n - n0, 1), grading_here, towards_start=False),
+            ]
+        elif layer.refine_end:
+            lines = [_graded_line(start, end, n, grading_here, towards_start=False)]
+        elif layer.refine_start:
+            lines = [_graded_line(start, end, n, grading_here, towards_start=True)]
+        else:
+            lines = [_graded_line(start, end, n, 1.0, towards_start=True)]
+        layer_lines.append(lines)
+        points.append(end)
+    return points, layer_lines
+
+
 def build_thin_film(
     layers: list[Layer],
     dimension: int,
@@ -72,30 +103,7 @@ def build_thin_film(
         raise ValueError(f"dimension must be 1, 2 or 3, got {dimension}")
     geo = gmsh.model.geo
     gmsh.model.add(name)
-    x = 0.0
-    points = [geo.addPoint(0.0, 0.0, 0.0)]
-    layer_lines: list[list[int]] = []
-    for layer in layers:
-        x0, x = x, x + layer.thickness_um
-        end = geo.addPoint(x, 0.0, 0.0)
-        start = points[-1]
-        n = layer.elements
-        grading_here = layer.grading or grading
-        if layer.refine_start and layer.refine_end:
-            mid = geo.addPoint(0.5 * (x0 + x), 0.0, 0.0)
-            n0 = max(n // 2, 1)
-            lines = [
-                _graded_line(start, mid, n0, grading_here, towards_start=True),
-                _graded_line(mid, end, max(n - n0, 1), grading_here, towards_start=False),
-            ]
-        elif layer.refine_end:
-            lines = [_graded_line(start, end, n, grading_here, towards_start=False)]
-        elif layer.refine_start:
-            lines = [_graded_line(start, end, n, grading_here, towards_start=True)]
-        else:
-            lines = [_graded_line(start, end, n, 1.0, towards_start=True)]
-        layer_lines.append(lines)
-        points.append(end)
+    points, layer_lines = _stack_lines(layers, grading)
 
     # Entities of each layer and each x = const plane, per dimension.
     layer_entities = [list(lines) for lines in layer_lines]

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from ssbfem.errors import InputError
 from ssbfem.settings.schema import Settings
-from ssbfem.settings.types import KeyError_
+from ssbfem.settings.types import SectionKeyError
 
 #: Keys of earlier releases, accepted under their new name with a note naming it.
 RENAMED: dict[str, str] = {}
@@ -96,7 +96,7 @@ def _input_error(exc: ValidationError) -> InputError:
     if isinstance(cause, InputError):  # raised by a check that names its own key
         return cause
     loc = list(error["loc"])
-    if isinstance(cause, KeyError_):
+    if isinstance(cause, SectionKeyError):
         return InputError(_dotted([*loc, cause.key]), cause.reason)
     if tuple(loc[:2]) in _UNION_TABLES and len(loc) > 3:
         kind = loc.pop(3)  # pydantic names the member of the union it tried ("convection")

@@ -17,7 +17,7 @@ from ssbfem.errors import InputError
 from ssbfem.materials.library import MATERIALS
 from ssbfem.materials.ocp import ENTROPIC_COEFFICIENTS, OCP_FUNCTIONS
 from ssbfem.physics.kinetics import EXCHANGE_CURRENT_LAWS, KINETICS_LAWS
-from ssbfem.settings.types import KeyError_, NonNegative, OpenUnit, Positive, Section
+from ssbfem.settings.types import SectionKeyError, NonNegative, OpenUnit, Positive, Section
 
 
 class Layer(Section):
@@ -62,10 +62,10 @@ class Layer(Section):
         if material is None:
             return given  # "required key is missing" from the field
         if not isinstance(material, str) or material not in MATERIALS:
-            raise KeyError_("material", f"unknown material {material!r}; known: {', '.join(MATERIALS)}")
+            raise SectionKeyError("material", f"unknown material {material!r}; known: {', '.join(MATERIALS)}")
         entry = MATERIALS[material]
         if entry.role != cls.ROLE:
-            raise KeyError_("material", f"{material!r} is a {entry.role} material, not a {cls.ROLE}")
+            raise SectionKeyError("material", f"{material!r} is a {entry.role} material, not a {cls.ROLE}")
         library = {k: v for k, v in entry.defaults().items() if k in cls.model_fields}
         sources = {k: record.get(k, "config") for k in given}
         sources.update({k: s for k, s in entry.sources().items() if k in library and k not in given})

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
 
-class KeyError_(ValueError):
+class SectionKeyError(ValueError):
     """Raised by a section's check about one of its own keys: the error names that key."""
 
     def __init__(self, key: str, reason: str):
