@@ -16,9 +16,6 @@ from ssbfem.errors import InputError
 from ssbfem.settings.schema import Settings
 from ssbfem.settings.types import SectionKeyError
 
-#: Keys of earlier releases, accepted under their new name with a note naming it.
-RENAMED: dict[str, str] = {}
-
 
 def read_toml(path: str | Path) -> dict:
     """Read a TOML file; a syntax error becomes an InputError naming the file and line."""
