@@ -133,8 +133,10 @@ def reaction_current_field(model, path: Path) -> None:
     cm = model.cellmesh
     V = fem.functionspace(cm.mesh, ("DG", 0))
     v = ufl.TestFunction(V)
-    dS = interface_measure(cm, [tags.POSITIVE_INTERFACE], model.electrolyte)(cm.facet_names[tags.POSITIVE_INTERFACE])
-    forms = [fem.form(f * v("+") * dS, entity_maps=model.entity_maps) for f in (model.j_pos, 1.0 + 0.0 * model.j_pos)]
+    dS = interface_measure(cm, [tags.POSITIVE_INTERFACE], model.fields["phi_e"].submesh)
+    dS = dS(cm.facet_names[tags.POSITIVE_INTERFACE])
+    j = model.q["j:positive"]
+    forms = [fem.form(f * v("+") * dS, entity_maps=model.entity_maps) for f in (j, 1.0 + 0.0 * j)]
     current, area = (fem.assemble_vector(f) for f in forms)
     for vec in (current, area):
         vec.scatter_reverse(dolfinx.la.InsertMode.add)

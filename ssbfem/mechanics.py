@@ -380,8 +380,9 @@ class CellMechanics:
         V = fem.functionspace(msh, ("Lagrange", mechanics["degree"], (dim,)))
         # the stoichiometry on the parent mesh (zero outside the positive electrode)
         self.theta = fem.Function(fem.functionspace(msh, model.theta.function_space.ufl_element()))
-        sub_cells = np.arange(model.positive.mesh.topology.index_map(dim).size_local, dtype=np.int32)
-        self._cells = (sub_cells, model.positive.entity_map.sub_topology_to_topology(sub_cells, inverse=False))
+        positive = model.fields["theta"].submesh
+        sub_cells = np.arange(positive.mesh.topology.index_map(dim).size_local, dtype=np.int32)
+        self._cells = (sub_cells, positive.entity_map.sub_topology_to_topology(sub_cells, inverse=False))
         u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
         dx = ufl.Measure("dx", domain=msh, subdomain_data=cm.cell_tags)
         T = model.temperature
@@ -449,7 +450,7 @@ class CellMechanics:
         cm, msh = model.cellmesh, model.cellmesh.mesh
         sigma = el.stress(self.displacement, *self.stress[tags.ELECTROLYTE])
         if model.has_negative:
-            dS = interface_measure(cm, [tags.NEGATIVE_INTERFACE], model.electrolyte)  # electrolyte on "+"
+            dS = interface_measure(cm, [tags.NEGATIVE_INTERFACE], model.fields["phi_e"].submesh)  # electrolyte on "+"
             face, n, sigma = dS(cm.facet_names[tags.NEGATIVE_INTERFACE]), ufl.FacetNormal(msh)("+"), sigma("+")
         else:
             ds = ufl.Measure("ds", domain=msh, subdomain_data=cm.facet_tags)

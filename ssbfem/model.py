@@ -123,7 +123,7 @@ class CellModel:
         # it assembles the Jacobian 25 % faster than 2p + 2.
         self.interface_rule = {"quadrature_degree": 2 * degree}
         interfaces = [tags.POSITIVE_INTERFACE] + ([tags.NEGATIVE_INTERFACE] if self.has_negative else [])
-        self.measures = Measures(cellmesh, interfaces, self.electrolyte, self.interface_rule)
+        self.measures = Measures(cellmesh, interfaces, self.fields["phi_e"].submesh, self.interface_rule)
         self.connections = connections(self)
         self.terminal_area = self.connections.area
         for block in self.blocks:
@@ -204,17 +204,10 @@ class CellModel:
         return self.fields.cells_in(space, cells)
 
     def __getattr__(self, name: str):
-        """Fields by name (``model.theta``), their submeshes and histories, published quantities."""
+        """A field's function by its name (``model.phi_e``, ``model.psi_neg``)."""
         fields = self.__dict__.get("fields")
-        if fields is not None:
-            if name in fields:
-                return fields[name].u
-            if name in _FIELD_ALIASES:
-                field, part = _FIELD_ALIASES[name]
-                return getattr(fields[field], part) if field in fields else None
-        q = self.__dict__.get("q", {})
-        if name in _QUANTITY_ALIASES and _QUANTITY_ALIASES[name] in q:
-            return q[_QUANTITY_ALIASES[name]]
+        if fields is not None and name in fields:
+            return fields[name].u
         raise AttributeError(f"{type(self).__name__!s} has no attribute {name!r}")
 
     @property
@@ -294,7 +287,8 @@ class CellModel:
         for f in self.unknowns:
             if f is not self.temperature_rise:
                 f.x.array[:] = 0.0
-        for f in (self.theta, self.theta_n, self.theta_nm1):
+        theta = self.fields["theta"]
+        for f in (theta.u, theta.u_n, theta.u_nm1):
             f.x.array[:] = stoichiometry
         self.voltage.x.array[:] = float(self.ocp(stoichiometry, np))
 
@@ -403,24 +397,3 @@ class CellModel:
             "loss_charge_transfer_negative_V": -m["eta_neg"],
             "loss_ohmic_negative_V": m["psi_neg"],
         }
-
-
-#: Attributes of earlier releases: (field, part) of a field.
-_FIELD_ALIASES = {
-    "theta_n": ("theta", "u_n"),
-    "theta_nm1": ("theta", "u_nm1"),
-    "electrolyte": ("phi_e", "submesh"),
-    "positive_conductor": ("psi_pos", "submesh"),
-    "positive": ("theta", "submesh"),
-    "negative_conductor": ("psi_neg", "submesh"),
-}
-#: Attributes of earlier releases: published quantities.
-_QUANTITY_ALIASES = {
-    "j_pos": "j:positive",
-    "eta_pos": "eta:positive",
-    "j_neg": "j:negative",
-    "eta_neg": "eta:negative",
-    "i_dl_pos": "i_dl:positive",
-    "i_dl_neg": "i_dl:negative",
-    "current_out": "current_out",
-}

@@ -37,10 +37,10 @@ from ssbfem.integrator import BDFIntegrator, Point
 from ssbfem.model_interface import Model
 from ssbfem.observables import Observable
 from ssbfem.settings.run import Solver
+from ssbfem.solvers import create_solver
 
 if TYPE_CHECKING:
     from ssbfem.observers import Observer
-from ssbfem.solvers import create_solver
 
 
 @dataclass

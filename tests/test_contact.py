@@ -196,7 +196,7 @@ def test_patchy_contact_adds_the_constriction_resistance():
         ds = ufl.Measure("ds", domain=model.cellmesh.mesh, subdomain_data=model.cellmesh.facet_tags)
         spots = ds(model.cellmesh.facet_names[tags.NEGATIVE_TERMINAL])
         through_spots = model.cellmesh.mesh.comm.allreduce(
-            fem.assemble_scalar(fem.form(model.j_neg * spots, entity_maps=model.entity_maps))
+            fem.assemble_scalar(fem.form(model.q["j:negative"] * spots, entity_maps=model.entity_maps))
         )
         assert through_spots / model.terminal_area == pytest.approx(current, rel=1e-6)
         # Extra resistance per m2 of footprint: the voltages at the same time and charge passed.

@@ -165,7 +165,7 @@ def test_pillar_cell_conserves_charge_and_spreads_the_current():
     assert abs(charge - inserted) <= 1e-8 * charge
     model = result.simulation.model
     cm = model.cellmesh
-    dS = interface_measure(cm, [tags.POSITIVE_INTERFACE, tags.NEGATIVE_INTERFACE], model.electrolyte)
+    dS = interface_measure(cm, [tags.POSITIVE_INTERFACE, tags.NEGATIVE_INTERFACE], model.fields["phi_e"].submesh)
     interface = dS(cm.facet_names[tags.POSITIVE_INTERFACE])
     total = lambda form: cm.mesh.comm.allreduce(
         fem.assemble_scalar(fem.form(form * interface, entity_maps=model.entity_maps))
@@ -174,7 +174,7 @@ def test_pillar_cell_conserves_charge_and_spreads_the_current():
     assert aef == pytest.approx(4.0, rel=1e-9)
     footprint_current = result.series.rows[-1]["current_A_m2"]
     assert footprint_current == pytest.approx(one_c_current(resolve(raw)["cell"]), rel=1e-6)
-    mean_interface_current = -total(model.j_pos) / total(1.0)  # j_pos: anodic positive
+    mean_interface_current = -total(model.q["j:positive"]) / total(1.0)  # j_pos: anodic positive
     assert mean_interface_current == pytest.approx(footprint_current / aef, rel=1e-6)
 
 
