@@ -25,9 +25,9 @@ import ufl
 from mpi4py import MPI
 
 from ssbfem._dolfinx import dolfinx
-from ssbfem.config import load_config
 from ssbfem.model import CellModel
 from ssbfem.runner import build_mesh, one_c_current
+from ssbfem.settings import load_settings
 from ssbfem.solvers import create_solver, number_of_dofs
 
 fem = dolfinx.fem
@@ -77,14 +77,14 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], dest="overrides")
     args = parser.parse_args()
     comm = MPI.COMM_WORLD
-    cfg = load_config(args.config, args.overrides)
+    settings = load_settings(args.config, args.overrides)
     start = time.perf_counter()
-    cellmesh = build_mesh(cfg, comm)
+    cellmesh = build_mesh(settings, comm)
     mesh_s = time.perf_counter() - start
-    model = CellModel(cellmesh, cfg["cell"], degree=cfg["mesh"]["degree"], thermal=cfg["thermal"])
+    model = CellModel(cellmesh, settings.cell, degree=settings.mesh.degree, thermal=settings.thermal)
     model.set_initial_state()
-    problem = create_solver(model, cfg["solver"]["petsc_options"], cfg["solver"]["linear_solver"])
-    model.set_control("current", one_c_current(cfg["cell"]))
+    problem = create_solver(model, settings.solver.petsc_options, settings.solver.linear_solver)
+    model.set_control("current", one_c_current(settings.cell))
     model.inv_dt.value = 1.0
     for u, u_n, u_nm1, _ in model.dynamic:
         u_n.x.array[:] = u.x.array
@@ -96,7 +96,7 @@ def main() -> None:
     problem.solve()
     comm.barrier()
     newton_s = time.perf_counter() - start
-    poisson_s, cg_its, poisson_dofs = poisson_seconds(cellmesh, cfg["mesh"]["degree"])
+    poisson_s, cg_its, poisson_dofs = poisson_seconds(cellmesh, settings.mesh.degree)
     peak_kib = comm.allreduce(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, op=MPI.SUM)
     dofs = number_of_dofs(model)
     if comm.rank == 0:

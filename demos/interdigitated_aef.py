@@ -20,10 +20,11 @@ import argparse
 import csv
 from pathlib import Path
 
-from ssbfem.config import apply_overrides, read_toml, resolve
+from ssbfem.config import apply_overrides, read_toml
 from ssbfem.geometry.interdigitated import design_from_config
 from ssbfem.results import _pyplot
 from ssbfem.runner import one_c_current, run
+from ssbfem.settings import Settings, validate
 from ssbfem.simulation import lithium_charge_balance
 
 CONFIG = Path(__file__).resolve().parent / "configs" / "interdigitated.toml"
@@ -31,7 +32,7 @@ CONFIG = Path(__file__).resolve().parent / "configs" / "interdigitated.toml"
 POSITIVE_UM = 8.08
 
 
-def cell_config(aef: float, rate_C: float, shape: str, dimension: int, degree: int, coarse: bool = False) -> dict:
+def cell_config(aef: float, rate_C: float, shape: str, dimension: int, degree: int, coarse: bool = False) -> Settings:
     """The demo config with the given AEF and discharge rate; the base film is thinned by the
     pillars' volume so that the positive volume per footprint stays POSITIVE_UM."""
     overrides = [
@@ -45,18 +46,18 @@ def cell_config(aef: float, rate_C: float, shape: str, dimension: int, degree: i
     if coarse:
         overrides += ["cell.interdigitated.mesh_size_um=2.0", "cell.interdigitated.interface_mesh_size_um=0.5"]
     raw = apply_overrides(read_toml(CONFIG), [*overrides, f"cell.positive.thickness_um={POSITIVE_UM}"])
-    pillars = design_from_config(resolve(raw)["cell"]).positive_thickness_um() - POSITIVE_UM
+    pillars = design_from_config(validate(raw).cell).positive_thickness_um() - POSITIVE_UM
     if pillars >= POSITIVE_UM:
         raise ValueError(f"AEF {aef}: the pillars alone hold more than {POSITIVE_UM} um of positive")
-    return resolve(apply_overrides(raw, [f"cell.positive.thickness_um={POSITIVE_UM - pillars}"]))
+    return validate(apply_overrides(raw, [f"cell.positive.thickness_um={POSITIVE_UM - pillars}"]))
 
 
-def discharge(aef: float, rate_C: float, shape: str, dimension: int, degree: int, coarse: bool = False) -> dict:
+def discharge(aef: float, rate_C: float, shape: str, dimension: int, degree: int, coarse: bool = False) -> Settings:
     cfg = cell_config(aef, rate_C, shape, dimension, degree, coarse)
     result = run(cfg, None)
     rows = result.series.rows
     charge, inserted = lithium_charge_balance(rows)
-    one_c = one_c_current(cfg["cell"])
+    one_c = one_c_current(cfg.cell)
     current = rate_C * one_c
     return {
         "shape": shape,

@@ -9,8 +9,12 @@ import argparse
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ssbfem.errors import InputError, SimulationError
+
+if TYPE_CHECKING:
+    from ssbfem.settings import Settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{key}: {value}")
         return 0
     try:
-        from ssbfem.config import load_config
+        from ssbfem.settings import load_settings
         from ssbfem.runner import restart_run, run
 
         if args.command == "run" and args.restart is not None:
@@ -80,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             if comm.rank == 0:
                 print(f"{len(rows) - len(failed)} of {len(rows)} cases complete -> {output / 'summary.csv'}")
             return 1 if failed else 0
-        cfg = load_config(args.config, args.overrides)
+        cfg = load_settings(args.config, args.overrides)
         if args.command == "mesh":
             return _mesh(cfg, args, comm)
         output = args.output or Path("results") / args.config.stem
@@ -145,7 +149,7 @@ def _report(result, output: Path, comm) -> int:
     return 0 if result.status == "complete" else 1
 
 
-def _mesh(cfg: dict, args, comm) -> int:
+def _mesh(cfg: Settings, args, comm) -> int:
     from ssbfem.geometry.io import write_msh
     from ssbfem.runner import mesh_builder
 

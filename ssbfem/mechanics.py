@@ -34,8 +34,10 @@ from ssbfem._dolfinx import PETSc, dolfinx
 from ssbfem.constants import FARADAY
 from ssbfem.geometry import tags
 from ssbfem.geometry.io import CellMesh
+from ssbfem.materials.property import evaluate, reference_value
 from ssbfem.model import interface_measure
 from ssbfem.physics import elasticity as el
+from ssbfem.settings.run import Mechanics, Pressure
 from ssbfem.solvers import ELASTICITY_ITERATIVE_ABOVE_DOFS as ITERATIVE_ABOVE_DOFS
 
 fem = dolfinx.fem
@@ -366,18 +368,22 @@ class CellMechanics:
 
     Args:
         model: The cell model (temperature, stoichiometry).
-        mechanics: The resolved ``[mechanics]`` config section.
+        mechanics: The ``[mechanics]`` settings (a dict is validated).
     """
 
-    def __init__(self, model, mechanics: dict):
+    def __init__(self, model, mechanics: Mechanics | dict):
         self.model = model
-        self.flaw_size_um = mechanics["flaw_size_um"]
-        self.flaw_factor = mechanics["flaw_geometry_factor"]
+        if not isinstance(mechanics, Mechanics):
+            mechanics = Mechanics.model_validate(mechanics)
+        if mechanics.stress_free_temperature_K is None:  # as Settings sets it
+            mechanics.stress_free_temperature_K = model.cell.temperature_K
+        self.flaw_size_um = mechanics.flaw_size_um
+        self.flaw_factor = mechanics.flaw_geometry_factor
         cm = model.cellmesh
         msh = cm.mesh
         dim = msh.geometry.dim
         self.layers = [name for name in tags.LAYER_ORDER if name in cm.cell_names]
-        V = fem.functionspace(msh, ("Lagrange", mechanics["degree"], (dim,)))
+        V = fem.functionspace(msh, ("Lagrange", mechanics.degree, (dim,)))
         # the stoichiometry on the parent mesh (zero outside the positive electrode)
         self.theta = fem.Function(fem.functionspace(msh, model.theta.function_space.ufl_element()))
         positive = model.fields["theta"].submesh
@@ -386,28 +392,26 @@ class CellMechanics:
         u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
         dx = ufl.Measure("dx", domain=msh, subdomain_data=cm.cell_tags)
         T = model.temperature
-        pos = model.cell["positive"]
+        pos = model.cell.positive
         a, L = 0, 0
         self.stress = {}
         for layer in self.layers:
-            props = model.layer_section(layer)
-            lam, mu = el.lame(props["youngs_modulus_Pa"], props["poissons_ratio"])
-            eigen = props["thermal_expansion_1_K"] * (T - mechanics["stress_free_temperature_K"])
+            prop = self._property_of(layer)
+            lam, mu = el.lame(prop("youngs_modulus_Pa"), prop("poissons_ratio"))
+            eigen = prop("thermal_expansion_1_K") * (T - mechanics.stress_free_temperature_K)
             if layer == "positive":
-                c0 = pos["initial_stoichiometry"]
-                eigen = (
-                    eigen + pos["partial_molar_volume_m3_mol"] * pos["max_concentration_mol_m3"] * (self.theta - c0) / 3
-                )
+                c0 = pos.initial_stoichiometry
+                eigen = eigen + pos.partial_molar_volume_m3_mol * pos.max_concentration_mol_m3 * (self.theta - c0) / 3
             a += ufl.inner(el.stress(u, lam, mu, 0.0), el.strain(v)) * dx(cm.cell_names[layer])
             L += ufl.inner((3 * lam + 2 * mu) * eigen * ufl.Identity(dim), el.strain(v)) * dx(cm.cell_names[layer])
             self.stress[layer] = (lam, mu, eigen)
-        boundaries = mechanics["boundaries"]
+        boundaries = mechanics.boundaries
         bcs = [
             held(V, cm, name, None if kind == "clamped" else "xyz".index(kind[-1]))
             for name, kind in boundaries.items()
             if isinstance(kind, str)
         ]
-        pressures = {name: kind["pressure_Pa"] for name, kind in boundaries.items() if isinstance(kind, dict)}
+        pressures = {name: kind.pressure_Pa for name, kind in boundaries.items() if isinstance(kind, Pressure)}
         L += pressure_load(v, cm, pressures)
         self._options, iterative = solver_options(V)
         self.problem = dolfinx.fem.petsc.LinearProblem(
@@ -426,7 +430,7 @@ class CellMechanics:
             for layer, (lam, mu, eigen) in self.stress.items()
         }
         self.feedback = None
-        if mechanics.get("kinetics_feedback"):
+        if mechanics.kinetics_feedback:
             self.feedback = self._feedback_form(model)
         self._tractions = InterfaceTractions(
             cm, {layer: el.full_stress(self.displacement, *data) for layer, data in self.stress.items()}
@@ -456,7 +460,7 @@ class CellMechanics:
             ds = ufl.Measure("ds", domain=msh, subdomain_data=cm.facet_tags)
             face, n = ds(cm.facet_names[tags.NEGATIVE_TERMINAL]), ufl.FacetNormal(msh)
         area = msh.comm.allreduce(fem.assemble_scalar(fem.form(1.0 * face)))
-        omega_over_f = model.cell["negative"]["molar_volume_m3_mol"] / FARADAY
+        omega_over_f = model.cell.negative.molar_volume_m3_mol / FARADAY
         return fem.form(ufl.inner(ufl.dot(sigma, n), n) * face), area, omega_over_f
 
     def close(self) -> None:
@@ -529,25 +533,39 @@ class CellMechanics:
         (strength minus the largest principal stress, Pa) and the flaw-based indicator
         sigma Y sqrt(pi a_c)/K_Ic (Pang et al. 2021, eq. 7: fracture from a flaw of size a_c
         when >= 1)."""
-        props, out = self.model.layer_section(layer), {}
-        if "fracture_strength_Pa" in props:
-            out[f"tensile_margin_Pa[{layer}]"] = props["fracture_strength_Pa"] - principal
-        if "fracture_toughness_Pa_m05" in props:
+        section, out = self.model.layer_section(layer), {}
+        strength = getattr(section, "fracture_strength_Pa", None)  # an electrolyte's
+        if strength is not None:
+            out[f"tensile_margin_Pa[{layer}]"] = strength - principal
+        if section.fracture_toughness_Pa_m05 is not None:
             flaw = self.flaw_size_um * 1e-6
             out[f"fracture_indicator[{layer}]"] = (
-                max(principal, 0.0) * self.flaw_factor * np.sqrt(np.pi * flaw) / props["fracture_toughness_Pa_m05"]
+                max(principal, 0.0) * self.flaw_factor * np.sqrt(np.pi * flaw) / section.fracture_toughness_Pa_m05
             )
         return out
 
     def monroe_newman_ratio(self) -> float | None:
         """Shear modulus of the electrolyte over that of Li (Monroe and Newman: filaments are
-        suppressed when it is at least about 2), or None without the data."""
-        cell = self.model.cell
-        try:
-            g = [
-                cell[s]["youngs_modulus_Pa"] / (2 * (1 + cell[s]["poissons_ratio"]))
-                for s in ("electrolyte", "negative")
-            ]
-        except KeyError:
-            return None
+        suppressed when it is at least about 2) at the reference temperature, or None without
+        the data."""
+        g = []
+        for section in (self.model.cell.electrolyte, self.model.cell.negative):
+            E, nu = reference_value(section.youngs_modulus_Pa), reference_value(section.poissons_ratio)
+            if E is None or nu is None:
+                return None
+            g.append(E / (2 * (1 + nu)))
         return g[0] / g[1]
+
+    def _property_of(self, layer: str):
+        """A layer's elastic property by key, in UFL on the parent mesh (temperature and the
+        stoichiometry copied to it)."""
+        section, model = self.model.layer_section(layer), self.model
+        x = self.theta if layer == tags.POSITIVE else None
+        key = lambda name: f"cell.{tags.SECTION_OF_LAYER[layer]}.{name}"
+        return lambda name: evaluate(
+            getattr(section, name),
+            model.temperature,
+            model.cell.reference_temperature_K,
+            stoichiometry=x,
+            key=key(name),
+        )

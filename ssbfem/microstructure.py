@@ -29,6 +29,7 @@ from ssbfem.geometry import tags
 from ssbfem.geometry.io import CellMesh
 from ssbfem.geometry.tags import MESH_UNIT_M
 from ssbfem.physics.charge import ohmic_conduction
+from ssbfem.settings.cell import Cell
 
 fem = dolfinx.fem
 
@@ -202,13 +203,13 @@ def effective_conductivity(
     }
 
 
-def geometry_summary(cellmesh: CellMesh, footprint: float, cell: dict) -> dict:
+def geometry_summary(cellmesh: CellMesh, footprint: float, cell: Cell) -> dict:
     """What a run records in ``geometry.json``.
 
     Args:
         cellmesh: The cell mesh.
         footprint: Area of the positive terminal (or stack bottom), mesh units (1 in 1D).
-        cell: The resolved ``[cell]`` config.
+        cell: The ``[cell]`` settings.
 
     Returns:
         ``aef`` (charge-transfer interface area / footprint), ``interface_area_m2`` (over the
@@ -218,18 +219,18 @@ def geometry_summary(cellmesh: CellMesh, footprint: float, cell: dict) -> dict:
         electrode layer), ``active_volume_per_footprint_um``, ``utilisation_electronic``,
         ``utilisation_ionic`` (see :func:`utilisations`) and ``num_cells``.
     """
-    units = cell.get("units", 1)
+    units = cell.units
     volumes = phase_volumes(cellmesh)
     total = sum(volumes.values())
     area = facet_area(cellmesh, tags.POSITIVE_INTERFACE)
     aef = area / footprint
-    thickness = {name: cell[tags.SECTION_OF_LAYER[name]]["thickness_um"] for name in (tags.POSITIVE, tags.ELECTROLYTE)}
+    thickness = {tags.POSITIVE: cell.positive.thickness_um, tags.ELECTROLYTE: cell.electrolyte.thickness_um}
     layer = footprint * thickness[tags.POSITIVE] * units
     active = volumes[tags.POSITIVE] / layer
     electrolyte = (volumes[tags.ELECTROLYTE] - footprint * thickness[tags.ELECTROLYTE] * units) / layer
     return {
         "aef": aef,
-        "interface_area_m2": aef * cell["area_cm2"] * 1e-4,
+        "interface_area_m2": aef * cell.area_cm2 * 1e-4,
         "specific_interface_area_1_m": area / layer / MESH_UNIT_M,
         "volume_fractions": {name: v / total for name, v in volumes.items()},
         "electrode_volume_fractions": {

@@ -41,6 +41,10 @@ from ssbfem.geometry import tags
 from ssbfem.geometry.io import CellMesh
 from ssbfem.geometry.tags import MESH_UNIT_M
 from ssbfem.materials.ocp import OCP_FUNCTIONS
+from ssbfem.materials.property import evaluate
+from ssbfem.settings.cell import Cell
+from ssbfem.settings.layers import Layer
+from ssbfem.settings.run import Thermal
 
 fem = dolfinx.fem
 
@@ -56,7 +60,7 @@ __all__ = [
 ]
 
 
-def cell_blocks(cell: dict, thermal: dict, has_negative: bool) -> list[Block]:
+def cell_blocks(cell: Cell, thermal: Thermal, has_negative: bool) -> list[Block]:
     """The blocks a cell's settings ask for, in the order of the monolithic system's fields."""
     blocks: list[Block] = [
         ElectrolyteConduction(),
@@ -67,17 +71,17 @@ def cell_blocks(cell: dict, thermal: dict, has_negative: bool) -> list[Block]:
     if has_negative:
         blocks.append(ElectronicConduction("negative"))
     blocks += [ChargeTransfer("positive"), ChargeTransfer("negative")]
-    if max(cell["positive"]["double_layer_F_m2"], cell["negative"]["double_layer_F_m2"]) > 0.0:
+    if max(cell.positive.double_layer_F_m2, cell.negative.double_layer_F_m2) > 0.0:
         blocks.append(DoubleLayer())
-    if cell["electrolyte"].get("electronic_conductivity_S_m", 0.0) > 0.0:
+    if cell.electrolyte.electronic_conductivity_S_m not in (None, 0.0):  # a number, table or law
         blocks.append(ElectronicLeakage())
-    if thermal["model"] != "isothermal":
+    if thermal.model != "isothermal":
         blocks.append(ThermalBalance())
     return blocks
 
 
 class CellModel:
-    """Fields and residual of a cell, built from a resolved ``[cell]`` config by its blocks.
+    """Fields and residual of a cell, built from its ``[cell]`` and ``[thermal]`` settings by its blocks.
 
     Attributes:
         fields: The unknowns by name (``fields["theta"].u``), in the system's order.
@@ -90,17 +94,20 @@ class CellModel:
     def __init__(
         self,
         cellmesh: CellMesh,
-        cell: dict,
+        cell: Cell | dict,
         degree: int = 2,
-        thermal: dict | None = None,
+        thermal: Thermal | dict | None = None,
         blocks: list[Block] | None = None,
     ):
         self.cellmesh = cellmesh
-        self.cell = cell
-        self.thermal = thermal or {"model": "isothermal"}
+        self.cell = cell if isinstance(cell, Cell) else Cell.model_validate(cell)
+        self.thermal = thermal if isinstance(thermal, Thermal) else Thermal.model_validate(thermal or {})
+        for key in ("initial_temperature_K", "ambient_K"):  # default to the cell's, as Settings does
+            if getattr(self.thermal, key) is None:
+                setattr(self.thermal, key, self.cell.temperature_K)
         # A stack of unit cells collects current through tabs on every collector; a single cell
         # through its two outer faces (terminals).
-        self.tabs = cell.get("units", 1) > 1
+        self.tabs = self.cell.units > 1
         self._require_groups()
         self.has_negative = tags.NEGATIVE in cellmesh.cell_names
         self._controls()
@@ -111,8 +118,8 @@ class CellModel:
         self.q["T_face"] = self.q["T"]("+") if self.temperature_rise is not None else self.q["T"]
         self.bcs: list = []
         self.heat_forms: dict[str, fem.Form] = {}
-        self.ocp = OCP_FUNCTIONS[cell["positive"]["ocp"]]
-        self.blocks = blocks if blocks is not None else cell_blocks(cell, self.thermal, self.has_negative)
+        self.ocp = OCP_FUNCTIONS[self.cell.positive.ocp]
+        self.blocks = blocks if blocks is not None else cell_blocks(self.cell, self.thermal, self.has_negative)
         for block in self.blocks:
             block.declare(self)
         # The kinetics are exponentials of the fields: left to itself the form compiler would
@@ -164,20 +171,20 @@ class CellModel:
         """The cell temperature: a Constant (isothermal), or T0 + the rise (a field on the whole
         mesh, or one lumped value); with lagged coupling the electrochemistry sees a temperature
         extrapolated from the previous steps (set by the time stepper), not the unknown."""
-        model = self.thermal["model"]
+        model = self.thermal.model
         self.temperature_rise = self.T_lagged = None
         if model == "isothermal":
-            self.T0 = self.cell["temperature_K"]
+            self.T0 = self.cell.temperature_K
             self.temperature = self._constant(self.T0)
             self._T_electrochemistry = self.temperature
             return
         space = self.fields.lagrange()[0] if model == "full" else self.fields.real()
-        self.T0 = self.thermal["initial_temperature_K"]
+        self.T0 = self.thermal.initial_temperature_K
         self.temperature_rise = fem.Function(space, name="temperature_rise")
         self.temperature = self.T0 + self.temperature_rise
         self.T_n, self.T_nm1 = fem.Function(space), fem.Function(space)
         self._T_electrochemistry = self.temperature
-        if self.thermal.get("coupling") == "lagged":
+        if self.thermal.coupling == "lagged":
             self.T_lagged = fem.Function(space)
             self._T_electrochemistry = self.T0 + self.T_lagged
 
@@ -228,16 +235,31 @@ class CellModel:
     def leakage(self) -> bool:
         return "phi_leak" in self.fields
 
-    def layer_section(self, layer: str) -> dict:
-        """The config section of a layer."""
-        return self.cell[tags.SECTION_OF_LAYER[layer]]
+    def layer_section(self, layer: str) -> Layer:
+        """The settings of a meshed layer (``tags.POSITIVE_CC``: ``cell.positive_current_collector``)."""
+        return getattr(self.cell, tags.SECTION_OF_LAYER[layer])
+
+    def material_property(self, layer: str, key: str, activation_energy_key: str | None = None):
+        """A layer's material property at the cell's temperature (UFL, or a number): see
+        :mod:`ssbfem.materials.property` for its forms; the stoichiometry of a law f(x, T) is
+        the positive electrode's."""
+        section = self.layer_section(layer)
+        energy = getattr(section, activation_energy_key) if activation_energy_key else None
+        return evaluate(
+            getattr(section, key),
+            self.q["T"],
+            self.cell.reference_temperature_K,
+            stoichiometry=self.theta if layer == tags.POSITIVE else None,
+            activation_energy_J_mol=energy,
+            key=f"cell.{tags.SECTION_OF_LAYER[layer]}.{key}",
+        )
 
     def _output_forms(self) -> None:
         """Scalar outputs (per m2 of footprint) and the interface means of the voltage breakdown,
         all with one quadrature rule so that the terms telescope to the cell voltage exactly."""
         comm, q, m = self.cellmesh.mesh.comm, self.q, self.measures
         form = lambda e: fem.form(e, entity_maps=self.entity_maps)
-        c_max = self.cell["positive"]["max_concentration_mol_m3"]
+        c_max = self.cell.positive.max_concentration_mol_m3
         positive = m.dx(tags.POSITIVE)
         self._current_form = form(q["current_out"] / self.terminal_area * self.connections.positive)
         self._lithium_form = form(self.theta * positive)
@@ -279,7 +301,7 @@ class CellModel:
         if self.temperature_rise is not None:
             for f in (self.temperature_rise, self.T_n, self.T_nm1, self.T_lagged or self.T_n):
                 f.x.array[:] = 0.0
-        self.set_equilibrium(self.cell["positive"]["initial_stoichiometry"])
+        self.set_equilibrium(self.cell.positive.initial_stoichiometry)
 
     def set_equilibrium(self, stoichiometry: float) -> None:
         """Open-circuit equilibrium at a uniform stoichiometry: phi_e = 0 (the Li side is ground),
@@ -370,7 +392,7 @@ class CellModel:
         """Charge on the electrode side of the positive double layer, C per m2 of footprint: the
         charge passed equals F times the lithium inserted minus its change."""
         drop = means["psi_pos"] + self.cell_voltage() - means["phi_e_pos"]
-        return self.cell["positive"]["double_layer_F_m2"] * drop * self._interface_area / self.terminal_area
+        return self.cell.positive.double_layer_F_m2 * drop * self._interface_area / self.terminal_area
 
     def voltage_breakdown(self, means: dict[str, float] | None = None) -> dict[str, float]:
         """The cell voltage split into OCPs and losses (Pang et al. 2021, eq. 16), in V:

@@ -17,6 +17,7 @@ import ufl
 from ssbfem._dolfinx import dolfinx
 from ssbfem.fem import Fields, Residual
 from ssbfem.geometry.io import CellMesh
+from ssbfem.settings.cell import Cell
 
 fem = dolfinx.fem
 
@@ -26,7 +27,7 @@ class Model(Protocol):
     """A model of a cell: named fields, a residual, controls, and its terminal quantities."""
 
     cellmesh: CellMesh
-    cell: dict  # the resolved [cell] settings
+    cell: Cell  # the [cell] settings
     fields: Fields
     residual: Residual
     q: dict  # quantities the model publishes by name (UFL)

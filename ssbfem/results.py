@@ -94,7 +94,7 @@ class FieldWriter:
             )
             stress_fields = [mechanics.von_mises, mechanics.hydrostatic]
             self.writers.append(vtx(comm, directory / f"stress{suffix}.bp", stress_fields, engine="BP4"))
-        if model.thermal["model"] == "full":
+        if model.thermal.model == "full":
             self.temperature = fem.Function(model.temperature_rise.function_space, name="temperature")
             self.writers.append(vtx(comm, directory / f"temperature{suffix}.bp", [self.temperature], engine="BP4"))
 
@@ -102,7 +102,7 @@ class FieldWriter:
         m = self.model
         self.phi_s_pos.x.array[:] = m.psi_pos.x.array + m.cell_voltage()
         self.c.x.array[:] = m.theta.x.array * m.max_concentration
-        if m.thermal["model"] == "full":
+        if m.thermal.model == "full":
             self.temperature.x.array[:] = m.temperature_rise.x.array + m.T0
         for w in self.writers:
             w.write(t)

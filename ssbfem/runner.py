@@ -1,4 +1,4 @@
-"""From a resolved config to a run directory: mesh, model, experiment, outputs, checkpoints.
+"""From settings to a run directory: mesh, model, experiment, outputs, checkpoints.
 
 A run directory holds ``config.toml`` (the resolved config), ``run.json`` (status and metadata),
 ``timeseries.csv`` (flushed row by row), ``steps.csv`` and ``cycles.csv``, plots, ``fields/``,
@@ -22,7 +22,8 @@ import numpy as np
 from mpi4py import MPI
 
 from ssbfem.checkpoint import load_checkpoint
-from ssbfem.config import read_toml, resolve, to_toml
+from ssbfem.settings import Settings, read_toml, to_toml, validate
+from ssbfem.settings.cell import Cell, Composite
 from ssbfem.constants import FARADAY
 from ssbfem.errors import InputError, SimulationError
 from ssbfem.experiment import Experiment, Units, parse_experiment
@@ -70,128 +71,123 @@ from ssbfem.simulation import Interrupted, Simulation, StepperSettings
 from ssbfem.solvers import number_of_dofs
 
 
-def thin_film_layers(cfg: dict) -> list[Layer]:
+def thin_film_layers(settings: Settings) -> list[Layer]:
     """The stack of a thin-film config, negative terminal first, graded towards the electrolyte.
 
     With ``cell.units = N > 1`` the unit cell is repeated N times, every other one mirrored, so
     that neighbours share a current collector: CC- | Li SE PE | CC+ | PE SE Li | CC- | ...
     """
-    cell, mesh = cfg["cell"], cfg["mesh"]
-    cc_elements = mesh["current_collector_elements"]
+    cell, mesh = settings.cell, settings.mesh
 
     def collector(layer: str) -> list[Layer]:
-        section = tags.SECTION_OF_LAYER[layer]
-        return [Layer(layer, cell[section]["thickness_um"], cc_elements)] if section in cell else []
+        section = getattr(cell, tags.SECTION_OF_LAYER[layer])
+        return [Layer(layer, section.thickness_um, mesh.current_collector_elements)] if section else []
 
     unit = []
-    if cell["negative"].get("thickness_um"):
-        unit.append(Layer(tags.NEGATIVE, cell["negative"]["thickness_um"], mesh["negative_elements"], refine_end=True))
-    unit.append(Layer(tags.ELECTROLYTE, cell["electrolyte"]["thickness_um"], mesh["electrolyte_elements"], True, True))
-    positive = Layer(tags.POSITIVE, cell["positive"]["thickness_um"], mesh["positive_elements"], refine_start=True)
-    unit.append(replace(positive, grading=mesh["positive_grading"]))
+    if cell.negative.thickness_um:
+        unit.append(Layer(tags.NEGATIVE, cell.negative.thickness_um, mesh.negative_elements, refine_end=True))
+    unit.append(Layer(tags.ELECTROLYTE, cell.electrolyte.thickness_um, mesh.electrolyte_elements, True, True))
+    positive = Layer(tags.POSITIVE, cell.positive.thickness_um, mesh.positive_elements, refine_start=True)
+    unit.append(replace(positive, grading=mesh.positive_grading))
     mirrored = [replace(x, refine_start=x.refine_end, refine_end=x.refine_start) for x in reversed(unit)]
     negative_cc, positive_cc = collector(tags.NEGATIVE_CC), collector(tags.POSITIVE_CC)
     layers = list(negative_cc)
-    for k in range(cell.get("units", 1)):
+    for k in range(cell.units):
         layers += (unit + positive_cc) if k % 2 == 0 else (mirrored + negative_cc)
     return layers
 
 
-def composite_packing(cfg: dict) -> Packing:
-    """The particle packing (and pores) of a composite config (deterministic from its seed)."""
-    cell = cfg["cell"]
-    comp = cell["composite"]
-    box = (cell["positive"]["thickness_um"], comp["length_um"], comp["width_um"])
-    diameter = comp.get("d50_um") or comp["particle_diameter_um"]
+def composite_packing(composite: Composite, thickness_um: float) -> Packing:
+    """The particle packing (and pores) of a composite layer (deterministic from its seed)."""
+    comp = composite
+    box = (thickness_um, comp.length_um, comp.width_um)
     packing = pack_spheres(
         box,
-        comp["volume_fraction"],
-        diameter_um=comp["particle_diameter_um"],
-        d50_um=comp.get("d50_um"),
-        d90_um=comp.get("d90_um"),
-        overlap=comp["overlap"],
-        seed=comp["seed"],
+        comp.volume_fraction,
+        diameter_um=comp.particle_diameter_um,
+        d50_um=comp.d50_um,
+        d90_um=comp.d90_um,
+        overlap=comp.overlap,
+        seed=comp.seed,
     )
-    pore = comp.get("pore_diameter_um") or 0.3 * diameter
-    return place_voids(packing, comp["porosity"], pore, comp["seed"])
+    pore = comp.pore_diameter_um or 0.3 * (comp.d50_um or comp.particle_diameter_um)
+    return place_voids(packing, comp.porosity, pore, comp.seed)
 
 
-def mesh_builder(cfg: dict) -> Callable[[], dict | None]:
+def mesh_builder(config: Settings | dict) -> Callable[[], dict | None]:
     """What adds the meshed cell of a config to the current Gmsh model: the builder of its
     architecture (composite cathode; interdigitated; thin film, with patchy Li contact under
     ``[cell.contact]``). The composite builder returns its statistics (volume fractions)."""
-    cell, mesh = cfg["cell"], cfg["mesh"]
-    if cell["architecture"] == "composite":
-        comp = cell["composite"]
-        packing = composite_packing(cfg)
-        size = comp.get("mesh_size_um") or (comp.get("d50_um") or comp["particle_diameter_um"]) / 8.0
+    settings = validate(config)
+    cell, mesh = settings.cell, settings.mesh
+    if cell.architecture == "composite":
+        comp = cell.composite
+        packing = composite_packing(comp, cell.positive.thickness_um)
+        size = comp.mesh_size_um or (comp.d50_um or comp.particle_diameter_um) / 8.0
+        collector_um = cell.positive_current_collector.thickness_um  # a composite cell has one
         return lambda: build_composite(
-            packing,
-            cell["electrolyte"]["thickness_um"],
-            cell["positive_current_collector"]["thickness_um"],
-            size,
-            comp.get("mesh_size_max_um"),
+            packing, cell.electrolyte.thickness_um, collector_um, size, comp.mesh_size_max_um
         )
-    if cell["architecture"] == "interdigitated":
+    if cell.architecture == "interdigitated":
         design = design_from_config(cell)
         return lambda: build_interdigitated(design)
-    layers = thin_film_layers(cfg)
-    contact = cell.get("contact")
+    layers = thin_film_layers(settings)
+    contact = cell.contact
     if contact:  # 3D, one unit cell (checked by the config)
         return lambda: build_contact_cell(
-            layers,
-            contact["spot_radius_um"],
-            contact["area_fraction"],
-            contact.get("element_size_um"),
-            contact.get("edge_element_size_um"),
+            layers, contact.spot_radius_um, contact.area_fraction, contact.element_size_um, contact.edge_element_size_um
         )
-    dim, width, n, grading = cell["dimension"], mesh["width_um"], mesh["in_plane_elements"], mesh["grading"]
-    outer = (tags.BOTTOM, tags.TOP) if cell.get("units", 1) > 1 else (tags.NEGATIVE_TERMINAL, tags.POSITIVE_TERMINAL)
-    return lambda: build_thin_film(layers, dim, width, n, grading, outer_names=outer)
+    outer = (tags.BOTTOM, tags.TOP) if cell.units > 1 else (tags.NEGATIVE_TERMINAL, tags.POSITIVE_TERMINAL)
+    return lambda: build_thin_film(
+        layers, cell.dimension, mesh.width_um, mesh.in_plane_elements, mesh.grading, outer_names=outer
+    )
 
 
-def build_mesh(cfg: dict, comm: MPI.Comm = MPI.COMM_WORLD) -> CellMesh:
+def build_mesh(config: Settings | dict, comm: MPI.Comm = MPI.COMM_WORLD) -> CellMesh:
     """The cell mesh of a config: its ``mesh.file``, or the builder of its architecture."""
-    if cfg["mesh"].get("file"):
-        return load_mesh(cfg["mesh"]["file"], comm)
-    return mesh_from_model(comm, mesh_builder(cfg))
+    settings = validate(config)
+    if settings.mesh.file:
+        return load_mesh(settings.mesh.file, comm)
+    return mesh_from_model(comm, mesh_builder(settings))
 
 
-def one_c_current(cell: dict, active_thickness_um: float | None = None) -> float:
+def one_c_current(cell: Cell, active_thickness_um: float | None = None) -> float:
     """Current density of 1C, A/m2 of footprint: the nominal capacity, or the positive
     electrode's capacity from its initial stoichiometry to 1, passed in one hour (times the
     number of unit cells of a stack). The electrode's active volume per footprint is
     `active_thickness_um` (a composite's measured active volume / footprint), by default its
     thickness (times the volume fraction of a composite; with the pillars of an interdigitated cell)."""
-    units = cell.get("units", 1)
-    if cell.get("nominal_capacity_mAh_cm2"):
-        return cell["nominal_capacity_mAh_cm2"] * 10.0 * units
-    pos = cell["positive"]
+    if cell.nominal_capacity_mAh_cm2:
+        return cell.nominal_capacity_mAh_cm2 * 10.0 * cell.units
+    pos = cell.positive
     if active_thickness_um is None:
-        if cell["architecture"] == "interdigitated":
+        if cell.architecture == "interdigitated":
             active_thickness_um = design_from_config(cell).positive_thickness_um()
         else:
-            fraction = cell["composite"]["volume_fraction"] if cell["architecture"] == "composite" else 1.0
-            active_thickness_um = pos["thickness_um"] * fraction
-    capacity = FARADAY * pos["max_concentration_mol_m3"] * active_thickness_um * 1e-6
-    capacity *= 1 - pos["initial_stoichiometry"]
-    return units * capacity / 3600.0
+            fraction = cell.composite.volume_fraction if cell.architecture == "composite" else 1.0
+            active_thickness_um = pos.thickness_um * fraction
+    capacity = FARADAY * pos.max_concentration_mol_m3 * active_thickness_um * 1e-6
+    capacity *= 1 - pos.initial_stoichiometry
+    return cell.units * capacity / 3600.0
 
 
-def parse_steps(cfg: dict, base_dir: Path | None = None, active_thickness_um: float | None = None) -> Experiment:
+def parse_steps(
+    config: Settings | dict, base_dir: Path | None = None, active_thickness_um: float | None = None
+) -> Experiment:
     """Parse the experiment and reject a first step that would end before it starts
     (`active_thickness_um`: see :func:`one_c_current`)."""
-    cell = cfg["cell"]
-    units = Units(cell["area_cm2"] * 1e-4, one_c_current(cell, active_thickness_um))
-    experiment = parse_experiment(cfg["experiment"]["steps"], units, base_dir)
-    if cfg["thermal"]["model"] == "isothermal":
+    settings = validate(config)
+    cell = settings.cell
+    units = Units(cell.area_cm2 * 1e-4, one_c_current(cell, active_thickness_um))
+    experiment = parse_experiment(settings.experiment.steps, units, base_dir)
+    if settings.thermal.model == "isothermal":
         for step in experiment.steps:
             if any(event.quantity == "temperature" for event in step.events):
                 raise InputError(
                     "experiment.steps", f"{step.text!r} ends on a temperature: set thermal.model = 'lumped' or 'full'"
                 )
-    pos = cell["positive"]
-    ocv = float(OCP_FUNCTIONS[pos["ocp"]](pos["initial_stoichiometry"], np))
+    pos = cell.positive
+    ocv = float(OCP_FUNCTIONS[pos.ocp](pos.initial_stoichiometry, np))
     first = experiment.steps[0]
     for event in first.events:
         if event.quantity != "voltage" or first.mode != "current":
@@ -288,7 +284,7 @@ def _logger(output: Path | None, comm: MPI.Comm) -> logging.Logger:
 
 
 def run(
-    cfg: dict,
+    config: Settings | dict,
     output: Path | None = None,
     comm: MPI.Comm = MPI.COMM_WORLD,
     progress: bool = False,
@@ -299,7 +295,8 @@ def run(
     extra_blocks: Sequence[Block] = (),
     observers: Sequence[Observer] = (),
 ) -> RunResult:
-    """Run a resolved config; write its outputs to `output` (None: keep them in memory only).
+    """Run a config (settings, or a raw or resolved dict); write its outputs to `output` (None:
+    keep them in memory only).
 
     `observables` add time-series columns, `extra_blocks` physics to the cell's blocks and
     `observers` anything a run should do at its rows, snapshots or stop (research code's own,
@@ -309,33 +306,35 @@ def run(
     input leaves no directory behind. With `restart`, `output` is an existing run directory and
     the run resumes from its checkpoint.
     """
-    experiment = parse_steps(cfg, base_dir)
-    config_text = to_toml(cfg)  # before anything is written: a config that cannot be recorded stops here
-    cellmesh = build_mesh(cfg, comm)
+    settings = validate(config)
+    experiment = parse_steps(settings, base_dir)
+    config_text = to_toml(settings.to_resolved_dict())  # a config that cannot be recorded stops here
+    cellmesh = build_mesh(settings, comm)
     wall0 = time.perf_counter()
-    blocks = [*cell_blocks(cfg["cell"], cfg["thermal"], tags.NEGATIVE in cellmesh.cell_names), *extra_blocks]
-    model = CellModel(cellmesh, cfg["cell"], degree=cfg["mesh"]["degree"], thermal=cfg["thermal"], blocks=blocks)
-    geometry = geometry_summary(cellmesh, model.terminal_area, cfg["cell"])
-    if cfg["cell"]["architecture"] == "composite":  # 1C from the active volume of the mesh
-        experiment = parse_steps(cfg, base_dir, active_thickness_um=geometry["active_volume_per_footprint_um"])
-    mechanics = CellMechanics(model, cfg["mechanics"]) if cfg["mechanics"]["enabled"] else None
+    cell, thermal = settings.cell, settings.thermal
+    blocks = [*cell_blocks(cell, thermal, tags.NEGATIVE in cellmesh.cell_names), *extra_blocks]
+    model = CellModel(cellmesh, cell, degree=settings.mesh.degree, thermal=thermal, blocks=blocks)
+    geometry = geometry_summary(cellmesh, model.terminal_area, cell)
+    if cell.architecture == "composite":  # 1C from the active volume of the mesh
+        experiment = parse_steps(settings, base_dir, active_thickness_um=geometry["active_volume_per_footprint_um"])
+    mechanics = CellMechanics(model, settings.mechanics) if settings.mechanics.enabled else None
     if output is not None:
         output = Path(output)
         if not restart:
             prepare_output(output, comm)
             if comm.rank == 0:
                 (output / "config.toml").write_text(config_text)
-    outputs = RunOutputs.create(cfg, model, mechanics, output, comm, restart)
+    outputs = RunOutputs.create(settings, model, mechanics, output, comm, restart)
     stop = _StopSignals()
-    out_cfg = cfg["output"]
+    out = settings.output
     sim = Simulation(
         model,
         experiment,
-        StepperSettings.from_config(cfg["solver"]),
+        StepperSettings.from_config(settings.solver),
         observers=[*outputs.observers(experiment, progress and comm.rank == 0), *observers],
-        field_times=out_cfg["field_times_s"],
-        checkpoint_every_steps=out_cfg["checkpoint_every_steps"],
-        checkpoint_every_s=out_cfg["checkpoint_every_s"],
+        field_times=out.field_times_s,
+        checkpoint_every_steps=out.checkpoint_every_steps,
+        checkpoint_every_s=out.checkpoint_every_s,
         stop_requested=stop,
         observables=observables,
     )
@@ -355,7 +354,7 @@ def run(
     steps = sim.state.steps
     cycles = cycle_summaries(steps)
     if output is not None:
-        outputs.write(cfg, steps, cycles, meta, status, message, sim, time.perf_counter() - wall0)
+        outputs.write(settings, steps, cycles, meta, status, message, sim, time.perf_counter() - wall0)
     if status == "failed":
         raise SimulationError(message)
     return RunResult(status, outputs.series, steps, cycles, sim, output, message, _spectra(outputs.spectra))
@@ -394,18 +393,20 @@ class RunOutputs:
     feedback: bool = False
 
     @classmethod
-    def create(cls, cfg: dict, model: CellModel, mechanics, output: Path | None, comm, restart: bool) -> RunOutputs:
+    def create(
+        cls, settings: Settings, model: CellModel, mechanics, output: Path | None, comm, restart: bool
+    ) -> RunOutputs:
         path = (lambda name: output / name) if output is not None else (lambda name: None)
         impedance = path("impedance.csv")
         spectra = read_table(impedance) if restart and impedance is not None and impedance.is_file() else []
         series, log = TimeSeries(path("timeseries.csv"), comm), _logger(output, comm)
         out = cls(output, comm, series, Profiles(model), spectra, log)
-        if output is not None and cfg["output"]["fields"]:
+        if output is not None and settings.output.fields:
             suffix = _restart_suffix(output) if restart else ""
             out.fields = FieldWriter(model, output / "fields", suffix=suffix, mechanics=mechanics)
         if mechanics is not None:
             out.mechanics, out.stresses = mechanics, TimeSeries(path("mechanics.csv"), comm)
-            out.feedback = cfg["mechanics"]["kinetics_feedback"]
+            out.feedback = settings.mechanics.kinetics_feedback
         return out
 
     def observers(self, experiment: Experiment, progress: bool) -> list[Observer]:
@@ -421,12 +422,14 @@ class RunOutputs:
             found.append(Progress(experiment))
         return found
 
-    def write(self, cfg, steps, cycles, meta: dict, status: str, message: str, sim: Simulation, wall: float) -> None:
+    def write(
+        self, settings: Settings, steps, cycles, meta: dict, status: str, message: str, sim: Simulation, wall: float
+    ) -> None:
         """The tables, plots and run.json at the end of a run (rank 0 writes)."""
         profiles = self.profiles.gather()
         if self.comm.rank != 0:
             return
-        _write_outputs(self.output, cfg, self.series, steps, cycles, profiles, self.spectra)
+        _write_outputs(self.output, settings, self.series, steps, cycles, profiles, self.spectra)
         last = self.series.rows[-1] if self.series.rows else {}
         meta.update(
             status=status,
@@ -454,15 +457,22 @@ def _spectra(rows: list[dict]) -> list[dict]:
 
 
 def _write_outputs(
-    output: Path, cfg: dict, series: TimeSeries, steps: list[dict], cycles: list[dict], profiles, impedance_rows
+    output: Path,
+    settings: Settings,
+    series: TimeSeries,
+    steps: list[dict],
+    cycles: list[dict],
+    profiles,
+    impedance_rows,
 ) -> None:
     write_table(output / "steps.csv", steps)
     write_table(output / "cycles.csv", cycles)
-    if cfg["output"]["plot"] and impedance_rows:
+    plot = settings.output.plot
+    if plot and impedance_rows:
         plot_impedance(_spectra(impedance_rows), output / "impedance.png")
-    if not cfg["output"]["plot"] or len(series.rows) < 2:
+    if not plot or len(series.rows) < 2:
         return
-    title = f"{cfg['cell']['architecture']} cell, {cfg['cell']['dimension']}D"
+    title = f"{settings.cell.architecture} cell, {settings.cell.dimension}D"
     plot_voltage(series, output / "voltage.png", title=title)
     plot_losses(series, output / "losses.png")
     if profiles:
@@ -486,5 +496,5 @@ def restart_run(output: Path, comm: MPI.Comm = MPI.COMM_WORLD, progress: bool = 
     output = Path(output)
     if not (output / "checkpoint.npz").is_file() or not (output / "config.toml").is_file():
         raise InputError("--restart", f"{output} holds no checkpoint of an ssbfem run")
-    cfg = resolve(read_toml(output / "config.toml"))
-    return run(cfg, output, comm, progress, command, restart=True)
+    settings = validate(read_toml(output / "config.toml"))
+    return run(settings, output, comm, progress, command, restart=True)

@@ -59,10 +59,10 @@ class StepperSettings:
     max_retries: int = 12
 
     @classmethod
-    def from_config(cls, solver: dict | None = None) -> StepperSettings:
-        """From a resolved ``[solver]`` section (None: the defaults)."""
-        solver = Solver().model_dump() if solver is None else solver
-        return cls(**{k: v for k, v in solver.items() if k in cls.__dataclass_fields__})
+    def from_config(cls, solver: Solver | dict | None = None) -> StepperSettings:
+        """From the ``[solver]`` settings (a dict is validated; None: the defaults)."""
+        solver = Solver.model_validate(solver or {}) if not isinstance(solver, Solver) else solver
+        return cls(**{k: getattr(solver, k) for k in cls.__dataclass_fields__ if k in Solver.model_fields})
 
 
 @dataclass
@@ -461,7 +461,7 @@ class Simulation:
         elif spec.state == "rest":
             x = m.mean_stoichiometry()
         else:  # a charge passed from the nominal full state
-            x = m.cell["positive"]["initial_stoichiometry"] + spec.value * m.stoichiometry_per_charge()
+            x = m.cell.positive.initial_stoichiometry + spec.value * m.stoichiometry_per_charge()
         if not 0.0 < x < 1.0:
             raise SimulationError(f"step {st.step_index} ({self.step.text!r}): stoichiometry {x:.4g} is out of range")
         m.set_equilibrium(x)

@@ -20,7 +20,7 @@ from typing import Any
 
 from mpi4py import MPI
 
-from ssbfem.config import load_config
+from ssbfem.settings import load_settings
 from ssbfem.errors import InputError, SimulationError
 from ssbfem.runner import parse_steps, prepare_output, run
 
@@ -98,7 +98,7 @@ def run_sweep(
     configs = []
     for combo, case_set in zip(combos, case_overrides, strict=True):
         try:
-            cfg = load_config(config_path, case_set)
+            cfg = load_settings(config_path, case_set)
             parse_steps(cfg, base_dir)  # the experiment is otherwise only read once its case starts
         except InputError as exc:
             where = ", ".join(f"{k}={_display(v)}" for k, v in zip(keys, combo, strict=True))

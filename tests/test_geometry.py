@@ -73,10 +73,10 @@ def test_each_layer_is_described_by_its_config_section():
     layers' thicknesses (all different) are those of their sections."""
     from conftest import thin_film
 
-    from ssbfem.config import resolve
     from ssbfem.runner import thin_film_layers
+    from ssbfem.settings import validate
 
-    cfg = resolve(
+    settings = validate(
         thin_film(
             cell={
                 "negative_current_collector": {"material": "Cu", "thickness_um": 1.0},
@@ -85,7 +85,7 @@ def test_each_layer_is_described_by_its_config_section():
             }
         )
     )
-    layers = thin_film_layers(cfg)
+    layers = thin_film_layers(settings)
     assert [layer.name for layer in layers] == list(tags.LAYER_ORDER)
-    thicknesses = [cfg["cell"][tags.SECTION_OF_LAYER[layer.name]]["thickness_um"] for layer in layers]
+    thicknesses = [getattr(settings.cell, tags.SECTION_OF_LAYER[layer.name]).thickness_um for layer in layers]
     assert thicknesses == [layer.thickness_um for layer in layers] == [1.0, 2.0, 3.62, 8.08, 0.5]

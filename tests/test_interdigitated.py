@@ -20,6 +20,7 @@ from ssbfem.geometry import tags
 from ssbfem.geometry.interdigitated import design_from_config
 from ssbfem.model import interface_measure, make_submesh
 from ssbfem.runner import build_mesh, one_c_current
+from ssbfem.settings import validate
 from ssbfem.simulation import lithium_charge_balance
 
 fem = dolfinx.fem
@@ -74,7 +75,7 @@ class Measured:
 def test_square_pillars_reach_the_target_aef():
     """AEF 4 asked for: the meshed electrolyte|positive area is 4 footprints (flat faces: exact)."""
     cfg = resolve(interdigitated(aef=4.0, **PILLARS))
-    design = design_from_config(cfg["cell"])
+    design = design_from_config(validate(cfg).cell)
     assert design.height_um == pytest.approx(3.0 * 4.0**2 / (4 * 2.0))  # (AEF - 1) p^2 / (4 w)
     m = Measured(cfg)
     assert m.footprint == pytest.approx(2.0**2, rel=1e-12)  # a quarter of the 4 x 4 um unit cell
@@ -85,7 +86,7 @@ def test_square_pillars_reach_the_target_aef():
     assert m.thickness[tags.POSITIVE] == pytest.approx(1.0 + pillars, rel=1e-9)
     pos = cfg["cell"]["positive"]
     capacity = FARADAY * pos["max_concentration_mol_m3"] * m.thickness[tags.POSITIVE] * 1e-6 * (1 - 0.51)
-    assert one_c_current(cfg["cell"]) == pytest.approx(capacity / 3600.0, rel=1e-9)
+    assert one_c_current(validate(cfg).cell) == pytest.approx(capacity / 3600.0, rel=1e-9)
     # The uniform coating's outer surface is the pillar's offset at t = 0.5 um (Steiner): flat
     # faces, plus quarter cylinders on the edges and eighth spheres on the corners, whose facets
     # (chords of at most 0.5 um on arcs of radius t) fall short of them by (pi / 2n)^2 / 6 at most.
@@ -107,7 +108,7 @@ def test_square_pillars_reach_the_target_aef():
 )
 def test_meshed_aef_matches_the_analytic_one(shape, dimension, side_area):
     cfg = resolve(interdigitated(dimension, shape=shape, height_um=3.0, **PILLARS))
-    design = design_from_config(cfg["cell"])
+    design = design_from_config(validate(cfg).cell)
     aef = 1.0 + side_area(4.0, 2.0, 3.0)
     assert design.area_enhancement() == pytest.approx(aef, rel=1e-12)
     m = Measured(cfg)
@@ -173,7 +174,7 @@ def test_pillar_cell_conserves_charge_and_spreads_the_current():
     aef = total(1.0) / model.terminal_area
     assert aef == pytest.approx(4.0, rel=1e-9)
     footprint_current = result.series.rows[-1]["current_A_m2"]
-    assert footprint_current == pytest.approx(one_c_current(resolve(raw)["cell"]), rel=1e-6)
+    assert footprint_current == pytest.approx(one_c_current(validate(raw).cell), rel=1e-6)
     mean_interface_current = -total(model.q["j:positive"]) / total(1.0)  # j_pos: anodic positive
     assert mean_interface_current == pytest.approx(footprint_current / aef, rel=1e-6)
 

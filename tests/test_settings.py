@@ -15,7 +15,7 @@ from ssbfem.errors import InputError
 from ssbfem.experiment import Units, parse_step
 from ssbfem.materials.library import MATERIALS
 from ssbfem.runner import parse_steps
-from ssbfem.settings import to_toml
+from ssbfem.settings import to_toml, validate
 from ssbfem.settings.layers import CurrentCollector, Electrolyte, NegativeElectrode, PositiveElectrode
 
 CONFIGS = sorted((REPO / "demos" / "configs").glob("*.toml"))
@@ -137,4 +137,7 @@ def test_values_set_in_python_are_recorded():
         text = to_toml(cfg)
     back = tomllib.loads(text)
     assert back["cell"]["area_cm2"] == 2.0
-    assert back["cell"]["positive"]["diffusivity_m2_s"].startswith("python: ")
+    law = back["cell"]["positive"]["diffusivity_m2_s"]
+    assert law == "test_settings:test_values_set_in_python_are_recorded.<locals>.<lambda>"
+    with pytest.raises(InputError, match=r"cell\.positive\.diffusivity_m2_s: cannot import the law"):
+        validate(back)  # a lambda cannot be imported again: the record says so

@@ -12,12 +12,12 @@ from mpi4py import MPI
 from test_verification_cells import symmetric_cell
 
 from ssbfem._dolfinx import dolfinx
-from ssbfem.config import resolve
 from ssbfem.constants import FARADAY, GAS_CONSTANT
 from ssbfem.errors import InputError
 from ssbfem.model import interface_current
 from ssbfem.physics.kinetics import diffuse_layer_drop, frumkin_kinetics, frumkin_seed_kinetics
 from ssbfem.physics.space_charge import space_charge_density
+from ssbfem.settings import validate
 from ssbfem.space_charge_1d import FaradaicReaction, SpaceChargeLayer, tabulate_phi2
 
 T = 298.15
@@ -142,18 +142,18 @@ def test_frumkin_seed_through_the_config_and_interface_current():
     raw = symmetric_cell(1.0)
     parameters = {**SEED, "relative_permittivity": EPS_R}
     raw["cell"]["negative"].update(kinetics="frumkin-seed", kinetics_parameters=parameters)
-    section = resolve(raw)["cell"]["negative"]
-    assert section["exchange_current_A_m2"] == 10.0
+    section = validate(raw).cell.negative
+    assert section.exchange_current_A_m2 == 10.0
     cell_law = Scalar(lambda eta: interface_current("negative", section, 10.0, eta, 0.5, 0.5, T))
     i0 = math.sqrt(SEED["k_ox_A_m2"] * SEED["k_red_A_m2"])
     pzc = THERMAL * math.log(SEED["k_ox_A_m2"] / SEED["k_red_A_m2"])
     diffuse = Scalar(lambda eta: frumkin_kinetics(i0, eta, 0.5, 0.5, T, 0.2, C0, EPS_R, pzc))
     for eta in (-0.1, 0.0, 0.02):
         assert cell_law(eta) == pytest.approx(diffuse(eta), rel=1e-10, abs=1e-12)
-    section["kinetics_parameters"]["k_red_A_m2"] = 0.0
+    section.kinetics_parameters["k_red_A_m2"] = 0.0
     with pytest.raises(InputError, match=r"cell\.negative\.kinetics_parameters: frumkin-seed: .* positive"):
         interface_current("negative", section, 10.0, ufl.as_ufl(0.0), 0.5, 0.5, T)
-    del section["kinetics_parameters"]["k_red_A_m2"]
+    del section.kinetics_parameters["k_red_A_m2"]
     with pytest.raises(InputError, match=r"cell\.negative\.kinetics_parameters: frumkin-seed: .*k_red_A_m2"):
         interface_current("negative", section, 10.0, ufl.as_ufl(0.0), 0.5, 0.5, T)
 

@@ -85,7 +85,7 @@ def test_failed_case_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
     calls = []
 
     def fake_run(cfg, output, comm, base_dir):
-        calls.append(cfg["cell"]["temperature_K"])
+        calls.append(cfg.cell.temperature_K)
         if len(calls) == 2:
             raise SimulationError("Newton did not converge")
         rows = [

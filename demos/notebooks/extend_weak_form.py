@@ -197,7 +197,7 @@ class SelfDischarge(Block):
 
     def residual(self, model):
         x, w = model.fields["theta"].u, model.fields["theta"].v
-        c_max = model.cell["positive"]["max_concentration_mol_m3"]
+        c_max = model.cell.positive.max_concentration_mol_m3
         source = FARADAY * c_max * MESH_UNIT_M * self.rate_1_s * (1.0 - x) * w * model.measures.dx("positive")
         model.residual.add("theta", "self_discharge", -source)
 

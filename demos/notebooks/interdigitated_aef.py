@@ -48,10 +48,10 @@ OUTPUT = Path(os.environ.get("SSBFEM_OUTPUT", "results")) / "interdigitated_aef"
 from ssbfem.geometry.interdigitated import design_from_config  # noqa: E402
 
 for aef in (1.0, 4.0, 10.0):
-    cell = study.cell_config(aef, 1.0, "square", 3, 1)["cell"]
+    cell = study.cell_config(aef, 1.0, "square", 3, 1).cell
     design = design_from_config(cell)
     print(
-        f"AEF {aef:4g}: base film {cell['positive']['thickness_um']:.3f} um, "
+        f"AEF {aef:4g}: base film {cell.positive.thickness_um:.3f} um, "
         f"positive volume per footprint {design.positive_thickness_um():.3f} um"
     )
     assert abs(design.positive_thickness_um() - study.POSITIVE_UM) < 1e-9

@@ -23,27 +23,28 @@ import ufl
 from ssbfem.blocks.base import Block
 from ssbfem.errors import InputError
 from ssbfem.geometry import tags
-from ssbfem.materials.arrhenius import arrhenius
+from ssbfem.materials.property import evaluate
 from ssbfem.physics.kinetics import EXCHANGE_CURRENT_LAWS, KINETICS_LAWS, with_film_resistance
 
 if TYPE_CHECKING:
     from ssbfem.model import CellModel
+    from ssbfem.settings.layers import Interface as InterfaceSettings
 
 
-def interface_current(side: str, section: dict, i0, eta, alpha_anodic, alpha_cathodic, temperature):
+def interface_current(side: str, section: InterfaceSettings, i0, eta, alpha_anodic, alpha_cathodic, temperature):
     """Charge-transfer current density at an electrode's interface (A/m2, anodic positive): its
     kinetics law with the contact factor gamma_c scaling i0 (a partly lost contact, Pang et al.
     2021) and, with an interphase film, that film's resistance in series."""
-    law, parameters = KINETICS_LAWS[section["kinetics"]], section["kinetics_parameters"]
-    i0 = section["contact_factor"] * i0
+    law, parameters = KINETICS_LAWS[section.kinetics], section.kinetics_parameters
+    i0 = section.contact_factor * i0
 
     def current(x):
         try:
             return law(i0, x, alpha_anodic, alpha_cathodic, temperature, **parameters)
         except TypeError as exc:
-            raise InputError(f"cell.{side}.kinetics_parameters", f"{section['kinetics']}: {exc}") from None
+            raise InputError(f"cell.{side}.kinetics_parameters", f"{section.kinetics}: {exc}") from None
 
-    film = section["film_resistance_ohm_cm2"] * 1e-4
+    film = section.film_resistance_ohm_cm2 * 1e-4
     return current(eta) if film == 0.0 else with_film_resistance(current, eta, film)
 
 
@@ -83,20 +84,23 @@ class ChargeTransfer(Block):
         self.side = side
 
     def quantities(self, model: CellModel) -> None:
-        section, fields, q = model.cell[self.side], model.fields, model.q
+        section, fields, q = getattr(model.cell, self.side), model.fields, model.q
         where = interface(model, self.side)
         T = q["T_face"] if where.meshed else q["T"]
-        i0 = arrhenius(
-            section["exchange_current_A_m2"],
-            section["exchange_current_activation_energy_J_mol"],
+        positive = self.side == "positive"
+        theta_surface = where.electrode(fields["theta"].u) if positive else None
+        i0 = evaluate(  # at the interface: the face's temperature, the surface stoichiometry
+            section.exchange_current_A_m2,
             T,
-            model.cell["reference_temperature_K"],
+            model.cell.reference_temperature_K,
+            stoichiometry=theta_surface,
+            activation_energy_J_mol=section.exchange_current_activation_energy_J_mol,
+            key=f"cell.{self.side}.exchange_current_A_m2",
         )
-        alphas = section["transfer_coefficient"], section["cathodic_transfer_coefficient"]
+        alphas = section.transfer_coefficient, section.cathodic_transfer_coefficient
         phi_e = where.electrolyte(fields["phi_e"].u)
-        if self.side == "positive":
-            theta_surface = where.electrode(fields["theta"].u)
-            i0 = EXCHANGE_CURRENT_LAWS[section["exchange_current_law"]](i0, theta_surface, *alphas)
+        if positive:
+            i0 = EXCHANGE_CURRENT_LAWS[section.exchange_current_law](i0, theta_surface, *alphas)
             phi_s = where.electrode(fields["psi_pos"].u) + where.electrode(fields["voltage"].u)
             eta = phi_s - phi_e - model.ocp(theta_surface)
             q["theta_surface"] = theta_surface

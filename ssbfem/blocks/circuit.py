@@ -50,11 +50,11 @@ class Connections:
 def connections(model: CellModel) -> Connections:
     """The connections of a single cell (its outer faces) or a stack (tabs on every collector)."""
     cell, m = model.cell, model.measures
-    series_resistance = cell["series_resistance_ohm_cm2"] * 1e-4
+    series_resistance = cell.series_resistance_ohm_cm2 * 1e-4
     if model.tabs:
 
         def tab(layer: str, resistance: float) -> tuple[ufl.Measure, float]:
-            thickness_m = model.layer_section(layer)["thickness_um"] * 1e-6
+            thickness_m = model.layer_section(layer).thickness_um * 1e-6
             return m.dx(layer), MESH_UNIT_M / (resistance * thickness_m)
 
         pos, g_pos = tab(tags.POSITIVE_CC, series_resistance)

@@ -2,7 +2,8 @@
 and their current collectors.
 
 Equation: -div(sigma grad phi) = 0 (A/m3), the current density i = -sigma grad(phi) (A/m2)
-divergence free; sigma in S/m, phi in V (:func:`ssbfem.physics.charge.ohmic_conduction`).
+divergence free; sigma in S/m (a number, Arrhenius or a law of x and T:
+:mod:`ssbfem.materials.property`), phi in V (:func:`ssbfem.physics.charge.ohmic_conduction`).
 Currents crossing an interface or a terminal enter as the terms of the kinetics, double-layer
 and circuit blocks: +int j_out v ds, j_out the current density leaving the conductor.
 """
@@ -14,7 +15,6 @@ from typing import TYPE_CHECKING
 from ssbfem._dolfinx import dolfinx
 from ssbfem.blocks.base import Block
 from ssbfem.geometry import tags
-from ssbfem.materials.arrhenius import arrhenius
 from ssbfem.physics.charge import ohmic_conduction
 
 if TYPE_CHECKING:
@@ -24,18 +24,17 @@ fem = dolfinx.fem
 
 
 class ElectrolyteConduction(Block):
-    """Ionic potential ``phi_e`` (V) of the single-ion electrolyte, conductivity Arrhenius in T:
-    sigma(T) = sigma_ref exp(-Ea/R (1/T - 1/T_ref)) (published as ``q["sigma_e"]``)."""
+    """Ionic potential ``phi_e`` (V) of the single-ion electrolyte; its conductivity, given as a
+    number, follows ``conductivity_activation_energy_J_mol``: sigma(T) = sigma_ref exp(-Ea/R
+    (1/T - 1/T_ref)) (published as ``q["sigma_e"]``)."""
 
     def declare(self, model: CellModel) -> None:
         space, sub = model.fields.lagrange(tags.ELECTROLYTE)
         model.fields.add("phi_e", fem.Function(space, name="phi_e"), sub)
 
     def quantities(self, model: CellModel) -> None:
-        ely = model.cell["electrolyte"]
-        t_ref = model.cell["reference_temperature_K"]
-        model.q["sigma_e"] = arrhenius(
-            ely["conductivity_S_m"], ely["conductivity_activation_energy_J_mol"], model.q["T"], t_ref
+        model.q["sigma_e"] = model.material_property(
+            tags.ELECTROLYTE, "conductivity_S_m", "conductivity_activation_energy_J_mol"
         )
 
     def residual(self, model: CellModel) -> None:
@@ -71,7 +70,7 @@ class ElectronicConduction(Block):
         names = model.cellmesh.cell_names
         form = sum(
             ohmic_conduction(
-                psi.u, psi.v, model.layer_section(layer)["electronic_conductivity_S_m"], model.measures.dx(layer)
+                psi.u, psi.v, model.material_property(layer, "electronic_conductivity_S_m"), model.measures.dx(layer)
             )
             for layer in self.layers
             if layer in names

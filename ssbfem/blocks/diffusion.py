@@ -1,8 +1,9 @@
 """Fickian diffusion of lithium in the dense positive electrode.
 
 Equation: dc/dt = div(D grad c), written for the stoichiometry theta = c/c_max
-(:func:`ssbfem.physics.diffusion.fickian_diffusion`); D in m2/s, Arrhenius in T, or a law
-D(theta, T) given in Python (UFL). The interface current feeds it (the charge-transfer block's
+(:func:`ssbfem.physics.diffusion.fickian_diffusion`); D in m2/s: a number (Arrhenius with
+``diffusivity_activation_energy_J_mol``), an Arrhenius table or a law D(x, T) in UFL
+(:mod:`ssbfem.materials.property`). The interface current feeds it (the charge-transfer block's
 term): an anodic current (j > 0, delithiation) removes lithium.
 """
 
@@ -13,7 +14,6 @@ from typing import TYPE_CHECKING
 from ssbfem._dolfinx import dolfinx
 from ssbfem.blocks.base import Block
 from ssbfem.geometry import tags
-from ssbfem.materials.arrhenius import arrhenius
 from ssbfem.physics.diffusion import fickian_diffusion
 
 if TYPE_CHECKING:
@@ -31,16 +31,14 @@ class InsertionDiffusion(Block):
         model.fields.make_dynamic("theta", "stoichiometry")
 
     def quantities(self, model: CellModel) -> None:
-        pos, theta, T = model.cell["positive"], model.fields["theta"].u, model.q["T"]
-        D = pos["diffusivity_m2_s"]  # a number, or a user law D(theta, T) in UFL, m2/s
-        t_ref = model.cell["reference_temperature_K"]
-        law = D(theta, T) if callable(D) else arrhenius(D, pos["diffusivity_activation_energy_J_mol"], T, t_ref)
-        model.q["diffusivity"] = law
+        model.q["diffusivity"] = model.material_property(
+            tags.POSITIVE, "diffusivity_m2_s", "diffusivity_activation_energy_J_mol"
+        )
 
     def residual(self, model: CellModel) -> None:
         theta = model.fields["theta"]
         rate = model.fields.rate("theta", model.inv_dt, model.bdf)
-        c_max = model.cell["positive"]["max_concentration_mol_m3"]
+        c_max = model.cell.positive.max_concentration_mol_m3
         form = fickian_diffusion(
             rate, theta.u, theta.v, model.q["diffusivity"], c_max, model.measures.dx(tags.POSITIVE)
         )

@@ -29,7 +29,7 @@ class DoubleLayer(Block):
     """Publishes ``i_dl:positive`` and ``i_dl:negative`` (A/m2)."""
 
     def declare(self, model: CellModel) -> None:
-        if model.cell["electrolyte"].get("relative_permittivity") is None:
+        if model.cell.electrolyte.relative_permittivity is None:
             raise InputError(
                 "cell.electrolyte.relative_permittivity", "required with a double layer (displacement current)"
             )
@@ -39,7 +39,7 @@ class DoubleLayer(Block):
 
     def quantities(self, model: CellModel) -> None:
         rate = {name: model.fields.rate(name, model.inv_dt, model.bdf) for name in POTENTIALS if name in model.fields}
-        capacitance = {side: model.cell[side]["double_layer_F_m2"] for side in ("positive", "negative")}
+        capacitance = {side: getattr(model.cell, side).double_layer_F_m2 for side in ("positive", "negative")}
         model.q["i_dl:positive"] = capacitance["positive"] * (
             rate["psi_pos"]("-") + rate["voltage"]("-") - rate["phi_e"]("+")
         )
@@ -51,7 +51,7 @@ class DoubleLayer(Block):
 
     def residual(self, model: CellModel) -> None:
         fields = model.fields
-        permittivity = model.cell["electrolyte"]["relative_permittivity"] * VACUUM_PERMITTIVITY
+        permittivity = model.cell.electrolyte.relative_permittivity * VACUUM_PERMITTIVITY
         displacement = ohmic_conduction(
             self.rate_phi_e, fields["phi_e"].v, permittivity, model.measures.dx(tags.ELECTROLYTE)
         )

@@ -10,7 +10,9 @@ j T dU/dT (W/m2), the terminal contacts' I^2 R. Boundaries: convection, radiatio
 (inwards), a fixed temperature (full model only; the heat it removes is the reaction of the
 balance at its dofs); any other boundary is insulated (symmetry).
 Every source and the heat removed are also kept as forms (``model.heat_forms``, W per mesh-unit
-area) so that the balance generated - stored - removed can be checked.
+area) so that the balance generated - stored - removed can be checked. Properties k, rho and
+c_p take every form of :mod:`ssbfem.materials.property`; the stored heat is rho c_p (T - T0),
+exact for rho c_p independent of T (else its value at the current T).
 """
 
 from __future__ import annotations
@@ -51,18 +53,18 @@ class ThermalBalance(Block):
 
     def residual(self, model: CellModel) -> None:
         rise = model.fields["temperature_rise"]
-        lumped = model.thermal["model"] == "lumped"
+        lumped = model.thermal.model == "lumped"
         rate = model.fields.rate("temperature_rise", model.inv_dt, model.bdf)
         layers = [layer for layer in tags.LAYER_ORDER if layer in model.cellmesh.cell_names]
+        prop = model.material_property
+        rho_cp = {layer: prop(layer, "density_kg_m3") * prop(layer, "heat_capacity_J_kg_K") for layer in layers}
         for layer in layers:
-            props = model.layer_section(layer)
-            k_cross = props["thermal_conductivity_W_m_K"]
-            k = heat.conductivity_tensor(
-                k_cross, props.get("thermal_conductivity_in_plane_W_m_K") or k_cross, model.cellmesh.dimension
-            )
-            rho_cp = props["density_kg_m3"] * props["heat_capacity_J_kg_K"]
+            k_cross = prop(layer, "thermal_conductivity_W_m_K")
+            in_plane = model.layer_section(layer).thermal_conductivity_in_plane_W_m_K
+            k_in_plane = k_cross if in_plane is None else prop(layer, "thermal_conductivity_in_plane_W_m_K")
+            k = heat.conductivity_tensor(k_cross, k_in_plane, model.cellmesh.dimension)
             storage = heat.heat_balance(
-                rate, model.temperature, rise.v, rho_cp, k, model.measures.dx(layer), not lumped
+                rate, model.temperature, rise.v, rho_cp[layer], k, model.measures.dx(layer), not lumped
             )
             model.residual.add("temperature_rise", f"storage:{layer}", storage)
         sources = heat_sources(model)
@@ -77,14 +79,7 @@ class ThermalBalance(Block):
         model.heat_forms = {name: form(integral) for name, integral in sources.items()}
         if removed != 0:
             model.heat_forms["removed"] = form(removed)
-        stored = sum(
-            model.layer_section(layer)["density_kg_m3"]
-            * model.layer_section(layer)["heat_capacity_J_kg_K"]
-            * MESH_UNIT_M
-            * rise.u
-            * model.measures.dx(layer)
-            for layer in layers
-        )
+        stored = sum(rho_cp[layer] * MESH_UNIT_M * rise.u * model.measures.dx(layer) for layer in layers)
         model.heat_forms["stored"] = form(stored)
 
     def _boundaries(self, model: CellModel):
@@ -94,19 +89,20 @@ class ThermalBalance(Block):
         fixed temperatures (None without any)."""
         th, rise, cm = model.thermal, model.fields["temperature_rise"], model.cellmesh
         lost, fixed = 0, []
-        for name, bc in th["boundaries"].items():
+        for name, bc in th.boundaries.items():
             key = f"thermal.boundaries.{name}"
             if name not in cm.facet_names:
                 raise InputError(key, f"the mesh has no boundary {name!r}; it has {sorted(cm.facet_names)}")
-            if bc["type"] == "fixed":
+            if bc.type == "fixed":
                 space = rise.u.function_space
                 dofs = fem.locate_dofs_topological(space, cm.dimension - 1, cm.facets(name))
-                value = dolfinx.default_scalar_type(bc["temperature_K"] - model.T0)
+                value = dolfinx.default_scalar_type(bc.temperature_K - model.T0)
                 model.bcs.append(fem.dirichletbc(value, dofs, space))
                 fixed.append(dofs)
                 continue
             cm.require_boundary(name, key)  # ds over an interface would silently remove nothing
-            q_out = heat.boundary_heat(bc, model.temperature, bc.get("ambient_K", th["ambient_K"]))
+            ambient = getattr(bc, "ambient_K", None) or th.ambient_K
+            q_out = heat.boundary_heat(bc, model.temperature, ambient)
             lost += q_out * model.measures.ds(name)
             model.residual.add("temperature_rise", f"boundary:{name}", q_out * rise.v * model.measures.ds(name))
         return lost, np.unique(np.concatenate(fixed)) if fixed else None
@@ -135,13 +131,13 @@ def heat_sources(model: CellModel) -> dict[str, ufl.Form]:
     fields, q, m, c = model.fields, model.q, model.measures, model.connections
     joule = heat.joule_heat(q["sigma_e"], fields["phi_e"].u) * m.dx(tags.ELECTROLYTE)
     if "phi_leak" in fields:
-        sigma_leak = model.cell["electrolyte"]["electronic_conductivity_S_m"]
+        sigma_leak = model.material_property(tags.ELECTROLYTE, "electronic_conductivity_S_m")
         joule += heat.joule_heat(sigma_leak, fields["phi_leak"].u) * m.dx(tags.ELECTROLYTE)
     names = model.cellmesh.cell_names
     for field, layers in CONDUCTORS.values():
         if field in fields:
             for layer in (x for x in layers if x in names):
-                sigma = model.layer_section(layer)["electronic_conductivity_S_m"]
+                sigma = model.material_property(layer, "electronic_conductivity_S_m")
                 joule += heat.joule_heat(sigma, fields[field].u) * m.dx(layer)
     joule += c.g_positive * fields["psi_pos"].u ** 2 * c.positive  # terminal contacts, I^2 R
     if "psi_neg" in fields:
@@ -151,7 +147,7 @@ def heat_sources(model: CellModel) -> dict[str, ufl.Form]:
         heat.reaction_heat(q["j:positive"], q["eta:positive"]) * positive.measure
         + heat.reaction_heat(q["j:negative"], q["eta:negative"]) * negative.measure
     )
-    dU_dT = ENTROPIC_COEFFICIENTS[model.cell["positive"]["entropic_coefficient"]]
+    dU_dT = ENTROPIC_COEFFICIENTS[model.cell.positive.entropic_coefficient]
     reversible = heat.reversible_heat(q["j:positive"], model.temperature("+"), dU_dT(q["theta_surface"]))
     return {"joule": joule, "reaction": irreversible, "reversible": reversible * positive.measure}
 

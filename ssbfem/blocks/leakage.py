@@ -36,7 +36,7 @@ class ElectronicLeakage(Block):
     def residual(self, model: CellModel) -> None:
         fields, q = model.fields, model.q
         leak = fields["phi_leak"]
-        sigma = model.cell["electrolyte"]["electronic_conductivity_S_m"]
+        sigma = model.material_property(tags.ELECTROLYTE, "electronic_conductivity_S_m")
         model.residual.add(
             "phi_leak", "conduction", ohmic_conduction(leak.u, leak.v, sigma, model.measures.dx(tags.ELECTROLYTE))
         )

@@ -26,11 +26,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import gmsh
 
 from ssbfem.errors import InputError
 from ssbfem.geometry import tags
+
+if TYPE_CHECKING:
+    from ssbfem.settings.cell import Cell as CellSettings
 
 #: Side-surface area of one pillar per unit height and width, over the footprint of its cell times
 #: the pitch (the d(AEF)/dh = FACTOR * w / p^2 of each shape; for plates d(AEF)/dh = 2 / p).
@@ -118,34 +122,34 @@ def height_for_aef(shape: str, pitch_um: float, width_um: float, aef: float) -> 
     return (aef - 1.0) * pitch_um**2 / (_SIDE_FACTOR[shape] * width_um)
 
 
-def design_from_config(cell: dict) -> Interdigitated:
-    """The geometry of a resolved ``[cell]`` config with ``architecture = "interdigitated"``.
+def design_from_config(cell: CellSettings) -> Interdigitated:
+    """The geometry of a ``[cell]`` with ``architecture = "interdigitated"``.
 
     The positive base film is ``cell.positive.thickness_um``, the coating
     ``cell.electrolyte.thickness_um`` and the Li above the coated tips ``cell.negative.thickness_um``,
     so that AEF = 1 is the thin-film cell of the same layers.
     """
     key = "cell.interdigitated"
-    section = cell.get("interdigitated")
+    section = cell.interdigitated
     if section is None:
         raise InputError(key, "required section for architecture 'interdigitated' is missing")
-    if cell.get("units", 1) > 1:
+    if cell.units > 1:
         raise InputError("cell.units", "a stack of interdigitated unit cells is not supported (units must be 1)")
-    if not cell["negative"].get("thickness_um"):
+    if not cell.negative.thickness_um:
         raise InputError("cell.negative.thickness_um", "required by the interdigitated cell (Li fills the trenches)")
-    shape = section["shape"]
-    if shape != "plate" and cell["dimension"] != 3:
-        raise InputError("cell.dimension", f"{shape} pillars need dimension 3, got {cell['dimension']}")
-    if shape == "plate" and cell["dimension"] == 1:
+    shape = section.shape
+    if shape != "plate" and cell.dimension != 3:
+        raise InputError("cell.dimension", f"{shape} pillars need dimension 3, got {cell.dimension}")
+    if shape == "plate" and cell.dimension == 1:
         raise InputError("cell.dimension", "plates need dimension 2 or 3, got 1")
-    pitch, width = section["pitch_um"], section["width_um"]
-    height, aef = section.get("height_um"), section.get("aef")
+    pitch, width = section.pitch_um, section.width_um
+    height, aef = section.height_um, section.aef
     if (height is None) == (aef is None):
         raise InputError(f"{key}.height_um", "give either height_um or aef (the target area enhancement factor)")
     if aef is not None:
         height = height_for_aef(shape, pitch, width, aef)
-    coating = cell["electrolyte"]["thickness_um"]
-    coating_top = section.get("coating_top_um")
+    coating = cell.electrolyte.thickness_um
+    coating_top = section.coating_top_um
     thickest = max(coating, coating_top or coating)
     if height > 0 and width + 2 * thickest >= pitch:
         raise InputError(
@@ -157,15 +161,15 @@ def design_from_config(cell: dict) -> Interdigitated:
         pitch_um=pitch,
         width_um=width,
         height_um=height,
-        positive_um=cell["positive"]["thickness_um"],
+        positive_um=cell.positive.thickness_um,
         coating_um=coating,
         coating_top_um=coating_top,
-        negative_um=cell["negative"]["thickness_um"],
-        negative_cc_um=cell.get("negative_current_collector", {}).get("thickness_um", 0.0),
-        positive_cc_um=cell.get("positive_current_collector", {}).get("thickness_um", 0.0),
-        dimension=cell["dimension"],
-        mesh_size_um=section.get("mesh_size_um"),
-        interface_mesh_size_um=section.get("interface_mesh_size_um"),
+        negative_um=cell.negative.thickness_um,
+        negative_cc_um=cell.negative_current_collector.thickness_um if cell.negative_current_collector else 0.0,
+        positive_cc_um=cell.positive_current_collector.thickness_um if cell.positive_current_collector else 0.0,
+        dimension=cell.dimension,
+        mesh_size_um=section.mesh_size_um,
+        interface_mesh_size_um=section.interface_mesh_size_um,
     )
 
 

@@ -63,15 +63,15 @@ def radiation(emissivity, temperature, ambient):
     return emissivity * STEFAN_BOLTZMANN * (temperature**4 - ambient**4)
 
 
-def boundary_heat(bc: dict, temperature, ambient):
-    """Heat leaving through a boundary (W/m2) for a config boundary {type = ..., ...}."""
-    kind = bc["type"]
-    if kind == "convection":
-        return convection(bc["h_W_m2K"], temperature, ambient)
-    if kind == "radiation":
-        return radiation(bc["emissivity"], temperature, ambient)
-    if kind == "flux":  # given inwards
-        return -bc["flux_W_m2"] + 0.0 * temperature
+def boundary_heat(bc, temperature, ambient):
+    """Heat leaving through a boundary (W/m2) for a ``[thermal.boundaries]`` entry
+    (:mod:`ssbfem.settings.run`: convection, radiation, flux or insulated)."""
+    if bc.type == "convection":
+        return convection(bc.h_W_m2K, temperature, ambient)
+    if bc.type == "radiation":
+        return radiation(bc.emissivity, temperature, ambient)
+    if bc.type == "flux":  # given inwards
+        return -bc.flux_W_m2 + 0.0 * temperature
     return 0.0 * temperature  # insulated, symmetry
 
 

@@ -13,6 +13,7 @@ import tomli_w
 from pydantic import BaseModel, ValidationError
 
 from ssbfem.errors import InputError
+from ssbfem.materials.property import Law
 from ssbfem.settings.schema import Settings
 from ssbfem.settings.types import SectionKeyError
 
@@ -49,8 +50,11 @@ def apply_overrides(raw: dict, overrides: list[str]) -> dict:
     return raw
 
 
-def validate(raw: dict) -> Settings:
-    """Validate a raw config (a nested dict) into settings; the first error as an InputError."""
+def validate(raw: dict | Settings) -> Settings:
+    """Validate a raw or resolved config (a nested dict) into settings; the first error as an
+    InputError. Settings are returned as they are."""
+    if isinstance(raw, Settings):
+        return raw
     if not isinstance(raw, dict):
         raise InputError("config", "must be a table of sections")
     try:
@@ -69,8 +73,8 @@ def load_settings(path: str | Path, overrides: list[str] | None = None) -> Setti
 
 
 def to_toml(data: dict) -> str:
-    """A resolved config as TOML text. A value set in Python that TOML cannot hold (a UFL law)
-    is written as a string naming it, so that the record stays readable."""
+    """A resolved config as TOML text. A law set in Python is written as ``"module:function"``,
+    the form a config file names it by (it reads back when that function is importable)."""
     return tomli_w.dumps(_writable(data))
 
 
@@ -80,7 +84,7 @@ def _writable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_writable(v) for v in value]
     if callable(value):
-        return f"python: {getattr(value, '__qualname__', type(value).__name__)}"
+        return Law(value).name
     return value
 
 

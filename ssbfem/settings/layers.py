@@ -4,7 +4,9 @@
 A layer names its material; every property it does not set comes from the material library
 (:mod:`ssbfem.materials.library`), and ``sources`` records where each value came from (the
 config, a literature citation, or the key's default). A value is the one at
-``cell.reference_temperature_K``.
+``cell.reference_temperature_K``. Every material property (conductivities, diffusivity,
+exchange current, thermal and elastic data) takes the same forms: a number, an Arrhenius table
+``{value, activation_energy_J_mol}`` or a law f(T) / f(x, T) (:mod:`ssbfem.materials.property`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,17 @@ from ssbfem.errors import InputError
 from ssbfem.materials.library import MATERIALS
 from ssbfem.materials.ocp import ENTROPIC_COEFFICIENTS, OCP_FUNCTIONS
 from ssbfem.physics.kinetics import EXCHANGE_CURRENT_LAWS, KINETICS_LAWS
-from ssbfem.settings.types import SectionKeyError, NonNegative, OpenUnit, Positive, Section
+from ssbfem.settings.types import (
+    AnyProperty,
+    NonNegative,
+    NonNegativeProperty,
+    OpenUnit,
+    OpenUnitProperty,
+    Positive,
+    PositiveProperty,
+    Section,
+    SectionKeyError,
+)
 
 
 class Layer(Section):
@@ -29,18 +41,20 @@ class Layer(Section):
 
     material: str = Field(description="material of the layer (library name with the layer's role)")
     thickness_um: Positive = Field(description="thickness, micrometres")
-    electronic_conductivity_S_m: NonNegative | None = Field(None, description="electronic conductivity, S/m")
-    density_kg_m3: Positive | None = Field(None, description="density, kg/m3 (thermal models)")
-    heat_capacity_J_kg_K: Positive | None = Field(None, description="specific heat capacity, J/(kg K) (thermal models)")
-    thermal_conductivity_W_m_K: Positive | None = Field(
+    electronic_conductivity_S_m: NonNegativeProperty | None = Field(None, description="electronic conductivity, S/m")
+    density_kg_m3: PositiveProperty | None = Field(None, description="density, kg/m3 (thermal models)")
+    heat_capacity_J_kg_K: PositiveProperty | None = Field(
+        None, description="specific heat capacity, J/(kg K) (thermal models)"
+    )
+    thermal_conductivity_W_m_K: PositiveProperty | None = Field(
         None, description="thermal conductivity across the stack (x), W/(m K)"
     )
-    thermal_conductivity_in_plane_W_m_K: Positive | None = Field(
+    thermal_conductivity_in_plane_W_m_K: PositiveProperty | None = Field(
         None, description="thermal conductivity in plane (y, z), W/(m K); default: across"
     )
-    youngs_modulus_Pa: Positive | None = Field(None, description="Young's modulus, Pa (mechanics)")
-    poissons_ratio: OpenUnit | None = Field(None, description="Poisson's ratio (mechanics)")
-    thermal_expansion_1_K: float | None = Field(
+    youngs_modulus_Pa: PositiveProperty | None = Field(None, description="Young's modulus, Pa (mechanics)")
+    poissons_ratio: OpenUnitProperty | None = Field(None, description="Poisson's ratio (mechanics)")
+    thermal_expansion_1_K: AnyProperty | None = Field(
         None, description="linear thermal expansion coefficient, 1/K (mechanics)"
     )
     fracture_toughness_Pa_m05: Positive | None = Field(
@@ -98,7 +112,7 @@ class Interface(Layer):
         description="parameters of the kinetics law: frumkin {stern_capacitance_F_m2, concentration_mol_m3, "
         "relative_permittivity, zero_charge_overpotential_V}; mhc {reorganization_energy_eV}",
     )
-    exchange_current_A_m2: Positive | None = Field(
+    exchange_current_A_m2: PositiveProperty | None = Field(
         None, description="exchange current density, A/m2 (positive: at x = 0.5)"
     )
     transfer_coefficient: OpenUnit | None = Field(None, description="anodic transfer coefficient")
@@ -153,7 +167,7 @@ class Electrolyte(Layer):
 
     ROLE: ClassVar[str] = "electrolyte"
 
-    conductivity_S_m: Positive | None = Field(None, description="ionic conductivity, S/m")
+    conductivity_S_m: PositiveProperty | None = Field(None, description="ionic conductivity, S/m")
     conductivity_activation_energy_J_mol: NonNegative | None = Field(
         None, description="Arrhenius activation energy of the conductivity, J/mol"
     )
@@ -170,7 +184,7 @@ class PositiveElectrode(Interface):
 
     max_concentration_mol_m3: Positive | None = Field(None, description="maximum Li concentration, mol/m3")
     initial_stoichiometry: OpenUnit | None = Field(None, description="initial x = c/c_max")
-    diffusivity_m2_s: Positive | None = Field(None, description="chemical diffusivity of Li, m2/s")
+    diffusivity_m2_s: PositiveProperty | None = Field(None, description="chemical diffusivity of Li, m2/s")
     diffusivity_activation_energy_J_mol: NonNegative | None = Field(
         None, description="Arrhenius activation energy of D, J/mol"
     )

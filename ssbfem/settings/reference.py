@@ -12,6 +12,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from ssbfem.materials.library import MATERIALS
+from ssbfem.materials.property import PropertyValue
 from ssbfem.settings.layers import Layer
 from ssbfem.settings.schema import Settings
 from ssbfem.settings.types import Range
@@ -23,6 +24,13 @@ Generated from the settings classes in `ssbfem/settings/` by
 Units are in the key names; a range is in the key's unit. A layer's properties come from the
 material library (`ssbfem/materials/library.py`, with sources) unless the config sets them;
 "library" marks such a key.
+
+A key of type "property" is a material property and takes any of three forms: a number (its
+value at `cell.reference_temperature_K`; where the layer has an `..._activation_energy_J_mol` key
+for it, Arrhenius with that energy), a table `{value = ..., activation_energy_J_mol = ...}`
+(Arrhenius in T), or a law in UFL of the temperature, `f(T)`, or of the positive electrode's
+stoichiometry and the temperature, `f(x, T)`, named `"module:function"` (from Python, the function
+itself). See `ssbfem/materials/property.py`.
 """
 
 
@@ -91,6 +99,8 @@ def _tag(kind: type[BaseModel]) -> str:
 
 
 def _type_text(annotation: Any) -> str:
+    if annotation == PropertyValue:
+        return "property (number, Arrhenius table or law)"
     if get_origin(annotation) is typing.Annotated:
         return _type_text(get_args(annotation)[0])
     origin, args = get_origin(annotation), get_args(annotation)

@@ -11,7 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer, PlainValidator
+
+from ssbfem.materials.property import PropertyValue, dump_property, parse_property, reference_value
 
 
 class SectionKeyError(ValueError):
@@ -32,8 +34,9 @@ class Range:
     test: Callable[[float], bool]
 
     def __call__(self, value: Any) -> Any:
-        if isinstance(value, (int, float)) and not self.test(value):
-            raise ValueError(f"{self.reason}, got {value!r}")
+        number = value if isinstance(value, (int, float)) else reference_value(value)
+        if number is not None and not self.test(number):
+            raise ValueError(f"{self.reason}, got {number!r}")
         return value
 
 
@@ -64,6 +67,14 @@ OpenUnit = Annotated[float, *OPEN_UNIT]
 PositiveInt = Annotated[int, *POSITIVE]
 NonNegativeInt = Annotated[int, *NONNEGATIVE]
 CellTemperature = Annotated[float, *CELL_TEMPERATURE]
+
+# A material property: a number, an Arrhenius table or a law (ssbfem.materials.property); the
+# range applies to the number, or to the table's value at the reference temperature.
+_PROPERTY = (PlainValidator(parse_property), PlainSerializer(dump_property))
+PositiveProperty = Annotated[PropertyValue, *_PROPERTY, *POSITIVE]
+NonNegativeProperty = Annotated[PropertyValue, *_PROPERTY, *NONNEGATIVE]
+OpenUnitProperty = Annotated[PropertyValue, *_PROPERTY, *OPEN_UNIT]
+AnyProperty = Annotated[PropertyValue, *_PROPERTY]
 ProcessTemperature = Annotated[float, *PROCESS_TEMPERATURE]
 
 
