@@ -11,7 +11,10 @@ Effective conductivity: the steady conduction block of the cell model
 phi = 1 V and 0 V on two opposite faces of a slab, all other boundaries insulating. The power
 P = int sigma0 |grad phi|^2 dV gives the current I = P/dV and sigma_eff = I L/(A dV) for a slab
 of thickness L and cross-section A. The tortuosity factor is tau = eps sigma0/sigma_eff with eps
-the phase's volume fraction in the slab; Bruggeman's relation is sigma_eff = eps^1.5 sigma0.
+the phase's volume fraction in the slab; Bruggeman's relation is sigma_eff = eps^1.5 sigma0. The slab
+is a box region of the mesh (a composite layer's extent along x, the mesh's in y and z), its two
+faces normal to the chosen axis the electrodes. With several conducting phases (sigma piecewise
+constant, :func:`mixed_conductivity`) the same solve gives the effective conductivity of the mixture.
 """
 
 from __future__ import annotations
@@ -136,71 +139,142 @@ def phase_volumes(cellmesh: CellMesh) -> dict[str, float]:
 
 
 def effective_conductivity(
-    cellmesh: CellMesh, phases: tuple[str, ...], axis: int = 0, bounds: tuple[float, float] | None = None
+    cellmesh: CellMesh,
+    phases: tuple[str, ...],
+    axis: int = 0,
+    bounds: tuple[float, float] | None = None,
+    box: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Effective conductivity of a phase across a slab bounds[0] <= x[axis] <= bounds[1].
 
-    The slab is the phase's cells whose midpoints lie in the bounds (default: the whole mesh);
-    its cross-section is the mesh's extent in the other directions. Clusters that reach neither
-    face carry no current and are left out (they would leave the potential undetermined); with
-    no cluster spanning the slab the conductivity is 0.
+    The slab is the phase's cells whose midpoints lie in the region: `box` (rows (lo, hi) per
+    direction, mesh units; default the mesh's bounding box), along `axis` narrowed to `bounds`.
+    Its cross-section is the region's extent in the other directions, so a slab along y through
+    a composite layer takes ``box = [[x0, x1], [y0, y1], [z0, z1]]`` with the layer's x0, x1. The
+    region's faces other than the two at bounds are insulating. Clusters that reach neither face
+    carry no current and are left out (they would leave the potential undetermined); with no
+    cluster spanning the slab the conductivity is 0.
 
     Returns:
         ``relative_conductivity`` sigma_eff/sigma0, ``volume_fraction`` eps of the phase in the
-        slab, ``tortuosity`` eps sigma0/sigma_eff, ``bruggeman`` eps^1.5.
+        slab, ``tortuosity`` (the tortuosity factor) eps sigma0/sigma_eff (inf when 0),
+        ``bruggeman`` eps^1.5.
     """
-    msh = cellmesh.mesh
-    comm = msh.comm
-    tdim = msh.topology.dim
-    x = msh.geometry.x
-    lo = np.array([comm.allreduce(x[:, k].min(initial=np.inf), op=MPI.MIN) for k in range(3)])
-    hi = np.array([comm.allreduce(x[:, k].max(initial=-np.inf), op=MPI.MAX) for k in range(3)])
-    x0, x1 = bounds if bounds is not None else (lo[axis], hi[axis])
-    tol = 1e-8 * max(hi - lo)
-    owned = msh.topology.index_map(tdim).size_local
+    region = slab_region(cellmesh, axis, bounds, box)
+    cells = cells_in_region(cellmesh, phases, region)
+    eps = cellmesh.mesh.comm.allreduce(cell_volumes(cellmesh, cells).sum()) / float(np.prod(_extents(cellmesh, region)))
+    relative = _slab_conductivity(cellmesh, cells, np.ones(len(cells)), axis, region)  # sigma0 = 1 S/m
+    return {
+        "relative_conductivity": float(relative),
+        "volume_fraction": float(eps),
+        "tortuosity": float(eps / relative) if relative > 0 else math.inf,
+        "bruggeman": float(eps**1.5),
+    }
+
+
+def mixed_conductivity(
+    cellmesh: CellMesh,
+    conductivities: dict[str, float],
+    axis: int = 0,
+    bounds: tuple[float, float] | None = None,
+    box: np.ndarray | None = None,
+) -> float:
+    """Effective conductivity (units of `conductivities`, e.g. S/m) of several conducting phases
+    across a slab: -div(sigma grad phi) = 0 with sigma piecewise constant, sigma = conductivities[
+    group] on each named cell group; groups not named are insulating and left out. The slab, its
+    faces and the treatment of clusters are those of :func:`effective_conductivity`; the result is
+    I L/(A dV) for the current I through cross-section A under dV across thickness L.
+
+    Layers of the phases normal to `axis` give the series (harmonic) mean sum_i(f_i/sigma_i)^-1,
+    layers along it the parallel (arithmetic) mean sum_i f_i sigma_i (f_i the slab fractions).
+    """
+    if any(s <= 0 for s in conductivities.values()):
+        raise ValueError(f"conductivities must be positive: {conductivities} (leave insulating groups out)")
+    region = slab_region(cellmesh, axis, bounds, box)
+    cells = cells_in_region(cellmesh, tuple(conductivities), region)
+    sigma = np.zeros(len(cells))
+    for name, value in conductivities.items():
+        sigma[np.isin(cells, cellmesh.cells(name))] = value
+    return _slab_conductivity(cellmesh, cells, sigma, axis, region)
+
+
+def slab_region(
+    cellmesh: CellMesh, axis: int, bounds: tuple[float, float] | None = None, box: np.ndarray | None = None
+) -> np.ndarray:
+    """The region of a slab, rows (lo, hi) per direction in mesh units: `box` (default: the mesh's
+    bounding box) with its `axis` row replaced by `bounds` when given. Collective."""
+    if box is None:
+        comm, x = cellmesh.mesh.comm, cellmesh.mesh.geometry.x
+        lo = [comm.allreduce(x[:, k].min(initial=np.inf), op=MPI.MIN) for k in range(3)]
+        hi = [comm.allreduce(x[:, k].max(initial=-np.inf), op=MPI.MAX) for k in range(3)]
+        box = np.column_stack([lo, hi])
+    region = np.array(box, dtype=float).reshape(3, 2)
+    if bounds is not None:
+        region[axis] = bounds
+    return region
+
+
+def _extents(cellmesh: CellMesh, region: np.ndarray) -> np.ndarray:
+    """Edge lengths of the region in the mesh's directions (x; x, y; x, y, z), mesh units."""
+    return np.diff(region[: cellmesh.dimension], axis=1)[:, 0]
+
+
+def cells_in_region(cellmesh: CellMesh, phases: tuple[str, ...], region: np.ndarray) -> np.ndarray:
+    """Owned cells (local indices) of the phases whose midpoints lie inside the region (rows (lo, hi)
+    per direction, mesh units)."""
+    msh, tdim = cellmesh.mesh, cellmesh.dimension
     cells = cellmesh.cells(*phases)
-    cells = cells[cells < owned]
-    mid = dolfinx.mesh.compute_midpoints(msh, tdim, cells)[:, axis] if len(cells) else np.zeros(0)
-    cells = cells[(mid > x0) & (mid < x1)]
+    cells = cells[cells < msh.topology.index_map(tdim).size_local]
+    if not len(cells):
+        return cells
+    mid = dolfinx.mesh.compute_midpoints(msh, tdim, cells)
+    inside = np.all((mid[:, :tdim] > region[:tdim, 0]) & (mid[:, :tdim] < region[:tdim, 1]), axis=1)
+    return cells[inside]
+
+
+def _slab_conductivity(
+    cellmesh: CellMesh, cells: np.ndarray, sigma: np.ndarray, axis: int, region: np.ndarray
+) -> float:
+    """sigma_eff (units of `sigma`, one value per cell of `cells`) of the owned `cells` between the
+    region's faces normal to `axis`, at phi = 1 V and 0 V on them; 0 when no cluster spans them."""
+    msh, comm, tdim = cellmesh.mesh, cellmesh.mesh.comm, cellmesh.dimension
+    x0, x1 = region[axis]
+    tol = 1e-8 * float(np.max(np.ptp(region, axis=1)))
     on_plane = lambda a: lambda p: np.isclose(p[axis], a, atol=tol)
     ends = [dolfinx.mesh.locate_entities(msh, tdim - 1, on_plane(a)) for a in (x0, x1)]
     to_start, to_end = connected_to(cellmesh, cells, ends[0]), connected_to(cellmesh, cells, ends[1])
-    cross_section = np.prod([hi[k] - lo[k] for k in range(3) if k != axis][: tdim - 1])  # mesh units
-    eps = comm.allreduce(cell_volumes(cellmesh, cells).sum()) / (cross_section * (x1 - x0))
-    if not comm.allreduce(bool(np.any(to_start & to_end)), op=MPI.LOR):  # no cluster spans the slab
-        return {"relative_conductivity": 0.0, "volume_fraction": eps, "tortuosity": math.inf, "bruggeman": eps**1.5}
-    cells = cells[to_start | to_end]
-    sub, _, _, _ = dolfinx.mesh.create_submesh(msh, tdim, cells)
+    if not comm.allreduce(bool(np.any(to_start & to_end)), op=MPI.LOR):
+        return 0.0
+    keep = to_start | to_end
+    sub, cell_map, _, _ = dolfinx.mesh.create_submesh(msh, tdim, cells[keep])
+    # Piecewise-constant sigma on the submesh: owned submesh cells map to (owned) parent cells.
+    Q = fem.functionspace(sub, ("DG", 0))
+    conductivity = fem.Function(Q)
+    owned = sub.topology.index_map(tdim).size_local
+    parent = cell_map.sub_topology_to_topology(np.arange(owned, dtype=np.int32), False)
+    conductivity.x.array[Q.dofmap.list[:owned, 0]] = sigma[keep][np.searchsorted(cells[keep], parent)]
+    conductivity.x.scatter_forward()
     V = fem.functionspace(sub, ("Lagrange", 1))
     sub.topology.create_connectivity(tdim - 1, tdim)
-    bcs = []
-    for a, value in ((x0, 1.0), (x1, 0.0)):
-        dofs = fem.locate_dofs_geometrical(V, on_plane(a))
-        bcs.append(fem.dirichletbc(dolfinx.default_scalar_type(value), dofs, V))
+    bcs = [
+        fem.dirichletbc(dolfinx.default_scalar_type(value), fem.locate_dofs_geometrical(V, on_plane(a)), V)
+        for a, value in ((x0, 1.0), (x1, 0.0))
+    ]
     u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
-    sigma0 = 1.0  # S/m: the result is relative
-    a = ohmic_conduction(u, v, sigma0, ufl.dx(domain=sub))
-    L = fem.Constant(sub, dolfinx.default_scalar_type(0.0)) * v * ufl.dx(domain=sub)
+    dx = ufl.dx(domain=sub)
     problem = dolfinx.fem.petsc.LinearProblem(
-        a,
-        L,
+        ohmic_conduction(u, v, conductivity, dx),
+        fem.Constant(sub, dolfinx.default_scalar_type(0.0)) * v * dx,
         bcs=bcs,
         petsc_options_prefix="ssbfem_conductivity_",
         petsc_options={"ksp_type": "cg", "pc_type": "gamg", "ksp_rtol": 1e-12, "ksp_atol": 1e-14},
     )
     phi = problem.solve()
-    # Power W = L0^2 int (sigma0/L0) |grad phi|^2 dx (mesh units); I = W/dV; sigma_eff = I L/(A dV).
-    power = comm.allreduce(fem.assemble_scalar(fem.form(ohmic_conduction(phi, phi, sigma0, ufl.dx(domain=sub)))))
+    # Power W = L0^2 int (sigma/L0) |grad phi|^2 dx (mesh units); I = W/dV; sigma_eff = I L/(A dV).
+    power = comm.allreduce(fem.assemble_scalar(fem.form(ohmic_conduction(phi, phi, conductivity, dx))))
     power *= MESH_UNIT_M**2
-    area = cross_section * MESH_UNIT_M ** (tdim - 1)
-    length = (x1 - x0) * MESH_UNIT_M
-    relative = power * length / area / sigma0  # the potential difference is 1 V
-    return {
-        "relative_conductivity": float(relative),
-        "volume_fraction": float(eps),
-        "tortuosity": float(eps / relative) if relative > 0 else float("inf"),
-        "bruggeman": float(eps**1.5),
-    }
+    area = float(np.prod(np.delete(_extents(cellmesh, region), axis))) * MESH_UNIT_M ** (tdim - 1)
+    return float(power * (x1 - x0) * MESH_UNIT_M / area)  # the potential difference is 1 V
 
 
 def geometry_summary(cellmesh: CellMesh, footprint: float, cell: Cell) -> dict:
