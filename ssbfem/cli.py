@@ -1,4 +1,4 @@
-"""Command line: ``ssbfem run CONFIG`` and ``ssbfem mesh CONFIG``.
+"""Command line: ``ssbfem run CONFIG``, ``ssbfem mesh CONFIG``, ``ssbfem effective MESH`` and more.
 
 Exit status: 0 on success, 1 when the simulation fails, 2 on bad input.
 """
@@ -49,6 +49,18 @@ def _parser() -> argparse.ArgumentParser:
     mesh.add_argument("config", type=Path)
     mesh.add_argument("--output", "-o", type=Path, help="output .msh file (default: <config name>.msh)")
     mesh.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    effective = sub.add_parser(
+        "effective", help="effective parameters of a mesh's composite electrode layer, for a homogenised model"
+    )
+    effective.add_argument("mesh", type=Path, help=".msh file with named physical groups (micrometres)")
+    effective.add_argument("--output", "-o", type=Path, help="parameter file (default: <mesh name>_effective.toml)")
+    effective.add_argument(
+        "--bounds",
+        nargs=2,
+        type=float,
+        metavar=("X0", "X1"),
+        help="the layer's extent along x, um (default: from the separator's to the collector's face)",
+    )
     return parser
 
 
@@ -65,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{key}: {value}")
         return 0
     try:
+        if args.command == "effective":
+            return _effective(args, comm)
         from ssbfem.settings import load_settings
         from ssbfem.runner import restart_run, run
 
@@ -163,6 +177,21 @@ def _mesh(cfg: Settings, args, comm) -> int:
                 f"active volume fraction {stats['volume_fraction']:.4f} on the mesh "
                 f"({stats['geometry_volume_fraction']:.4f} of the exact geometry)"
             )
+    return 0
+
+
+def _effective(args, comm) -> int:
+    """Measure the effective parameters on the mesh (all ranks), write and print them (rank 0)."""
+    from ssbfem.effective import effective_parameters, summary_table, write_parameters
+    from ssbfem.geometry.io import load_mesh
+
+    output = args.output or Path(f"{args.mesh.stem}_effective.toml")
+    bounds = tuple(args.bounds) if args.bounds else None
+    params = effective_parameters(load_mesh(args.mesh, comm), bounds, mesh_name=args.mesh.name)
+    if comm.rank == 0:
+        write_parameters(params, output)
+        print(summary_table(params))
+        print(f"wrote {output}")
     return 0
 
 
