@@ -20,7 +20,7 @@ measures on a resolved mesh (:mod:`ssbfem.geometry.composite`):
   collector side x1, electrons).
 
 The layer spans x0 <= x <= x1 (x through the cell, micrometres as the mesh) and the mesh's extent
-in y and z. Without a Bruggeman-type mesh, :func:`bruggeman_parameters` gives the correlation of
+in y and z. Without a resolved mesh, :func:`bruggeman_parameters` gives the correlation of
 Ren et al. (2023). The parameters go to a TOML file (:func:`write_parameters`,
 :func:`read_parameters`) with the units in the key names.
 """
@@ -95,7 +95,7 @@ class EffectiveParameters:
 
     def bruggeman_exponent(self, phase: str) -> tuple[float, float, float]:
         """The exponent beta with eps^beta = sigma_eff/sigma0 along x, y, z (the Bruggeman-type
-        exponent these microstructures follow; inf where the phase does not conduct)."""
+        exponent these microstructures follow; inf where the phase does not conduct, nan for eps 0 or 1)."""
         eps = self.volume_fraction(phase)
         if not 0.0 < eps < 1.0:
             return (math.nan,) * 3
