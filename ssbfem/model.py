@@ -119,7 +119,7 @@ class CellModel:
         self.bcs: list = []
         self.heat_forms: dict[str, fem.Form] = {}
         self.ocp = OCP_FUNCTIONS[self.cell.positive.ocp]
-        self.blocks = blocks if blocks is not None else cell_blocks(self.cell, self.thermal, self.has_negative)
+        self.blocks = blocks if blocks is not None else self.default_blocks()
         for block in self.blocks:
             block.declare(self)
         # The kinetics are exponentials of the fields: left to itself the form compiler would
@@ -129,8 +129,7 @@ class CellModel:
         # Elliptic Problems, section 4.1); on the 39k-unknown P1 composite of benchmarks/scale.py
         # it assembles the Jacobian 25 % faster than 2p + 2.
         self.interface_rule = {"quadrature_degree": 2 * degree}
-        interfaces = [tags.POSITIVE_INTERFACE] + ([tags.NEGATIVE_INTERFACE] if self.has_negative else [])
-        self.measures = Measures(cellmesh, interfaces, self.fields["phi_e"].submesh, self.interface_rule)
+        self.measures = Measures(cellmesh, self.interface_names(), self.fields["phi_e"].submesh, self.interface_rule)
         self.connections = connections(self)
         self.terminal_area = self.connections.area
         for block in self.blocks:
@@ -138,6 +137,14 @@ class CellModel:
         for block in self.blocks:
             block.residual(self)
         self._output_forms()
+
+    def default_blocks(self) -> list[Block]:
+        """The blocks of the cell's settings (when none are given)."""
+        return cell_blocks(self.cell, self.thermal, self.has_negative)
+
+    def interface_names(self) -> list[str]:
+        """The facet groups where charge transfer happens (integrated with ``measures.dS``)."""
+        return [tags.POSITIVE_INTERFACE] + ([tags.NEGATIVE_INTERFACE] if self.has_negative else [])
 
     def _require_groups(self) -> None:
         if self.tabs:
@@ -239,40 +246,61 @@ class CellModel:
         """The settings of a meshed layer (``tags.POSITIVE_CC``: ``cell.positive_current_collector``)."""
         return getattr(self.cell, tags.SECTION_OF_LAYER[layer])
 
-    def material_property(self, layer: str, key: str, activation_energy_key: str | None = None):
+    def material_property(
+        self, layer: str, key: str, activation_energy_key: str | None = None, stoichiometry=None
+    ) -> ufl.core.expr.Expr | float:
         """A layer's material property at the cell's temperature (UFL, or a number): see
         :mod:`ssbfem.materials.property` for its forms; the stoichiometry of a law f(x, T) is
-        the positive electrode's."""
+        `stoichiometry`, by default the positive electrode's."""
+        if stoichiometry is None and layer == tags.POSITIVE:
+            stoichiometry = self.local_stoichiometry()
         section = self.layer_section(layer)
         energy = getattr(section, activation_energy_key) if activation_energy_key else None
         return evaluate(
             getattr(section, key),
             self.q["T"],
             self.cell.reference_temperature_K,
-            stoichiometry=self.theta if layer == tags.POSITIVE else None,
+            stoichiometry=stoichiometry,
             activation_energy_J_mol=energy,
             key=f"cell.{tags.SECTION_OF_LAYER[layer]}.{key}",
         )
 
+    def local_stoichiometry(self) -> ufl.core.expr.Expr:
+        """The positive electrode's stoichiometry where its properties are evaluated."""
+        return self.theta
+
     def _output_forms(self) -> None:
-        """Scalar outputs (per m2 of footprint) and the interface means of the voltage breakdown,
-        all with one quadrature rule so that the terms telescope to the cell voltage exactly."""
-        comm, q, m = self.cellmesh.mesh.comm, self.q, self.measures
+        """Scalar outputs (per m2 of footprint) and the means of the voltage breakdown."""
         form = lambda e: fem.form(e, entity_maps=self.entity_maps)
-        c_max = self.cell.positive.max_concentration_mol_m3
+        self._current_form = form(self.q["current_out"] / self.terminal_area * self.connections.positive)
+        self.max_concentration = self.cell.positive.max_concentration_mol_m3
+        self._breakdown_forms = self._electrode_outputs(form)
+        dim, msh = self.cellmesh.dimension, self.cellmesh.mesh
+        # The simulated domain's cross-section, m2 (1 m2 for a 1D mesh): heat in W is integrated over it.
+        self.domain_area_m2 = self.terminal_area * MESH_UNIT_M ** (dim - 1) if dim > 1 else 1.0
+        total_volume = msh.comm.allreduce(fem.assemble_scalar(fem.form(1.0 * self.measures.dx())))
+        self.stack_thickness_m = total_volume / self.terminal_area * MESH_UNIT_M
+        if self.temperature_rise is not None:
+            self._temperature_mean = fem.form(
+                self.temperature_rise / total_volume * self.measures.dx(), entity_maps=self.entity_maps
+            )
+
+    def _electrode_outputs(self, form) -> dict:
+        """The lithium content's form and the interface means of the voltage breakdown (name:
+        (form, area)), all with one quadrature rule so that the terms telescope to the cell
+        voltage exactly."""
+        comm, q, m = self.cellmesh.mesh.comm, self.q, self.measures
         positive = m.dx(tags.POSITIVE)
-        self._current_form = form(q["current_out"] / self.terminal_area * self.connections.positive)
         self._lithium_form = form(self.theta * positive)
         self._volume = comm.allreduce(fem.assemble_scalar(form(1.0 * positive)))
-        self.lithium_scale = c_max * MESH_UNIT_M / self.terminal_area  # mol/m2 per unit of int(theta)
-        self.max_concentration = c_max
+        self.lithium_scale = self.max_concentration * MESH_UNIT_M / self.terminal_area  # mol/m2 per int(theta)
         pos, neg = interface(self, "positive"), interface(self, "negative")
         psi_neg = neg.electrode(self.psi_neg) if neg.meshed else 0.0
         phi_e_neg = neg.electrolyte(self.phi_e)
         area = lambda measure: comm.allreduce(fem.assemble_scalar(form(1.0 * measure)))
         self._interface_area = area(pos.measure)
         negative_area = area(neg.measure)
-        self._breakdown_forms = {
+        return {
             name: (form(integrand * measure), a)
             for name, integrand, measure, a in (
                 ("surface_ocp", self.ocp(q["theta_surface"]), pos.measure, self._interface_area),
@@ -285,15 +313,6 @@ class CellModel:
                 ("psi_neg", psi_neg + 0.0 * phi_e_neg, neg.measure, negative_area),
             )
         }
-        dim, msh = self.cellmesh.dimension, self.cellmesh.mesh
-        # The simulated domain's cross-section, m2 (1 m2 for a 1D mesh): heat in W is integrated over it.
-        self.domain_area_m2 = self.terminal_area * MESH_UNIT_M ** (dim - 1) if dim > 1 else 1.0
-        total_volume = msh.comm.allreduce(fem.assemble_scalar(fem.form(1.0 * self.measures.dx())))
-        self.stack_thickness_m = total_volume / self.terminal_area * MESH_UNIT_M
-        if self.temperature_rise is not None:
-            self._temperature_mean = fem.form(
-                self.temperature_rise / total_volume * self.measures.dx(), entity_maps=self.entity_maps
-            )
 
     # -- state
     def set_initial_state(self) -> None:

@@ -188,6 +188,8 @@ class Profiles:
     def __init__(self, model: CellModel):
         self.model = model
         self.x = np.round(model.theta.function_space.tabulate_dof_coordinates()[:, 0], 9)
+        # a particle field (several radial values per node) is profiled by its volume average
+        self.weights = getattr(model, "radial_weights", None)
         owned = model.theta.function_space.dofmap.index_map.size_local
         self.owned = slice(0, owned)
         self.times: list[float] = []
@@ -196,7 +198,10 @@ class Profiles:
 
     def __call__(self, t: float) -> None:
         comm = self.model.cellmesh.mesh.comm
-        theta = self.model.theta.x.array[self.owned]
+        theta = self.model.theta.x.array
+        if self.weights is not None:
+            theta = theta.reshape(-1, len(self.weights)) @ self.weights
+        theta = theta[self.owned]
         pairs = comm.gather((self.x[self.owned], theta), root=0)
         if comm.rank == 0:
             x = np.concatenate([p[0] for p in pairs])

@@ -38,7 +38,9 @@ from ssbfem.materials.ocp import OCP_FUNCTIONS
 from ssbfem.mechanics import CellMechanics
 from ssbfem.microstructure import geometry_summary
 from ssbfem.blocks import Block
+from ssbfem.homogenised import HomogenisedModel, effective_parameters, homogenised_blocks, macro_dimension
 from ssbfem.model import CellModel, cell_blocks
+from ssbfem.model_interface import Model
 from ssbfem.observables import Observable
 from ssbfem.observers import (
     CheckpointWriter,
@@ -117,9 +119,13 @@ def composite_packing(composite: Composite, thickness_um: float) -> Packing:
 def mesh_builder(config: Settings | dict) -> Callable[[], dict | None]:
     """What adds the meshed cell of a config to the current Gmsh model: the builder of its
     architecture (composite cathode; interdigitated; thin film, with patchy Li contact under
-    ``[cell.contact]``). The composite builder returns its statistics (volume fractions)."""
+    ``[cell.contact]``), or for the homogenised model the planar stack of its macro mesh. The
+    composite builder returns its statistics (volume fractions)."""
     settings = validate(config)
     cell, mesh = settings.cell, settings.mesh
+    if settings.model == "homogenised":  # a planar stack: separator | homogenised composite | collector
+        layers, dim = thin_film_layers(settings), macro_dimension(settings)
+        return lambda: build_thin_film(layers, dim, mesh.width_um, mesh.in_plane_elements, mesh.grading)
     if cell.architecture == "composite":
         comp = cell.composite
         packing = composite_packing(comp, cell.positive.thickness_um)
@@ -311,11 +317,8 @@ def run(
     config_text = to_toml(settings.to_resolved_dict())  # a config that cannot be recorded stops here
     cellmesh = build_mesh(settings, comm)
     wall0 = time.perf_counter()
-    cell, thermal = settings.cell, settings.thermal
-    blocks = [*cell_blocks(cell, thermal, tags.NEGATIVE in cellmesh.cell_names), *extra_blocks]
-    model = CellModel(cellmesh, cell, degree=settings.mesh.degree, thermal=thermal, blocks=blocks)
-    geometry = geometry_summary(cellmesh, model.terminal_area, cell)
-    if cell.architecture == "composite":  # 1C from the active volume of the mesh
+    model, geometry = MODELS[settings.model](settings, cellmesh, extra_blocks)
+    if settings.cell.architecture == "composite" or settings.model == "homogenised":  # 1C from the active volume
         experiment = parse_steps(settings, base_dir, active_thickness_um=geometry["active_volume_per_footprint_um"])
     mechanics = CellMechanics(model, settings.mechanics) if settings.mechanics.enabled else None
     if output is not None:
@@ -358,6 +361,41 @@ def run(
     if status == "failed":
         raise SimulationError(message)
     return RunResult(status, outputs.series, steps, cycles, sim, output, message, _spectra(outputs.spectra))
+
+
+def resolved_model(settings: Settings, cellmesh: CellMesh, extra_blocks: Sequence[Block] = ()) -> tuple[Model, dict]:
+    """The resolved cell model of the meshed geometry, and its geometry summary."""
+    cell, thermal = settings.cell, settings.thermal
+    blocks = [*cell_blocks(cell, thermal, tags.NEGATIVE in cellmesh.cell_names), *extra_blocks]
+    model = CellModel(cellmesh, cell, degree=settings.mesh.degree, thermal=thermal, blocks=blocks)
+    return model, geometry_summary(cellmesh, model.terminal_area, cell)
+
+
+def homogenised_model(
+    settings: Settings, cellmesh: CellMesh, extra_blocks: Sequence[Block] = ()
+) -> tuple[Model, dict]:
+    """The homogenised cell model on its macro mesh, and a summary with its effective parameters."""
+    effective = effective_parameters(settings)
+    blocks = [*homogenised_blocks(effective), *extra_blocks]
+    model = HomogenisedModel(
+        cellmesh, settings.cell, effective, degree=settings.mesh.degree, thermal=settings.thermal, blocks=blocks
+    )
+    summary = {
+        "model": "homogenised",
+        "dimension": cellmesh.dimension,
+        "effective_parameters": effective.as_dict(),
+        "active_volume_per_footprint_um": effective.active_fraction * settings.cell.positive.thickness_um,
+        "num_cells": cellmesh.mesh.topology.index_map(cellmesh.dimension).size_global,
+    }
+    return model, summary
+
+
+#: The models a config may ask for (``model = "..."``): each builds the model on the cell mesh
+#: and returns it with what ``geometry.json`` records (with ``active_volume_per_footprint_um``).
+MODELS: dict[str, Callable[[Settings, CellMesh, Sequence[Block]], tuple[Model, dict]]] = {
+    "resolved": resolved_model,
+    "homogenised": homogenised_model,
+}
 
 
 def _simulate(sim: Simulation, stop: _StopSignals, restart: bool, output: Path | None) -> tuple[str, str]:

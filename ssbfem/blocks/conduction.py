@@ -23,13 +23,25 @@ if TYPE_CHECKING:
 fem = dolfinx.fem
 
 
+def _scaled(conductivity, factor: float):
+    """A conductivity times an effective-medium factor (left alone when it is 1)."""
+    return conductivity if factor == 1.0 else factor * conductivity
+
+
 class ElectrolyteConduction(Block):
     """Ionic potential ``phi_e`` (V) of the single-ion electrolyte; its conductivity, given as a
     number, follows ``conductivity_activation_energy_J_mol``: sigma(T) = sigma_ref exp(-Ea/R
-    (1/T - 1/T_ref)) (published as ``q["sigma_e"]``)."""
+    (1/T - 1/T_ref)) (published as ``q["sigma_e"]``).
+
+    `layers`: the cell groups the electrolyte fills (the separator; in a homogenised cell also
+    the composite positive); `factors`: sigma_eff/sigma by layer (1 where not given)."""
+
+    def __init__(self, layers: tuple[str, ...] = (tags.ELECTROLYTE,), factors: dict[str, float] | None = None):
+        self.layers = layers
+        self.factors = factors or {}
 
     def declare(self, model: CellModel) -> None:
-        space, sub = model.fields.lagrange(tags.ELECTROLYTE)
+        space, sub = model.fields.lagrange(*self.layers)
         model.fields.add("phi_e", fem.Function(space, name="phi_e"), sub)
 
     def quantities(self, model: CellModel) -> None:
@@ -38,8 +50,11 @@ class ElectrolyteConduction(Block):
         )
 
     def residual(self, model: CellModel) -> None:
-        phi_e = model.fields["phi_e"]
-        form = ohmic_conduction(phi_e.u, phi_e.v, model.q["sigma_e"], model.measures.dx(tags.ELECTROLYTE))
+        phi_e, sigma = model.fields["phi_e"], model.q["sigma_e"]
+        form = sum(
+            ohmic_conduction(phi_e.u, phi_e.v, _scaled(sigma, self.factors.get(layer, 1.0)), model.measures.dx(layer))
+            for layer in self.layers
+        )
         model.residual.add("phi_e", "conduction", form)
 
 
@@ -55,11 +70,13 @@ class ElectronicConduction(Block):
     to the external conductor it is joined to: ``psi_pos = phi_s - V``, ``psi_neg = phi_s``
     (ground). Both stay of the order of the ohmic drop, so metals of 1e7 S/m sit beside a
     1e-4 S/m electrolyte without round-off swamping the residual. Each layer conducts with its
-    own electronic conductivity (S/m)."""
+    own electronic conductivity (S/m), times its factor in `factors` (sigma_eff/sigma of a
+    homogenised composite; 1 where not given)."""
 
-    def __init__(self, side: str):
+    def __init__(self, side: str, factors: dict[str, float] | None = None):
         self.side = side
         self.field, self.layers = CONDUCTORS[side]
+        self.factors = factors or {}
 
     def declare(self, model: CellModel) -> None:
         space, sub = model.fields.lagrange(*self.layers)
@@ -70,7 +87,10 @@ class ElectronicConduction(Block):
         names = model.cellmesh.cell_names
         form = sum(
             ohmic_conduction(
-                psi.u, psi.v, model.material_property(layer, "electronic_conductivity_S_m"), model.measures.dx(layer)
+                psi.u,
+                psi.v,
+                _scaled(model.material_property(layer, "electronic_conductivity_S_m"), self.factors.get(layer, 1.0)),
+                model.measures.dx(layer),
             )
             for layer in self.layers
             if layer in names

@@ -69,12 +69,14 @@ class Fields:
             self._submeshes[layers] = make_submesh(self.cellmesh, self.cellmesh.cells(*layers))
         return self._submeshes[layers]
 
-    def lagrange(self, *layers: str) -> tuple[fem.FunctionSpace, Submesh | None]:
-        """Continuous Lagrange space of the model's degree on the named layers (all: the whole mesh)."""
+    def lagrange(self, *layers: str, shape: tuple[int, ...] = ()) -> tuple[fem.FunctionSpace, Submesh | None]:
+        """Continuous Lagrange space of the model's degree on the named layers (all: the whole
+        mesh); `shape`: the value shape of a vector field (several components per node)."""
+        element = ("Lagrange", self.degree, shape) if shape else ("Lagrange", self.degree)
         if not layers:
-            return fem.functionspace(self.cellmesh.mesh, ("Lagrange", self.degree)), None
+            return fem.functionspace(self.cellmesh.mesh, element), None
         sub = self.submesh(*layers)
-        return fem.functionspace(sub.mesh, ("Lagrange", self.degree)), sub
+        return fem.functionspace(sub.mesh, element), sub
 
     def real(self) -> fem.FunctionSpace:
         """One global value (a Real space on the whole mesh)."""

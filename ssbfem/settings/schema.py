@@ -8,12 +8,13 @@ data) live here; checks within a section live with the section.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
 from ssbfem.errors import InputError
 from ssbfem.settings.cell import Cell
+from ssbfem.settings.homogenised import Homogenised, check_homogenised
 from ssbfem.settings.layers import Layer
 from ssbfem.settings.run import Experiment, Mechanics, Mesh, Output, Pressure, Solver, Thermal
 from ssbfem.settings.types import Section
@@ -23,10 +24,16 @@ _MECHANICAL_PROPERTIES = ("youngs_modulus_Pa", "poissons_ratio", "thermal_expans
 
 
 class Settings(Section):
-    """A run's settings: ``[cell]``, ``[thermal]``, ``[mechanics]``, ``[mesh]``, ``[experiment]``,
-    ``[solver]``, ``[output]``."""
+    """A run's settings: the ``model``, ``[cell]``, ``[homogenised]``, ``[thermal]``, ``[mechanics]``,
+    ``[mesh]``, ``[experiment]``, ``[solver]``, ``[output]``."""
 
+    model: Literal["resolved", "homogenised"] = Field(
+        "resolved",
+        description="the cell model: resolved (the meshed geometry of the architecture) or homogenised (a planar "
+        "stack whose positive electrode is a homogenised composite of particles, P2D; see [homogenised])",
+    )
     cell: Cell
+    homogenised: Homogenised | None = None
     thermal: Thermal = Field(default_factory=Thermal)
     mechanics: Mechanics = Field(default_factory=Mechanics)
     mesh: Mesh = Field(default_factory=Mesh)
@@ -46,10 +53,22 @@ class Settings(Section):
         }
         return {name: layer for name, layer in layers.items() if layer is not None}
 
+    @model_validator(mode="before")
+    @classmethod
+    def _homogenised_defaults(cls, data: object) -> object:
+        """The homogenised model has a [homogenised] section even when the config leaves it out."""
+        if isinstance(data, dict) and data.get("model") == "homogenised" and data.get("homogenised") is None:
+            return {**data, "homogenised": {}}
+        return data
+
     @model_validator(mode="after")
     def _join_sections(self) -> Settings:
         self._thermal_defaults()
         self._mechanics_defaults()
+        if self.homogenised is not None and self.model != "homogenised":
+            raise InputError("homogenised", "only used with model = 'homogenised'")
+        if self.model == "homogenised":
+            check_homogenised(self)
         if self.cell.contact is not None and self.mesh.file:
             raise InputError("cell.contact", "a mesh.file is used as it is; leave out [cell.contact] or the file")
         return self

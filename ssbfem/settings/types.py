@@ -49,6 +49,9 @@ POSITIVE = _range("> 0", "must be positive", lambda v: v > 0)
 NONNEGATIVE = _range(">= 0", "must not be negative", lambda v: v >= 0)
 FRACTION = _range("[0, 1]", "must lie in [0, 1]", lambda v: 0 <= v <= 1)
 OPEN_UNIT = _range("(0, 1)", "must lie strictly between 0 and 1", lambda v: 0 < v < 1)
+UNIT_INTERVAL = _range("(0, 1]", "must lie in (0, 1]", lambda v: 0 < v <= 1)
+BELOW_ONE = _range("[0, 1)", "must lie in [0, 1)", lambda v: 0 <= v < 1)
+AT_LEAST_ONE = _range(">= 1", "must be at least 1", lambda v: v >= 1)
 
 #: Temperatures at which the electrochemistry is solved: below 200 K the kinetics' exponentials
 #: F eta / (R T) overflow at ordinary overpotentials, above 600 K no solid electrolyte's data hold.
@@ -64,6 +67,9 @@ Positive = Annotated[float, *POSITIVE]
 NonNegative = Annotated[float, *NONNEGATIVE]
 Fraction = Annotated[float, *FRACTION]
 OpenUnit = Annotated[float, *OPEN_UNIT]
+UnitInterval = Annotated[float, *UNIT_INTERVAL]
+BelowOne = Annotated[float, *BELOW_ONE]
+AtLeastOne = Annotated[float, *AT_LEAST_ONE]
 PositiveInt = Annotated[int, *POSITIVE]
 NonNegativeInt = Annotated[int, *NONNEGATIVE]
 CellTemperature = Annotated[float, *CELL_TEMPERATURE]

@@ -1,0 +1,123 @@
+"""The homogenised (P2D / P3D) cell: Li | dense electrolyte | composite positive [| collector].
+
+The composite is a continuum in which the electrolyte phase (``phi_e``, effective conductivity
+f_SE sigma_SE) and the active phase (``psi_pos``, f_AM sigma_AM) overlap; they exchange the
+reaction current a_eff j per volume (:mod:`ssbfem.blocks.volumetric`), and at every point a
+particle of radius R takes up the lithium (``theta``, N_r + 1 radial values per macro node,
+:mod:`ssbfem.blocks.particle_diffusion`). The separator conducts with the bulk sigma_SE, Li metal
+is the negative terminal (as in the resolved thin-film cell), the collector conducts electrons.
+
+The model is a :class:`ssbfem.model.CellModel` with other blocks and outputs, so it runs through
+the same simulation, integrator, observers, checkpoints and EIS. Its voltage breakdown keeps the
+resolved model's keys, with the positive "interface" means taken as a_eff-weighted means over
+the composite's volume (a_eff is uniform: volume means), so that the terms telescope to V.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import ufl
+
+from ssbfem._dolfinx import dolfinx
+from ssbfem.blocks.base import Block
+from ssbfem.blocks.charge_transfer import ChargeTransfer, interface
+from ssbfem.blocks.circuit import ExternalCircuit
+from ssbfem.blocks.conduction import ElectrolyteConduction, ElectronicConduction
+from ssbfem.blocks.particle_diffusion import ParticleDiffusion
+from ssbfem.blocks.volumetric import VolumetricChargeTransfer
+from ssbfem.geometry import tags
+from ssbfem.geometry.io import CellMesh
+from ssbfem.geometry.tags import MESH_UNIT_M
+from ssbfem.homogenised.parameters import EffectiveParameters
+from ssbfem.homogenised.radial import volume_weights
+from ssbfem.model import CellModel
+from ssbfem.settings.cell import Cell
+from ssbfem.settings.run import Thermal
+
+
+def homogenised_blocks(effective: EffectiveParameters) -> list[Block]:
+    """The blocks of a homogenised cell, in the order of its fields."""
+    e = effective
+    return [
+        ElectrolyteConduction((tags.ELECTROLYTE, tags.POSITIVE), {tags.POSITIVE: e.ionic_factor}),
+        ElectronicConduction("positive", {tags.POSITIVE: e.electronic_factor}),
+        ParticleDiffusion(e.active_fraction, e.particle_radius_m, e.radial_elements),
+        ExternalCircuit(),
+        VolumetricChargeTransfer(e.reacting_area_1_m),
+        ChargeTransfer("negative"),
+    ]
+
+
+class HomogenisedModel(CellModel):
+    """Fields ``phi_e`` (electrolyte and composite), ``psi_pos`` (composite and collector),
+    ``theta`` (particles, N_r + 1 components) and ``voltage``; ``effective`` holds the composite's
+    effective parameters."""
+
+    def __init__(
+        self,
+        cellmesh: CellMesh,
+        cell: Cell | dict,
+        effective: EffectiveParameters,
+        degree: int = 2,
+        thermal: Thermal | dict | None = None,
+        blocks: list[Block] | None = None,
+    ):
+        self.effective = effective
+        self.radial_weights = volume_weights(effective.radial_elements)
+        super().__init__(cellmesh, cell, degree, thermal, blocks)
+
+    def default_blocks(self) -> list[Block]:
+        return homogenised_blocks(self.effective)
+
+    def interface_names(self) -> list[str]:
+        return []  # the reaction is volumetric; the Li side is the negative terminal
+
+    def _require_groups(self) -> None:
+        self.cellmesh.require(
+            cells=(tags.ELECTROLYTE, tags.POSITIVE), facets=(tags.NEGATIVE_TERMINAL, tags.POSITIVE_TERMINAL)
+        )
+
+    def local_stoichiometry(self) -> ufl.core.expr.Expr:
+        """The particles' volume-averaged stoichiometry (where the composite's properties are evaluated)."""
+        return self.q["theta_mean"]
+
+    def _electrode_outputs(self, form) -> dict:
+        """Lithium content (eps_AM c_max times the particle average) and the volume means of the
+        breakdown over the composite, one quadrature rule for all."""
+        comm, q, m = self.cellmesh.mesh.comm, self.q, self.measures
+        positive = m.dx(tags.POSITIVE)(metadata=self.interface_rule)
+        self._lithium_form = form(q["theta_mean"] * positive)
+        self._volume = comm.allreduce(dolfinx.fem.assemble_scalar(form(1.0 * positive)))
+        self.lithium_scale = (
+            self.effective.active_fraction * self.max_concentration * MESH_UNIT_M / self.terminal_area
+        )
+        self._interface_area = self._volume * self.effective.reacting_area_1_m * MESH_UNIT_M
+        neg = interface(self, "negative")
+        negative_area = comm.allreduce(dolfinx.fem.assemble_scalar(form(1.0 * neg.measure)))
+        phi_e_neg = self.phi_e
+        return {
+            name: (form(integrand * measure), a)
+            for name, integrand, measure, a in (
+                ("surface_ocp", self.ocp(q["theta_surface"]), positive, self._volume),
+                ("surface_stoichiometry", q["theta_surface"], positive, self._volume),
+                ("eta_pos", q["eta:positive"], positive, self._volume),
+                ("psi_pos", self.psi_pos, positive, self._volume),
+                ("phi_e_pos", self.phi_e, positive, self._volume),
+                ("phi_e_neg", phi_e_neg, neg.measure, negative_area),
+                ("eta_neg", q["eta:negative"], neg.measure, negative_area),
+                ("psi_neg", 0.0 * phi_e_neg, neg.measure, negative_area),
+            )
+        }
+
+    def double_layer_charge(self, means: dict[str, float]) -> float:
+        """No double layers in the homogenised model: 0."""
+        return 0.0
+
+    def mean_surface_stoichiometry(self) -> float:
+        """The particles' surface stoichiometry averaged over the composite."""
+        return self.interface_means()["surface_stoichiometry"]
+
+    def particle_profile(self) -> np.ndarray:
+        """theta(r) at every macro node of this rank (rows: nodes, columns: r = k R / N_r)."""
+        bs = self.theta.function_space.dofmap.index_map_bs
+        return self.theta.x.array.reshape(-1, bs)

@@ -1,0 +1,72 @@
+"""The effective parameters of a homogenised composite electrode, resolved from the settings."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from ssbfem.settings.homogenised import composite_fractions
+
+
+@dataclass(frozen=True)
+class EffectiveParameters:
+    """What the homogenised model uses of the composite (SI units unless named).
+
+    Attributes:
+        active_fraction: eps_AM, volume fraction of active material.
+        electrolyte_fraction: eps_SE = 1 - eps_AM - porosity.
+        porosity: Volume fraction of pores.
+        particle_radius_m: r, the particles' radius.
+        specific_area_1_m: a_s, active|electrolyte interface area per composite volume.
+        contact_loss_fraction: Share of a_s without contact.
+        ionic_factor: sigma_SE,eff / sigma_SE in the composite.
+        electronic_factor: sigma_AM,eff / sigma_AM in the composite.
+        radial_elements: N_r, linear elements along a particle's radius.
+    """
+
+    active_fraction: float
+    electrolyte_fraction: float
+    porosity: float
+    particle_radius_m: float
+    specific_area_1_m: float
+    contact_loss_fraction: float
+    ionic_factor: float
+    electronic_factor: float
+    radial_elements: int
+
+    @property
+    def reacting_area_1_m(self) -> float:
+        """a_s (1 - contact loss), the interface area that transfers charge per volume, 1/m."""
+        return self.specific_area_1_m * (1.0 - self.contact_loss_fraction)
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "reacting_area_1_m": self.reacting_area_1_m}
+
+
+def effective_parameters(settings) -> EffectiveParameters:
+    """The effective parameters of ``settings`` (a validated :class:`ssbfem.settings.Settings`
+    with ``model = "homogenised"``)."""
+    hom = settings.homogenised
+    active, porosity, radius_um = composite_fractions(settings)
+    electrolyte = 1.0 - active - porosity
+    radius = radius_um * 1e-6
+    area = hom.specific_interface_area_1_m or 3.0 * active / radius
+    return EffectiveParameters(
+        active_fraction=active,
+        electrolyte_fraction=electrolyte,
+        porosity=porosity,
+        particle_radius_m=radius,
+        specific_area_1_m=area,
+        contact_loss_fraction=hom.contact_loss_fraction,
+        ionic_factor=hom.conductivity_factor("electrolyte", electrolyte),
+        electronic_factor=hom.conductivity_factor("active", active),
+        radial_elements=hom.radial_elements,
+    )
+
+
+def macro_dimension(settings) -> int:
+    """The dimension of the homogenised cell's macro mesh: ``homogenised.dimension``, by default 1
+    for a composite config (its cell.dimension is its microstructure's) and cell.dimension for a
+    thin-film one."""
+    if settings.homogenised.dimension is not None:
+        return settings.homogenised.dimension
+    return 1 if settings.cell.architecture == "composite" else settings.cell.dimension

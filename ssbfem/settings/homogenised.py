@@ -1,0 +1,169 @@
+"""``[homogenised]``: what the homogenised (P2D) composite electrode needs beyond ``[cell]``.
+
+The composite positive electrode is a continuum of active material (volume fraction eps_AM,
+spherical particles of radius r), electrolyte (eps_SE = 1 - eps_AM - porosity) and pores. Each
+conducting phase's effective conductivity is sigma_eff = f sigma, the factor f chosen per phase,
+first given wins:
+
+1. ``conductivity_ratio_<phase>`` = f directly;
+2. ``tortuosity_factor_<phase>`` = tau: f = eps / tau;
+3. ``tortuosity_exponent_<phase>`` (+ ``grain_boundary_exponent_<phase>``, Ren et al. 2023):
+   f = eps^(beta_tort + beta_GB);
+4. ``bruggeman_<phase>`` = beta: f = eps^beta (default 1.5).
+
+The keys match what an effective-parameter file of a resolved microstructure gives (volume
+fractions, tortuosity factors per phase, specific interface area, contact loss), so such a file
+can be merged in as this section.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from ssbfem.errors import InputError
+from ssbfem.settings.types import (
+    AtLeastOne,
+    BelowOne,
+    Fraction,
+    OpenUnit,
+    Positive,
+    PositiveInt,
+    Section,
+    UnitInterval,
+)
+
+#: The two conducting phases of the composite and the volume fraction each conducts through.
+PHASES = ("electrolyte", "active")
+
+
+class Homogenised(Section):
+    """The homogenised composite electrode (``model = "homogenised"``): volume fractions, particle
+    size, effective transport, interface area and radial discretisation."""
+
+    dimension: Literal[1, 2, 3] | None = Field(
+        None,
+        description="dimension of the macro mesh: 1 (P2D), 2 (P3D), 3 (P4D); default 1 for a composite config (whose "
+        "cell.dimension describes its resolved microstructure), cell.dimension for a thin-film config",
+    )
+    active_volume_fraction: OpenUnit | None = Field(
+        None, description="volume fraction eps_AM of active material in the composite (default cell.composite's)"
+    )
+    porosity: Fraction | None = Field(
+        None, description="volume fraction of pores in the composite (default cell.composite's, else 0)"
+    )
+    particle_radius_um: Positive | None = Field(
+        None, description="radius r of the active particles, micrometres (default half cell.composite's d50 or diameter)"
+    )
+    specific_interface_area_1_m: Positive | None = Field(
+        None, description="active|electrolyte interface area per composite volume a_s, 1/m (default 3 eps_AM / r)"
+    )
+    contact_loss_fraction: BelowOne = Field(
+        0.0, description="fraction of the interface area that has lost contact (no charge transfer there)"
+    )
+    radial_elements: PositiveInt = Field(10, description="linear elements N_r along each particle's radius")
+    bruggeman_electrolyte: Positive = Field(1.5, description="Bruggeman exponent of the electrolyte phase")
+    bruggeman_active: Positive = Field(1.5, description="Bruggeman exponent of the active (electronic) phase")
+    tortuosity_exponent_electrolyte: Positive | None = Field(
+        None, description="tortuosity exponent beta_tort of the electrolyte (Ren et al. 2023; replaces Bruggeman)"
+    )
+    grain_boundary_exponent_electrolyte: Fraction | None = Field(
+        None, description="grain-boundary exponent beta_GB of the electrolyte, added to beta_tort (default 0)"
+    )
+    tortuosity_exponent_active: Positive | None = Field(
+        None, description="tortuosity exponent beta_tort of the active phase (replaces Bruggeman)"
+    )
+    grain_boundary_exponent_active: Fraction | None = Field(
+        None, description="grain-boundary exponent beta_GB of the active phase, added to beta_tort (default 0)"
+    )
+    tortuosity_factor_electrolyte: AtLeastOne | None = Field(
+        None, description="tortuosity factor tau of the electrolyte: sigma_eff = eps_SE / tau sigma (replaces exponents)"
+    )
+    tortuosity_factor_active: AtLeastOne | None = Field(
+        None, description="tortuosity factor tau of the active phase: sigma_eff = eps_AM / tau sigma"
+    )
+    conductivity_ratio_electrolyte: UnitInterval | None = Field(
+        None, description="effective to bulk conductivity ratio of the electrolyte (replaces everything above)"
+    )
+    conductivity_ratio_active: UnitInterval | None = Field(
+        None, description="effective to bulk electronic conductivity ratio of the active phase"
+    )
+
+    @model_validator(mode="after")
+    def _one_rule_per_phase(self) -> Homogenised:
+        for phase in PHASES:
+            given = [
+                key
+                for key in (f"conductivity_ratio_{phase}", f"tortuosity_factor_{phase}", f"tortuosity_exponent_{phase}")
+                if getattr(self, key) is not None
+            ]
+            if len(given) > 1:
+                raise InputError(f"homogenised.{given[1]}", f"give one of {' or '.join(given)} for the {phase} phase")
+            if getattr(self, f"grain_boundary_exponent_{phase}") is not None and not given[-1:] == [
+                f"tortuosity_exponent_{phase}"
+            ]:
+                raise InputError(
+                    f"homogenised.grain_boundary_exponent_{phase}", f"needs homogenised.tortuosity_exponent_{phase}"
+                )
+        return self
+
+    def conductivity_factor(self, phase: str, fraction: float) -> float:
+        """sigma_eff / sigma of a phase of volume fraction `fraction` (see the module's rules)."""
+        ratio = getattr(self, f"conductivity_ratio_{phase}")
+        if ratio is not None:
+            return ratio
+        tau = getattr(self, f"tortuosity_factor_{phase}")
+        if tau is not None:
+            return fraction / tau
+        beta = getattr(self, f"tortuosity_exponent_{phase}")
+        if beta is not None:
+            return fraction ** (beta + (getattr(self, f"grain_boundary_exponent_{phase}") or 0.0))
+        return fraction ** getattr(self, f"bruggeman_{phase}")
+
+
+def check_homogenised(settings) -> None:
+    """What the homogenised model takes (``settings``: a :class:`ssbfem.settings.Settings`).
+
+    The rule: the cell is a single planar stack Li | electrolyte | composite positive [| collector],
+    Li unmeshed. A ``composite`` config is homogenised as it is (its [cell.composite] gives the
+    volume fractions and particle size); a ``thin-film`` config is read as the same stack with the
+    positive layer a composite, so [homogenised] must give its active volume fraction and
+    particle radius. Isothermal, without mechanics, double layers or stacks, in this version.
+    """
+    cell, hom = settings.cell, settings.homogenised
+    if cell.architecture not in ("composite", "thin-film"):
+        raise InputError("cell.architecture", f"the homogenised model takes a composite or thin-film config, not {cell.architecture!r}")
+    if cell.architecture == "thin-film":
+        for key in ("active_volume_fraction", "particle_radius_um"):
+            if getattr(hom, key) is None:
+                raise InputError(f"homogenised.{key}", "required for a thin-film config (it has no [cell.composite])")
+        if cell.units != 1:
+            raise InputError("cell.units", "the homogenised model is a single cell")
+        if cell.contact is not None:
+            raise InputError("cell.contact", "patchy Li contact is not part of the homogenised model")
+        if cell.negative.thickness_um or cell.negative_current_collector is not None:
+            raise InputError("cell.negative.thickness_um", "Li is not meshed in the homogenised model: leave it unset")
+    fractions = composite_fractions(settings)
+    if fractions[0] + fractions[1] >= 1.0:
+        raise InputError("homogenised.porosity", "active_volume_fraction + porosity must stay below 1")
+    if settings.thermal.model != "isothermal":
+        raise InputError("thermal.model", "the homogenised model is isothermal in this version")
+    if settings.mechanics.enabled:
+        raise InputError("mechanics.enabled", "the homogenised model has no mechanics in this version")
+    for side in ("positive", "negative"):
+        if getattr(cell, side).double_layer_F_m2 > 0.0:
+            raise InputError(f"cell.{side}.double_layer_F_m2", "the homogenised model has no double layers: set 0")
+    if settings.mesh.file:
+        raise InputError("mesh.file", "the homogenised model builds its own macro mesh: leave mesh.file out")
+
+
+def composite_fractions(settings) -> tuple[float, float, float]:
+    """(eps_AM, porosity, particle radius in um) of the homogenised composite."""
+    hom, comp = settings.homogenised, settings.cell.composite
+    active = hom.active_volume_fraction if hom.active_volume_fraction is not None else comp.volume_fraction
+    porosity = hom.porosity if hom.porosity is not None else (comp.porosity if comp is not None else 0.0)
+    radius = hom.particle_radius_um
+    if radius is None:
+        radius = 0.5 * (comp.d50_um or comp.particle_diameter_um)
+    return active, porosity, radius
