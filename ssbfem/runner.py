@@ -371,9 +371,7 @@ def resolved_model(settings: Settings, cellmesh: CellMesh, extra_blocks: Sequenc
     return model, geometry_summary(cellmesh, model.terminal_area, cell)
 
 
-def homogenised_model(
-    settings: Settings, cellmesh: CellMesh, extra_blocks: Sequence[Block] = ()
-) -> tuple[Model, dict]:
+def homogenised_model(settings: Settings, cellmesh: CellMesh, extra_blocks: Sequence[Block] = ()) -> tuple[Model, dict]:
     """The homogenised cell model on its macro mesh, and a summary with its effective parameters."""
     effective = effective_parameters(settings)
     blocks = [*homogenised_blocks(effective), *extra_blocks]

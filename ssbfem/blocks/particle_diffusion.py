@@ -83,4 +83,5 @@ class ParticleDiffusion(Block):
             flux = sum(d * ufl.dot(ufl.as_matrix(k.tolist()), theta.u) for d, k in zip(D, self.stiffness, strict=True))
         scale = FARADAY * model.cell.positive.max_concentration_mol_m3 * 3.0 * self.active_fraction * MESH_UNIT_M
         integrand = ufl.dot(self.mass, rate) + flux / self.radius**2
-        model.residual.add("theta", "diffusion", scale * ufl.inner(integrand, theta.v) * model.measures.dx(tags.POSITIVE))
+        form = scale * ufl.inner(integrand, theta.v) * model.measures.dx(tags.POSITIVE)
+        model.residual.add("theta", "diffusion", form)

@@ -88,9 +88,7 @@ class HomogenisedModel(CellModel):
         positive = m.dx(tags.POSITIVE)(metadata=self.interface_rule)
         self._lithium_form = form(q["theta_mean"] * positive)
         self._volume = comm.allreduce(dolfinx.fem.assemble_scalar(form(1.0 * positive)))
-        self.lithium_scale = (
-            self.effective.active_fraction * self.max_concentration * MESH_UNIT_M / self.terminal_area
-        )
+        self.lithium_scale = self.effective.active_fraction * self.max_concentration * MESH_UNIT_M / self.terminal_area
         self._interface_area = self._volume * self.effective.reacting_area_1_m * MESH_UNIT_M
         neg = interface(self, "negative")
         negative_area = comm.allreduce(dolfinx.fem.assemble_scalar(form(1.0 * neg.measure)))

@@ -54,7 +54,7 @@ class Homogenised(Section):
         None, description="volume fraction of pores in the composite (default cell.composite's, else 0)"
     )
     particle_radius_um: Positive | None = Field(
-        None, description="radius r of the active particles, micrometres (default half cell.composite's d50 or diameter)"
+        None, description="radius r of the active particles, um (default: half cell.composite's d50 or diameter)"
     )
     specific_interface_area_1_m: Positive | None = Field(
         None, description="active|electrolyte interface area per composite volume a_s, 1/m (default 3 eps_AM / r)"
@@ -78,7 +78,7 @@ class Homogenised(Section):
         None, description="grain-boundary exponent beta_GB of the active phase, added to beta_tort (default 0)"
     )
     tortuosity_factor_electrolyte: AtLeastOne | None = Field(
-        None, description="tortuosity factor tau of the electrolyte: sigma_eff = eps_SE / tau sigma (replaces exponents)"
+        None, description="electrolyte's tortuosity factor tau: sigma_eff = eps_SE / tau sigma (replaces the exponents)"
     )
     tortuosity_factor_active: AtLeastOne | None = Field(
         None, description="tortuosity factor tau of the active phase: sigma_eff = eps_AM / tau sigma"
@@ -133,7 +133,9 @@ def check_homogenised(settings) -> None:
     """
     cell, hom = settings.cell, settings.homogenised
     if cell.architecture not in ("composite", "thin-film"):
-        raise InputError("cell.architecture", f"the homogenised model takes a composite or thin-film config, not {cell.architecture!r}")
+        raise InputError(
+            "cell.architecture", f"the homogenised model takes composite or thin-film cells, not {cell.architecture!r}"
+        )
     if cell.architecture == "thin-film":
         for key in ("active_volume_fraction", "particle_radius_um"):
             if getattr(hom, key) is None:
