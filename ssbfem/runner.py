@@ -124,7 +124,9 @@ def mesh_builder(config: Settings | dict) -> Callable[[], dict | None]:
     settings = validate(config)
     cell, mesh = settings.cell, settings.mesh
     if settings.model == "homogenised":  # a planar stack: separator | homogenised composite | collector
-        layers, dim = thin_film_layers(settings), macro_dimension(settings)
+        # the stack's grading throughout: positive_grading resolves a dense electrode's diffusion layer
+        layers = [replace(x, grading=None) for x in thin_film_layers(settings)]
+        dim = macro_dimension(settings)
         return lambda: build_thin_film(layers, dim, mesh.width_um, mesh.in_plane_elements, mesh.grading)
     if cell.architecture == "composite":
         comp = cell.composite

@@ -63,12 +63,12 @@ class Settings(Section):
 
     @model_validator(mode="after")
     def _join_sections(self) -> Settings:
-        self._thermal_defaults()
-        self._mechanics_defaults()
         if self.homogenised is not None and self.model != "homogenised":
             raise InputError("homogenised", "only used with model = 'homogenised'")
         if self.model == "homogenised":
             check_homogenised(self)
+        self._thermal_defaults()
+        self._mechanics_defaults()
         if self.cell.contact is not None and self.mesh.file:
             raise InputError("cell.contact", "a mesh.file is used as it is; leave out [cell.contact] or the file")
         return self

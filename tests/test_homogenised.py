@@ -1,0 +1,247 @@
+"""The homogenised (P2D) model: its single-particle limit against the analytic solution of
+spherical diffusion, its initial voltage drop against a hand calculation, the convergence of its
+macro and radial discretisations, charge conservation, the CLI and its input checks."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from scipy.optimize import brentq
+
+from conftest import REPO, simulate, thin_film
+from ssbfem.cli import main
+from ssbfem.constants import FARADAY, GAS_CONSTANT
+from ssbfem.errors import InputError
+from ssbfem.materials.ocp import OCP_FUNCTIONS
+from ssbfem.settings import read_toml, validate
+from ssbfem.simulation import lithium_charge_balance
+
+RT_F = GAS_CONSTANT * 298.15 / FARADAY
+ACTIVE, RADIUS_UM = 0.6, 2.0
+
+
+def homogenised(**sections) -> dict:
+    """The reference thin-film stack read as a homogenised composite (60 % LiCoO2 particles of
+    2 um radius), meshed with a few elements, constant exchange current; `sections` override."""
+    raw = thin_film(
+        model="homogenised",
+        homogenised={"active_volume_fraction": ACTIVE, "particle_radius_um": RADIUS_UM},
+        mesh={"electrolyte_elements": 2, "positive_elements": 4},
+        cell={"positive": {"exchange_current_law": "constant"}},
+    )
+    _merge(raw, sections)
+    return raw
+
+
+def _merge(base: dict, extra: dict) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+
+
+def _tan_roots(n: int) -> np.ndarray:
+    """The first n positive roots of tan(a) = a."""
+    return np.array(
+        [brentq(lambda a: np.tan(a) - a, k * np.pi + 1e-9, (k + 0.5) * np.pi - 1e-9) for k in range(1, n + 1)]
+    )
+
+
+ROOTS = _tan_roots(400)
+
+
+def surface_rise(tau: np.ndarray) -> np.ndarray:
+    """(c(R, t) - c0) / (F0 R / D) in a sphere of radius R taking up a constant flux F0 from a
+    uniform c0, tau = D t / R^2 (Carslaw & Jaeger 1959, section 9.3; Crank 1975, eq. 6.40):
+    3 tau + 1/5 - 2 sum exp(-a_n^2 tau) / a_n^2, a_n the roots of tan(a) = a."""
+    tau = np.asarray(tau, dtype=float)[:, None]
+    return 3.0 * tau[:, 0] + 0.2 - 2.0 * np.sum(np.exp(-(ROOTS**2) * tau) / ROOTS**2, axis=1)
+
+
+@pytest.fixture(scope="module")
+def single_particle_run():
+    """Conductivities high (sigma_SE = 10 S/m, sigma_AM = 1e4 S/m): every particle sees the same
+    flux; 32 radial elements."""
+    cfg = homogenised(
+        homogenised={"radial_elements": 32},
+        cell={"electrolyte": {"conductivity_S_m": 10.0}},
+        experiment={"steps": ["Discharge at 2.08333 A/m2 for 1200 s"]},
+        solver={"voltage_tolerance_V": 1e-6},
+    )
+    return cfg, simulate(cfg)
+
+
+def test_single_particle_limit(single_particle_run):
+    """V = U(x_s) + eta_pos - eta_Li - I L_sep / sigma_SE, x_s from the series solution with
+    F0 = I / (F a_s L), eta from inverting Butler-Volmer (alpha = 1/2): within 20 uV after 30 s
+    (the first instants' sqrt(t) layer is thinner than a radial element)."""
+    cfg, result = single_particle_run
+    s, cell = result.series, cfg["cell"]
+    pos, current = cell["positive"], 2.08333
+    t, voltage = s.column("time_s"), s.column("voltage_V")
+    radius, thickness = RADIUS_UM * 1e-6, pos["thickness_um"] * 1e-6
+    area = 3.0 * ACTIVE / radius
+    flux = current / (FARADAY * area * thickness)  # mol/(m2 s) into the particles
+    D, c_max = pos["diffusivity_m2_s"], pos["max_concentration_mol_m3"]
+    x_surface = pos["initial_stoichiometry"] + flux * radius / D * surface_rise(D * t / radius**2) / c_max
+    eta_pos = 2 * RT_F * np.arcsinh(-current / (area * thickness) / (2 * pos["exchange_current_A_m2"]))
+    eta_li = 2 * RT_F * np.arcsinh(current / (2 * cell["negative"]["exchange_current_A_m2"]))
+    separator = current * cell["electrolyte"]["thickness_um"] * 1e-6 / cell["electrolyte"]["conductivity_S_m"]
+    reference = OCP_FUNCTIONS[pos["ocp"]](x_surface, np) + eta_pos - eta_li - separator
+    late = t >= 30.0
+    error = np.abs(voltage - reference)[late]
+    assert voltage[-1] < voltage[0] - 0.2  # a real discharge, not a rest
+    assert error.max() < 2e-5, error.max()
+
+
+def test_charge_conserved(single_particle_run):
+    """Charge passed = F x lithium inserted into the particles, to 1e-9."""
+    charge, inserted = lithium_charge_balance(single_particle_run[1].series.rows)
+    assert charge > 2000.0
+    assert abs(charge - inserted) / abs(charge) < 1e-9
+
+
+def test_breakdown_telescopes(single_particle_run):
+    """The losses and OCPs of the voltage breakdown sum to the cell voltage at every row."""
+    s = single_particle_run[1].series
+    terms = [n for n in s.names if n.startswith("loss_")] + ["ocp_positive_V"]
+    total = sum(s.column(n) for n in terms) - s.column("ocp_negative_V")
+    assert np.abs(total - s.column("voltage_V")).max() < 1e-9
+
+
+def test_initial_drop_uniform_reaction():
+    """At 0.02 A/m2 with slow kinetics (Wagner number R_ct / R_ohm of about 100: the reaction is
+    uniform) and fast particle diffusion (x_surface = x_mean, known from the charge passed), the
+    drop below U(x) is, by hand:
+
+    * separator: I L_sep / sigma_SE;
+    * composite, uniform reaction a j = -I / L: the ionic current falls linearly from I to 0
+      across it, the electronic one rises from 0 to I, and the a-weighted mean of phi_s - phi_e
+      sits I L / 3 (1 / kappa_eff + 1 / sigma_eff) below the separator's phi_e and the collector's
+      phi_s (integrate i / sigma twice), kappa_eff = eps_SE / tau sigma_SE (tau = 2 given),
+      sigma_eff = eps_AM^1.5 sigma_AM (Bruggeman), a = 3 eps_AM / r (1 - 0.2 contact loss);
+    * charge transfer: eta = 2 RT/F asinh(j / (2 i0)) on both electrodes.
+
+    Within 0.5 % of the ohmic part (the residual is the reaction's non-uniformity, 0.05 %), and
+    each phase's ohmic loss in the breakdown within 1 %.
+    """
+    current, i0, sigma = 0.02, 1.92e-3, 1.0e-3
+    cfg = homogenised(
+        homogenised={"tortuosity_factor_electrolyte": 2.0, "contact_loss_fraction": 0.2, "radial_elements": 4},
+        cell={
+            "electrolyte": {"conductivity_S_m": sigma},
+            "positive": {"electronic_conductivity_S_m": sigma, "diffusivity_m2_s": 1e-10, "exchange_current_A_m2": i0},
+        },
+        mesh={"positive_elements": 16},
+        experiment={"steps": [f"Discharge at {current} A/m2 for 0.01 s"]},
+    )
+    s, cell = simulate(cfg).series, cfg["cell"]
+    pos = cell["positive"]
+    thickness, separator = pos["thickness_um"] * 1e-6, cell["electrolyte"]["thickness_um"] * 1e-6
+    area = 3.0 * ACTIVE / (RADIUS_UM * 1e-6) * 0.8
+    kappa_eff, sigma_eff = sigma * (1 - ACTIVE) / 2.0, sigma * ACTIVE**1.5
+    ionic = current * separator / sigma + current * thickness / (3 * kappa_eff)
+    electronic = current * thickness / (3 * sigma_eff)
+    eta_pos = 2 * RT_F * np.arcsinh(-current / (area * thickness) / (2 * i0))
+    eta_li = 2 * RT_F * np.arcsinh(current / (2 * cell["negative"]["exchange_current_A_m2"]))
+    t = s.column("time_s")[1]
+    x = pos["initial_stoichiometry"] + current * t / (FARADAY * pos["max_concentration_mol_m3"] * ACTIVE * thickness)
+    drop = float(OCP_FUNCTIONS[pos["ocp"]](x, np)) - s.column("voltage_V")[1]
+    by_hand = ionic + electronic - eta_pos + eta_li
+    assert abs(drop - by_hand) < 5e-3 * (ionic + electronic), (drop, by_hand)
+    assert s.column("loss_ohmic_electrolyte_V")[1] == pytest.approx(-ionic, rel=1e-2)
+    assert s.column("loss_ohmic_positive_V")[1] == pytest.approx(-electronic, rel=1e-2)
+
+
+def _fixed_steps(step_s: float) -> dict:
+    """Equal time steps (no local error control), so that refinements share their time error."""
+    return {"initial_step_s": step_s, "max_step_s": step_s, "voltage_tolerance_V": 1.0, "stoichiometry_tolerance": 1.0}
+
+
+def _observed_order(values: list[float]) -> float:
+    """The order p fitted to the differences of successive halvings: |V_h - V_h/2| ~ h^p."""
+    differences = np.abs(np.diff(values))
+    halvings = np.arange(len(differences)) * np.log(2.0)
+    return float(-np.polyfit(halvings, np.log(differences), 1)[0])
+
+
+def _voltage(elements: int, radial: int, steps: list[str], step_s: float) -> float:
+    cfg = homogenised(
+        homogenised={"radial_elements": radial},
+        cell={
+            "electrolyte": {"conductivity_S_m": 1e-3},
+            "positive": {"electronic_conductivity_S_m": 1e-2, "exchange_current_A_m2": 1.0},
+        },
+        mesh={
+            "positive_elements": elements,
+            "electrolyte_elements": max(elements // 4, 1),
+            "degree": 1,
+            "grading": 1.0,
+        },
+        experiment={"steps": steps},
+        solver=_fixed_steps(step_s),
+    )
+    return float(simulate(cfg).series.column("voltage_V")[-1])
+
+
+def test_macro_convergence():
+    """Linear macro elements, 4 to 32 through the composite (uniform), the reaction far from
+    uniform (4 A/m2, Wagner number about 1): the voltage converges at second order."""
+    values = [_voltage(4 * 2**k, 4, ["Discharge at 4 A/m2 for 1 s"], 0.25) for k in range(4)]
+    order = _observed_order(values)
+    assert 1.8 < order < 2.2, (values, order)
+
+
+def test_radial_convergence():
+    """4 to 32 linear radial elements, 300 s at 2 A/m2: the voltage converges at second order."""
+    values = [_voltage(4, 4 * 2**k, ["Discharge at 2 A/m2 for 300 s"], 10.0) for k in range(4)]
+    order = _observed_order(values)
+    assert 1.8 < order < 2.2, (values, order)
+
+
+def test_cli_composite_config(tmp_path):
+    """``--set model=homogenised`` runs the composite demo config in 1D through the CLI and writes
+    the usual outputs, the time series with the resolved model's columns."""
+    out = tmp_path / "run"
+    argv = ["run", str(REPO / "demos" / "configs" / "composite_cathode.toml"), "-o", str(out)]
+    argv += ["--set", "model=homogenised", "--set", "mesh.positive_elements=6", "--set", "output.fields=false"]
+    assert main(argv) == 0
+    for name in ("timeseries.csv", "voltage.png", "steps.csv", "geometry.json", "run.json", "config.toml"):
+        assert (out / name).is_file(), name
+    with open(out / "timeseries.csv") as f:
+        columns = next(csv.reader(f))
+    resolved = simulate(thin_film(experiment={"steps": ["Discharge at 2 A/m2 for 1 s"]})).series.names
+    assert columns == resolved
+    assert validate(read_toml(out / "config.toml")).model == "homogenised"  # the record reads back
+
+
+BAD_INPUT = [
+    ({"thermal": {"model": "lumped"}}, "thermal.model"),
+    ({"mechanics": {"enabled": True}}, "mechanics.enabled"),
+    ({"homogenised": {"particle_radius_um": 2.0}}, "homogenised.active_volume_fraction"),
+    ({"homogenised": {"porosity": 0.5}}, "homogenised.porosity"),
+    ({"homogenised": {"radial_elements": 0}}, "homogenised.radial_elements"),
+    ({"homogenised": {"tortuosity_factor_electrolyte": 2.0, "conductivity_ratio_electrolyte": 0.1}}, "homogenised"),
+    ({"homogenised": {"grain_boundary_exponent_active": 1.0}}, "homogenised.grain_boundary_exponent_active"),
+    ({"cell": {"negative": {"thickness_um": 5.0}}}, "cell.negative.thickness_um"),
+    ({"model": "p2d"}, "model"),
+]
+
+
+@pytest.mark.parametrize(("change", "key"), BAD_INPUT)
+def test_bad_input_names_the_key(change, key):
+    raw = homogenised(**change)
+    if change.get("homogenised") == {"particle_radius_um": 2.0}:
+        raw["homogenised"].pop("active_volume_fraction")
+    with pytest.raises(InputError) as info:
+        validate(raw)
+    assert info.value.key.startswith(key), info.value
+
+
+def test_homogenised_section_needs_the_model():
+    with pytest.raises(InputError) as info:
+        validate(thin_film(homogenised={"active_volume_fraction": 0.5}))
+    assert info.value.key == "homogenised"
