@@ -27,6 +27,7 @@ from ssbfem.settings.types import (
     AtLeastOne,
     BelowOne,
     Fraction,
+    NonNegative,
     OpenUnit,
     Positive,
     PositiveInt,
@@ -68,13 +69,13 @@ class Homogenised(Section):
     tortuosity_exponent_electrolyte: Positive | None = Field(
         None, description="tortuosity exponent beta_tort of the electrolyte (Ren et al. 2023; replaces Bruggeman)"
     )
-    grain_boundary_exponent_electrolyte: Fraction | None = Field(
+    grain_boundary_exponent_electrolyte: NonNegative | None = Field(
         None, description="grain-boundary exponent beta_GB of the electrolyte, added to beta_tort (default 0)"
     )
     tortuosity_exponent_active: Positive | None = Field(
         None, description="tortuosity exponent beta_tort of the active phase (replaces Bruggeman)"
     )
-    grain_boundary_exponent_active: Fraction | None = Field(
+    grain_boundary_exponent_active: NonNegative | None = Field(
         None, description="grain-boundary exponent beta_GB of the active phase, added to beta_tort (default 0)"
     )
     tortuosity_factor_electrolyte: AtLeastOne | None = Field(
