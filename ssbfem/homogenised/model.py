@@ -15,7 +15,6 @@ the composite's volume (a_eff is uniform: volume means), so that the terms teles
 
 from __future__ import annotations
 
-import numpy as np
 import ufl
 
 from ssbfem._dolfinx import dolfinx
@@ -110,12 +109,3 @@ class HomogenisedModel(CellModel):
     def double_layer_charge(self, means: dict[str, float]) -> float:
         """No double layers in the homogenised model: 0."""
         return 0.0
-
-    def mean_surface_stoichiometry(self) -> float:
-        """The particles' surface stoichiometry averaged over the composite."""
-        return self.interface_means()["surface_stoichiometry"]
-
-    def particle_profile(self) -> np.ndarray:
-        """theta(r) at every macro node of this rank (rows: nodes, columns: r = k R / N_r)."""
-        bs = self.theta.function_space.dofmap.index_map_bs
-        return self.theta.x.array.reshape(-1, bs)
