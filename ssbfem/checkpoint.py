@@ -1,7 +1,8 @@
 """Checkpoints: the time stepper's state and every unknown, independent of the MPI partition.
 
-Each Lagrange unknown is stored against the coordinates of its degrees of freedom (unique for a
-scalar continuous space), so a run can resume on any number of ranks. An unknown in a Real space
+Each Lagrange unknown is stored against the coordinates of its nodes (unique for a continuous
+space; a vector field's components, such as the radial values of a particle field, stored as one
+row per node), so a run can resume on any number of ranks. An unknown in a Real space
 (one global degree of freedom: the cell voltage, a lumped temperature) has no meaningful dof
 coordinate (each rank tabulates a point of its own first cell), so it is stored as a plain
 scalar. The file is one ``.npz`` written by rank 0 to a temporary name and renamed, so a crash
@@ -44,15 +45,17 @@ def save_checkpoint(path: Path, sim: Simulation, extra: dict | None = None) -> N
     data: dict[str, np.ndarray] = {}
     for k, u in enumerate(model.unknowns):
         space = u.function_space
-        owned = space.dofmap.index_map.size_local * space.dofmap.index_map_bs
+        nodes, bs = space.dofmap.index_map.size_local, space.dofmap.index_map_bs
+        owned = nodes * bs
         if is_real(space):  # the one owner's value, as a scalar per history point
             values = [comm.gather(p.arrays[k][:owned], root=0) for p in state.history]
             if comm.rank == 0:
                 for i, v in enumerate(values):
                     data[f"real_{i}_{k}"] = np.asarray(np.concatenate(v)[0])
             continue
-        coords = comm.gather(space.tabulate_dof_coordinates()[:owned], root=0)
-        values = [comm.gather(p.arrays[k][:owned], root=0) for p in state.history]
+        coords = comm.gather(space.tabulate_dof_coordinates()[:nodes], root=0)
+        shape = (nodes, bs) if bs > 1 else (nodes,)
+        values = [comm.gather(p.arrays[k][:owned].reshape(shape), root=0) for p in state.history]
         if comm.rank == 0:
             data[f"coords_{k}"] = np.concatenate(coords)
             for i, v in enumerate(values):
@@ -102,7 +105,7 @@ def load_checkpoint(path: Path, sim: Simulation) -> dict:
             raise InputError("--restart", f"the checkpoint's mesh does not match this run's mesh ({u.name})")
         index = order[where]
         for i in range(len(history_meta)):
-            arrays[i].append(data[f"history_{i}_{k}"][index])
+            arrays[i].append(data[f"history_{i}_{k}"][index].reshape(-1))  # a vector field's rows, blocked
     history = [Point(h["t"], a, h["voltage"], h["current"]) for h, a in zip(history_meta, arrays, strict=True)]
     sim.state = StepperState(**scalars, history=history)
     sim.integrator.restore(history[-1].arrays)

@@ -5,6 +5,8 @@ macro and radial discretisations, charge conservation, the CLI and its input che
 from __future__ import annotations
 
 import csv
+import os
+import signal
 
 import numpy as np
 import pytest
@@ -12,9 +14,13 @@ from scipy.optimize import brentq
 
 from conftest import REPO, simulate, thin_film
 from ssbfem.cli import main
+from ssbfem.config import resolve
 from ssbfem.constants import FARADAY, GAS_CONSTANT
 from ssbfem.errors import InputError
 from ssbfem.materials.ocp import OCP_FUNCTIONS
+from ssbfem.observers import Observer
+from ssbfem.results import read_table
+from ssbfem.runner import restart_run, run
 from ssbfem.settings import read_toml, validate
 from ssbfem.simulation import lithium_charge_balance
 
@@ -321,3 +327,29 @@ def test_diffusivity_law_of_stoichiometry():
     assert abs(v_law - v_number) < 1e-9
     assert loss_number < loss_rising < 0.0  # losses are negative on discharge
     assert loss_rising > 0.5 * loss_number  # D rises to 4-5 D0 at x = 0.5 to 1: the loss falls well below
+
+
+class _SigtermAfter(Observer):
+    """Sends this process SIGTERM after a number of accepted steps (the run stops cleanly)."""
+
+    def __init__(self, steps: int):
+        self.steps = steps
+
+    def on_row(self, sim, row: dict) -> None:
+        if sim.state.accepted_steps == self.steps:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+def test_stop_and_restart_reproduce_the_run(tmp_path):
+    """A homogenised run stopped by SIGTERM resumes from its checkpoint (the particle field
+    included) and ends where the uninterrupted run ends, to 1e-10."""
+    cfg = resolve(homogenised(experiment={"steps": ["Discharge at 4 A/m2 until 3.9 V", "Rest for 60 s"]}))
+    reference = run(cfg, tmp_path / "reference")
+    stopped = run(cfg, tmp_path / "stopped", observers=[_SigtermAfter(20)])
+    assert stopped.status == "incomplete"
+    resumed = restart_run(tmp_path / "stopped")
+    assert resumed.status == "complete"
+    a, b = (read_table(tmp_path / name / "timeseries.csv") for name in ("reference", "stopped"))
+    assert len(a) == len(b) == len(reference.series.rows)
+    for name in ("time_s", "voltage_V", "capacity_mAh_cm2", "surface_stoichiometry", "lithium_mol_m2"):
+        assert np.allclose([float(r[name]) for r in b], [float(r[name]) for r in a], rtol=1e-10, atol=1e-13), name
