@@ -181,3 +181,21 @@ def test_lumped_thermal_restart_across_rank_counts(tmp_path):
     out, reference = world.bcast((out, reference), root=0)
     assert out is not None, reference
     assert not _resumed_differs(out, world, reference), f"resumed on {world.size} ranks"
+
+
+@pytest.mark.parametrize("dimension", [1, 2])
+def test_homogenised_ranks_agree(dimension):
+    """The homogenised model (a vector particle field per macro node) on the ranks as alone."""
+    raw = thin_film(
+        model="homogenised",
+        homogenised={"active_volume_fraction": 0.6, "particle_radius_um": 2.0, "dimension": dimension},
+        mesh={"positive_elements": 8, "in_plane_elements": 2},
+        experiment={"steps": ["Discharge at 2C until 3.6 V"]},
+    )
+    world = simulate(raw, MPI.COMM_WORLD)
+    alone = simulate(raw, MPI.COMM_SELF)
+    t = alone.series.column("time_s")
+    v_world = np.interp(t, world.series.column("time_s"), world.series.column("voltage_V"))
+    assert np.abs(v_world - alone.series.column("voltage_V")).max() <= 1e-6
+    q = [r.series.rows[-1]["capacity_mAh_cm2"] for r in (world, alone)]
+    assert q[0] == pytest.approx(q[1], rel=1e-6)
