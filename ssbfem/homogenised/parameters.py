@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from ssbfem.settings import Settings
 from ssbfem.settings.homogenised import composite_fractions
 
 
@@ -42,9 +43,8 @@ class EffectiveParameters:
         return {**asdict(self), "reacting_area_1_m": self.reacting_area_1_m}
 
 
-def effective_parameters(settings) -> EffectiveParameters:
-    """The effective parameters of ``settings`` (a validated :class:`ssbfem.settings.Settings`
-    with ``model = "homogenised"``)."""
+def effective_parameters(settings: Settings) -> EffectiveParameters:
+    """The effective parameters of validated settings with ``model = "homogenised"``."""
     hom = settings.homogenised
     active, porosity, radius_um = composite_fractions(settings)
     electrolyte = 1.0 - active - porosity
@@ -63,7 +63,7 @@ def effective_parameters(settings) -> EffectiveParameters:
     )
 
 
-def macro_dimension(settings) -> int:
+def macro_dimension(settings: Settings) -> int:
     """The dimension of the homogenised cell's macro mesh: ``homogenised.dimension``, by default 1
     for a composite config (its cell.dimension is its microstructure's) and cell.dimension for a
     thin-film one."""

@@ -18,7 +18,7 @@ can be merged in as this section.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
@@ -34,6 +34,9 @@ from ssbfem.settings.types import (
     Section,
     UnitInterval,
 )
+
+if TYPE_CHECKING:
+    from ssbfem.settings.schema import Settings
 
 #: The two conducting phases of the composite and the volume fraction each conducts through.
 PHASES = ("electrolyte", "active")
@@ -123,8 +126,8 @@ class Homogenised(Section):
         return fraction ** getattr(self, f"bruggeman_{phase}")
 
 
-def check_homogenised(settings) -> None:
-    """What the homogenised model takes (``settings``: a :class:`ssbfem.settings.Settings`).
+def check_homogenised(settings: Settings) -> None:
+    """What the homogenised model takes.
 
     The rule: the cell is a single planar stack Li | electrolyte | composite positive [| collector],
     Li unmeshed. A ``composite`` config is homogenised as it is (its [cell.composite] gives the
@@ -161,7 +164,7 @@ def check_homogenised(settings) -> None:
         raise InputError("mesh.file", "the homogenised model builds its own macro mesh: leave mesh.file out")
 
 
-def composite_fractions(settings) -> tuple[float, float, float]:
+def composite_fractions(settings: Settings) -> tuple[float, float, float]:
     """(eps_AM, porosity, particle radius in um) of the homogenised composite."""
     hom, comp = settings.homogenised, settings.cell.composite
     active = hom.active_volume_fraction if hom.active_volume_fraction is not None else comp.volume_fraction
