@@ -38,7 +38,7 @@ from ssbfem.materials.ocp import OCP_FUNCTIONS
 from ssbfem.mechanics import CellMechanics
 from ssbfem.microstructure import geometry_summary
 from ssbfem.blocks import Block
-from ssbfem.homogenised import HomogenisedModel, effective_parameters, homogenised_blocks, macro_dimension
+from ssbfem.homogenised import HomogenisedModel, homogenised_parameters, homogenised_blocks, macro_dimension
 from ssbfem.model import CellModel, cell_blocks
 from ssbfem.model_interface import Model
 from ssbfem.observables import Observable
@@ -375,7 +375,7 @@ def resolved_model(settings: Settings, cellmesh: CellMesh, extra_blocks: Sequenc
 
 def homogenised_model(settings: Settings, cellmesh: CellMesh, extra_blocks: Sequence[Block] = ()) -> tuple[Model, dict]:
     """The homogenised cell model on its macro mesh, and a summary with its effective parameters."""
-    effective = effective_parameters(settings)
+    effective = homogenised_parameters(settings)
     blocks = [*homogenised_blocks(effective), *extra_blocks]
     model = HomogenisedModel(
         cellmesh, settings.cell, effective, degree=settings.mesh.degree, thermal=settings.thermal, blocks=blocks

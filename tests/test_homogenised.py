@@ -33,7 +33,7 @@ def homogenised(**sections) -> dict:
     2 um radius), meshed with a few elements, constant exchange current; `sections` override."""
     raw = thin_film(
         model="homogenised",
-        homogenised={"active_volume_fraction": ACTIVE, "particle_radius_um": RADIUS_UM},
+        homogenised={"volume_fraction_active": ACTIVE, "particle_radius_um": RADIUS_UM},
         mesh={"electrolyte_elements": 2, "positive_elements": 4},
         cell={"positive": {"exchange_current_law": "constant"}},
     )
@@ -227,8 +227,8 @@ def test_cli_composite_config(tmp_path):
 BAD_INPUT = [
     ({"thermal": {"model": "lumped"}}, "thermal.model"),
     ({"mechanics": {"enabled": True}}, "mechanics.enabled"),
-    ({"homogenised": {"particle_radius_um": 2.0}}, "homogenised.active_volume_fraction"),
-    ({"homogenised": {"porosity": 0.5}}, "homogenised.porosity"),
+    ({"homogenised": {"particle_radius_um": 2.0}}, "homogenised.volume_fraction_active"),
+    ({"homogenised": {"volume_fraction_pores": 0.5}}, "homogenised.volume_fraction_pores"),
     ({"homogenised": {"radial_elements": 0}}, "homogenised.radial_elements"),
     ({"homogenised": {"tortuosity_factor_electrolyte": 2.0, "conductivity_ratio_electrolyte": 0.1}}, "homogenised"),
     ({"homogenised": {"grain_boundary_exponent_active": 1.0}}, "homogenised.grain_boundary_exponent_active"),
@@ -241,7 +241,7 @@ BAD_INPUT = [
 def test_bad_input_names_the_key(change, key):
     raw = homogenised(**change)
     if change.get("homogenised") == {"particle_radius_um": 2.0}:
-        raw["homogenised"].pop("active_volume_fraction")
+        raw["homogenised"].pop("volume_fraction_active")
     with pytest.raises(InputError) as info:
         validate(raw)
     assert info.value.key.startswith(key), info.value
@@ -249,7 +249,7 @@ def test_bad_input_names_the_key(change, key):
 
 def test_homogenised_section_needs_the_model():
     with pytest.raises(InputError) as info:
-        validate(thin_film(homogenised={"active_volume_fraction": 0.5}))
+        validate(thin_film(homogenised={"volume_fraction_active": 0.5}))
     assert info.value.key == "homogenised"
 
 

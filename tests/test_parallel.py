@@ -188,7 +188,7 @@ def test_homogenised_ranks_agree(dimension):
     """The homogenised model (a vector particle field per macro node) on the ranks as alone."""
     raw = thin_film(
         model="homogenised",
-        homogenised={"active_volume_fraction": 0.6, "particle_radius_um": 2.0, "dimension": dimension},
+        homogenised={"volume_fraction_active": 0.6, "particle_radius_um": 2.0, "dimension": dimension},
         mesh={"positive_elements": 8, "in_plane_elements": 2},
         experiment={"steps": ["Discharge at 2C until 3.6 V"]},
     )

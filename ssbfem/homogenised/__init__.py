@@ -2,6 +2,12 @@
 effective parameters, the radial discretisation of its particles and the model itself."""
 
 from ssbfem.homogenised.model import HomogenisedModel, homogenised_blocks
-from ssbfem.homogenised.parameters import EffectiveParameters, effective_parameters, macro_dimension
+from ssbfem.homogenised.parameters import HomogenisedParameters, homogenised_parameters, macro_dimension
 
-__all__ = ["EffectiveParameters", "HomogenisedModel", "effective_parameters", "homogenised_blocks", "macro_dimension"]
+__all__ = [
+    "HomogenisedModel",
+    "HomogenisedParameters",
+    "homogenised_blocks",
+    "homogenised_parameters",
+    "macro_dimension",
+]

@@ -27,14 +27,14 @@ from ssbfem.blocks.volumetric import VolumetricChargeTransfer
 from ssbfem.geometry import tags
 from ssbfem.geometry.io import CellMesh
 from ssbfem.geometry.tags import MESH_UNIT_M
-from ssbfem.homogenised.parameters import EffectiveParameters
+from ssbfem.homogenised.parameters import HomogenisedParameters
 from ssbfem.homogenised.radial import volume_weights
 from ssbfem.model import CellModel
 from ssbfem.settings.cell import Cell
 from ssbfem.settings.run import Thermal
 
 
-def homogenised_blocks(effective: EffectiveParameters) -> list[Block]:
+def homogenised_blocks(effective: HomogenisedParameters) -> list[Block]:
     """The blocks of a homogenised cell, in the order of its fields."""
     e = effective
     return [
@@ -56,7 +56,7 @@ class HomogenisedModel(CellModel):
         self,
         cellmesh: CellMesh,
         cell: Cell | dict,
-        effective: EffectiveParameters,
+        effective: HomogenisedParameters,
         degree: int = 2,
         thermal: Thermal | dict | None = None,
         blocks: list[Block] | None = None,

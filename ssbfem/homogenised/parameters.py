@@ -9,7 +9,7 @@ from ssbfem.settings.homogenised import composite_fractions
 
 
 @dataclass(frozen=True)
-class EffectiveParameters:
+class HomogenisedParameters:
     """What the homogenised model uses of the composite (SI units unless named).
 
     Attributes:
@@ -43,14 +43,14 @@ class EffectiveParameters:
         return {**asdict(self), "reacting_area_1_m": self.reacting_area_1_m}
 
 
-def effective_parameters(settings: Settings) -> EffectiveParameters:
+def homogenised_parameters(settings: Settings) -> HomogenisedParameters:
     """The effective parameters of validated settings with ``model = "homogenised"``."""
     hom = settings.homogenised
     active, porosity, radius_um = composite_fractions(settings)
     electrolyte = 1.0 - active - porosity
     radius = radius_um * 1e-6
     area = hom.specific_interface_area_1_m or 3.0 * active / radius
-    return EffectiveParameters(
+    return HomogenisedParameters(
         active_fraction=active,
         electrolyte_fraction=electrolyte,
         porosity=porosity,

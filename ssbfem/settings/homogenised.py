@@ -11,9 +11,9 @@ first given wins:
    f = eps^(beta_tort + beta_GB);
 4. ``bruggeman_<phase>`` = beta: f = eps^beta (default 1.5).
 
-The keys match what an effective-parameter file of a resolved microstructure gives (volume
-fractions, tortuosity factors per phase, specific interface area, contact loss), so such a file
-can be merged in as this section.
+The keys are those of the parameter file that ``ssbfem effective`` measures on a resolved
+microstructure (``volume_fraction_active``, ``volume_fraction_pores``, ``tortuosity_factor_<phase>``
+through the layer, ``specific_interface_area_1_m``), so its values can be fed in as this section.
 """
 
 from __future__ import annotations
@@ -51,10 +51,10 @@ class Homogenised(Section):
         description="dimension of the macro mesh: 1 (P2D), 2 (P3D), 3 (P4D); default 1 for a composite config (whose "
         "cell.dimension describes its resolved microstructure), cell.dimension for a thin-film config",
     )
-    active_volume_fraction: OpenUnit | None = Field(
+    volume_fraction_active: OpenUnit | None = Field(
         None, description="volume fraction eps_AM of active material in the composite (default cell.composite's)"
     )
-    porosity: Fraction | None = Field(
+    volume_fraction_pores: Fraction | None = Field(
         None, description="volume fraction of pores in the composite (default cell.composite's, else 0)"
     )
     particle_radius_um: Positive | None = Field(
@@ -141,7 +141,7 @@ def check_homogenised(settings: Settings) -> None:
             "cell.architecture", f"the homogenised model takes composite or thin-film cells, not {cell.architecture!r}"
         )
     if cell.architecture == "thin-film":
-        for key in ("active_volume_fraction", "particle_radius_um"):
+        for key in ("volume_fraction_active", "particle_radius_um"):
             if getattr(hom, key) is None:
                 raise InputError(f"homogenised.{key}", "required for a thin-film config (it has no [cell.composite])")
         if cell.units != 1:
@@ -152,7 +152,7 @@ def check_homogenised(settings: Settings) -> None:
             raise InputError("cell.negative.thickness_um", "Li is not meshed in the homogenised model: leave it unset")
     fractions = composite_fractions(settings)
     if fractions[0] + fractions[1] >= 1.0:
-        raise InputError("homogenised.porosity", "active_volume_fraction + porosity must stay below 1")
+        raise InputError("homogenised.volume_fraction_pores", "the active and pore volume fractions must sum below 1")
     if settings.thermal.model != "isothermal":
         raise InputError("thermal.model", "the homogenised model is isothermal in this version")
     if settings.mechanics.enabled:
@@ -167,8 +167,10 @@ def check_homogenised(settings: Settings) -> None:
 def composite_fractions(settings: Settings) -> tuple[float, float, float]:
     """(eps_AM, porosity, particle radius in um) of the homogenised composite."""
     hom, comp = settings.homogenised, settings.cell.composite
-    active = hom.active_volume_fraction if hom.active_volume_fraction is not None else comp.volume_fraction
-    porosity = hom.porosity if hom.porosity is not None else (comp.porosity if comp is not None else 0.0)
+    active = hom.volume_fraction_active if hom.volume_fraction_active is not None else comp.volume_fraction
+    porosity = hom.volume_fraction_pores
+    if porosity is None:
+        porosity = comp.porosity if comp is not None else 0.0
     radius = hom.particle_radius_um
     if radius is None:
         radius = 0.5 * (comp.d50_um or comp.particle_diameter_um)
