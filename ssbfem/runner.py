@@ -15,13 +15,14 @@ import shutil
 import signal
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 from mpi4py import MPI
 
 from ssbfem.checkpoint import load_checkpoint
+from ssbfem.effective import effective_parameters
 from ssbfem.settings import Settings, read_toml, to_toml, validate
 from ssbfem.settings.cell import Cell, Composite
 from ssbfem.constants import FARADAY
@@ -370,7 +371,13 @@ def resolved_model(settings: Settings, cellmesh: CellMesh, extra_blocks: Sequenc
     cell, thermal = settings.cell, settings.thermal
     blocks = [*cell_blocks(cell, thermal, tags.NEGATIVE in cellmesh.cell_names), *extra_blocks]
     model = CellModel(cellmesh, cell, degree=settings.mesh.degree, thermal=thermal, blocks=blocks)
-    return model, geometry_summary(cellmesh, model.terminal_area, cell)
+    summary = geometry_summary(cellmesh, model.terminal_area, cell)
+    if cell.architecture == "composite":  # what a homogenised model of this microstructure takes
+        separator = cell.electrolyte.thickness_um
+        layer = (separator, separator + cell.positive.thickness_um)
+        measured = effective_parameters(cellmesh, layer, mesh_name=settings.mesh.file or "composite builder")
+        summary["effective_parameters"] = asdict(measured)
+    return model, summary
 
 
 def homogenised_model(settings: Settings, cellmesh: CellMesh, extra_blocks: Sequence[Block] = ()) -> tuple[Model, dict]:

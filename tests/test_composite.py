@@ -187,6 +187,14 @@ def test_composite_run_conserves_charge_and_writes_geometry(tmp_path):
     # less their contacts with each other and the collector.
     aef_spheres = 3 * 0.5 * 5.0 / 1.25
     assert 0.5 * aef_spheres < geometry["aef"] < 1.2 * aef_spheres
+    # the parameters a homogenised model takes, measured on the same layer (ssbfem.effective)
+    effective = geometry["effective_parameters"]
+    fractions = geometry["electrode_volume_fractions"]
+    assert effective["volume_fraction_active"] == pytest.approx(fractions["positive"], rel=1e-9)
+    assert effective["volume_fraction_electrolyte"] == pytest.approx(fractions["electrolyte"], rel=1e-9)
+    area = geometry["specific_interface_area_1_m"]
+    assert effective["specific_interface_area_1_m"] == pytest.approx(area, rel=1e-9)
+    assert all(t >= 1.0 for t in effective["tortuosity_factor_electrolyte"])
     # 1C: the capacity of the active volume of the mesh from x0 to 1 in an hour.
     pos = resolve(raw)["cell"]["positive"]
     one_c = FARADAY * pos["max_concentration_mol_m3"] * geometry["active_volume_per_footprint_um"] * 1e-6 * 0.49 / 3600
