@@ -355,3 +355,40 @@ def test_stop_and_restart_reproduce_the_run(tmp_path):
     assert len(a) == len(b) == len(reference.series.rows)
     for name in ("time_s", "voltage_V", "capacity_mAh_cm2", "surface_stoichiometry", "lithium_mol_m2"):
         assert np.allclose([float(r[name]) for r in b], [float(r[name]) for r in a], rtol=1e-10, atol=1e-13), name
+
+
+def test_parameter_file_fills_the_unset_keys(tmp_path):
+    """A file written by ``ssbfem effective`` (here by its writer, with round numbers) fills the
+    keys the section leaves unset: the fractions, the interface area and each phase's tortuosity
+    factor across the layer (x), so sigma_eff / sigma = eps / tau; a key the config sets wins, a
+    relative path is taken from the config's folder, a phase that does not span is refused."""
+    from ssbfem.effective import EffectiveParameters, write_parameters
+    from ssbfem.settings import load_settings, to_toml
+
+    measured = EffectiveParameters(
+        mesh="test",
+        bounds_um=(3.62, 11.7),
+        volume_fraction_active=0.55,
+        volume_fraction_electrolyte=0.40,
+        volume_fraction_pores=0.05,
+        tortuosity_factor_active=(2.5, 2.0, 2.0),
+        tortuosity_factor_electrolyte=(4.0, 3.0, 3.0),
+        specific_interface_area_1_m=8.0e5,
+        contact_area_fraction=0.9,
+        percolating_fraction_active=1.0,
+        percolating_fraction_electrolyte=1.0,
+    )
+    write_parameters(measured, tmp_path / "params.toml")
+    raw = homogenised(homogenised={"parameter_file": "params.toml", "particle_radius_um": RADIUS_UM})
+    raw["homogenised"].pop("volume_fraction_active")
+    raw["homogenised"]["tortuosity_factor_active"] = 1.25  # the config's own value wins
+    (tmp_path / "cell.toml").write_text(to_toml(raw))
+    hom = load_settings(tmp_path / "cell.toml").homogenised
+    assert (hom.volume_fraction_active, hom.volume_fraction_pores) == (0.55, 0.05)
+    assert hom.specific_interface_area_1_m == 8.0e5
+    assert hom.conductivity_factor("electrolyte", 0.40) == pytest.approx(0.40 / 4.0, rel=1e-15)
+    assert hom.conductivity_factor("active", 0.55) == pytest.approx(0.55 / 1.25, rel=1e-15)
+    isolated = EffectiveParameters(**{**measured.__dict__, "tortuosity_factor_electrolyte": (float("inf"),) * 3})
+    write_parameters(isolated, tmp_path / "params.toml")
+    with pytest.raises(InputError, match=r"homogenised\.parameter_file: the electrolyte phase .* does not span"):
+        load_settings(tmp_path / "cell.toml")

@@ -13,7 +13,9 @@ first given wins:
 
 The keys are those of the parameter file that ``ssbfem effective`` measures on a resolved
 microstructure (``volume_fraction_active``, ``volume_fraction_pores``, ``tortuosity_factor_<phase>``
-through the layer, ``specific_interface_area_1_m``), so its values can be fed in as this section.
+through the layer, ``specific_interface_area_1_m``): ``parameter_file`` names such a file, whose
+values fill every one of these keys the section leaves unset (a phase's tortuosity factor only
+where no other rule is given for it; the factor across the layer, x).
 """
 
 from __future__ import annotations
@@ -66,6 +68,11 @@ class Homogenised(Section):
     contact_loss_fraction: BelowOne = Field(
         0.0, description="fraction of the interface area that has lost contact (no charge transfer there)"
     )
+    parameter_file: str | None = Field(
+        None,
+        description="effective parameters measured on a microstructure (`ssbfem effective MESH -o FILE`); they fill "
+        "the keys below that are unset (relative to the config file's folder)",
+    )
     radial_elements: PositiveInt = Field(10, description="linear elements N_r along each particle's radius")
     bruggeman_electrolyte: Positive = Field(1.5, description="Bruggeman exponent of the electrolyte phase")
     bruggeman_active: Positive = Field(1.5, description="Bruggeman exponent of the active (electronic) phase")
@@ -93,6 +100,32 @@ class Homogenised(Section):
     conductivity_ratio_active: UnitInterval | None = Field(
         None, description="effective to bulk electronic conductivity ratio of the active phase"
     )
+
+    @model_validator(mode="after")
+    def _from_parameter_file(self) -> Homogenised:
+        """Fill the unset keys from the parameter file (before the rules are checked)."""
+        if self.parameter_file is None:
+            return self
+        from ssbfem.effective import read_parameters  # measuring needs DOLFINx; reading does not use it
+
+        try:
+            measured = read_parameters(self.parameter_file)
+        except InputError as exc:
+            raise InputError("homogenised.parameter_file", f"{exc.key}: {exc.reason}") from None
+        for key in ("volume_fraction_active", "volume_fraction_pores", "specific_interface_area_1_m"):
+            if getattr(self, key) is None:
+                setattr(self, key, getattr(measured, key))
+        for phase in PHASES:
+            rules = ("conductivity_ratio", "tortuosity_factor", "tortuosity_exponent")
+            if all(getattr(self, f"{rule}_{phase}") is None for rule in rules):
+                tau = getattr(measured, f"tortuosity_factor_{phase}")[0]
+                if tau == float("inf"):
+                    raise InputError(
+                        "homogenised.parameter_file",
+                        f"the {phase} phase of {measured.mesh} does not span the layer (tortuosity factor inf)",
+                    )
+                setattr(self, f"tortuosity_factor_{phase}", tau)
+        return self
 
     @model_validator(mode="after")
     def _one_rule_per_phase(self) -> Homogenised:

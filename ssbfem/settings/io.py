@@ -64,9 +64,13 @@ def validate(raw: dict | Settings) -> Settings:
 
 
 def load_settings(path: str | Path, overrides: list[str] | None = None) -> Settings:
-    """Read, override and validate a config file. A relative ``mesh.file`` is taken relative to
-    the config file's folder."""
-    settings = validate(apply_overrides(read_toml(path), overrides or []))
+    """Read, override and validate a config file. A relative ``mesh.file`` or
+    ``homogenised.parameter_file`` is taken relative to the config file's folder."""
+    raw = apply_overrides(read_toml(path), overrides or [])
+    homogenised = raw.get("homogenised")
+    if isinstance(homogenised, dict) and isinstance(homogenised.get("parameter_file"), str):
+        homogenised["parameter_file"] = str(Path(path).parent / homogenised["parameter_file"])
+    settings = validate(raw)
     if settings.mesh.file and not Path(settings.mesh.file).is_absolute():
         settings.mesh.file = str((Path(path).parent / settings.mesh.file).resolve())
     return settings
