@@ -39,7 +39,6 @@ Run: ``python demos/ren2023.py [--output results/ren2023] [--check]``.
 from __future__ import annotations
 
 import argparse
-import copy
 import csv
 import re
 from pathlib import Path
@@ -124,6 +123,21 @@ PAPER = {
 #: The paper's numbers that a figure can show: (step, um, mA/cm2) -> Wh/kg (approximate, or a bound).
 PAPER_WH_KG = {("1", 50.0, 1.0): 24.0, ("1", 100.0, 1.0): 15.0, ("2", 50.0, 1.0): 200.0, ("2", 100.0, 1.0): 300.0}
 PAPER_THEORETICAL_WH_KG = {50.0: 519.2, 100.0: 567.8}  # Ren2023, the theoretical specific energy
+#: The paper's printed fractions of the theoretical (%), for the figure: "3-5 %" as 4, "up to",
+#: "above" and "close to" as the number printed (100 for "close to the theoretical").
+PAPER_PERCENT = {
+    **{(s, t, c): 100.0 * v / PAPER_THEORETICAL_WH_KG[t] for (s, t, c), v in PAPER_WH_KG.items()},
+    **{("3", t, 10.0): 4.0 for t in THICKNESSES_UM},
+    ("4", 100.0, 10.0): 11.0,
+    **{(s, t, 1.0): v for s, v in (("5", 78.0), ("5b", 90.0), ("6", 100.0)) for t in THICKNESSES_UM},
+    **{("7", t, 10.0): 97.0 for t in THICKNESSES_UM},
+}
+
+#: Radial elements per particle by step (the config's 10 otherwise): with the state-of-the-art
+#: diffusivity and 10 um particles (steps 1-4) a 10 mA/cm2 discharge lasts seconds and the
+#: lithium piles up in a surface layer far thinner than a tenth of the radius (measured: step 4 at
+#: 10 mA/cm2, 50 um gives 17.7, 10.9, 8.1, 7.4, 7.2 Wh/kg on 10, 20, 40, 80, 160 elements).
+RADIAL_ELEMENTS = {"1": 80, "2": 80, "3": 80, "4": 80, "5": 20, "5b": 20}
 
 #: Newton found no state at the first instant: the cell cannot carry the current at all.
 NO_STATE_AT_START = re.compile(r"^step 0 \(.*\) at t = 0 s: Newton did not converge")
@@ -159,7 +173,7 @@ def case_config(step: str, thickness_um: float, current_mA_cm2: float, refine: i
     cfg["cell"]["positive"]["thickness_um"] = thickness_um
     cfg["mesh"]["positive_elements"] *= refine * round(thickness_um / 50.0)
     cfg["mesh"]["electrolyte_elements"] *= refine
-    cfg["homogenised"]["radial_elements"] *= refine
+    cfg["homogenised"]["radial_elements"] = refine * RADIAL_ELEMENTS.get(step, cfg["homogenised"]["radial_elements"])
     cfg["experiment"]["steps"] = [f"Discharge at {10.0 * current_mA_cm2:g} A/m2 until {CUT_OFF_V} V"]
     return cfg
 
@@ -182,13 +196,47 @@ def mass_kg_m2(cfg: dict) -> float:
     return composite + 1e-6 * cell["electrolyte"]["thickness_um"] * rho_se
 
 
-def ocp_integral_V(cfg: dict, x_end: float = 1.0, points: int = 400) -> float:
-    """int U dx from the initial stoichiometry to `x_end` (Gauss-Legendre)."""
-    x0 = positive_property(cfg, "initial_stoichiometry")
+def ocp_integral_V(cfg: dict, x_end: float = 1.0, x_start: float | None = None, points: int = 400) -> float:
+    """int U dx from the initial stoichiometry (or `x_start`) to `x_end` (Gauss-Legendre)."""
+    x0 = positive_property(cfg, "initial_stoichiometry") if x_start is None else x_start
     ocp = OCP_FUNCTIONS[positive_property(cfg, "ocp")]
     nodes, weights = np.polynomial.legendre.leggauss(points)
     x = x0 + 0.5 * (x_end - x0) * (nodes + 1.0)
     return 0.5 * (x_end - x0) * float(weights @ ocp(x, np))
+
+
+def bisect(f, a: float, b: float, tol: float = 1e-10) -> float:
+    """The root of f in [a, b] (f(a), f(b) of opposite signs)."""
+    fa = f(a)
+    while b - a > tol:
+        m = 0.5 * (a + b)
+        if (f(m) > 0) == (fa > 0):
+            a, fa = m, f(m)
+        else:
+            b = m
+    return 0.5 * (a + b)
+
+
+def cut_off_stoichiometry(cfg: dict) -> float:
+    """The stoichiometry at which the OCP falls to the cut-off (between 0.9 and 1)."""
+    ocp = OCP_FUNCTIONS[positive_property(cfg, "ocp")]
+    return bisect(lambda x: ocp(x, np) - CUT_OFF_V, 0.9, 1.0)
+
+
+def ocp_notes(cfg: dict) -> list[str]:
+    """The OCP's end, where it meets the cut-off, and the start that the paper's theoretical
+    specific energy would need with this OCP."""
+    ocp = OCP_FUNCTIONS[positive_property(cfg, "ocp")]
+    x_cut, full = cut_off_stoichiometry(cfg), ocp_integral_V(cfg)
+    slope = (ocp(1.0, np) - ocp(0.98, np)) / 0.02
+    needed = full * PAPER_THEORETICAL_WH_KG[cfg["cell"]["positive"]["thickness_um"]] / theoretical_Wh_kg(cfg)
+    x0 = bisect(lambda start: ocp_integral_V(cfg, x_start=start) - needed, 0.0, 0.27)
+    return [
+        f"- U(1) = {ocp(1.0, np):.3f} V; U = {CUT_OFF_V} V at x = {x_cut:.3f}; dU/dx = {slope:.2f} V (x 0.98 to 1).",
+        f"- int U dx from x0 to 1 = {full:.4f} V; to x = {x_cut:.3f}: {ocp_integral_V(cfg, x_cut) / full:.2%} of it.",
+        f"- Ren2023's {PAPER_THEORETICAL_WH_KG[cfg['cell']['positive']['thickness_um']]} Wh/kg would need "
+        f"int U dx = {needed:.4f} V: x from {x0:.3f} to 1 with this OCP.",
+    ]
 
 
 def theoretical_energy_Wh_m2(cfg: dict) -> float:
@@ -203,37 +251,56 @@ def theoretical_Wh_kg(cfg: dict) -> float:
     return theoretical_energy_Wh_m2(cfg) / mass_kg_m2(cfg)
 
 
-def discharge(cfg: dict) -> tuple[float, float, str]:
-    """(energy Wh/m2, capacity mAh/cm2, note) of a discharge of `cfg`; no energy if no state exists
-    at the first instant."""
+def discharge(cfg: dict) -> dict:
+    """A discharge of `cfg`: energy (Wh/m2), capacity (mAh/cm2), the mean stoichiometry, the
+    positive's OCP and the voltage lost (OCP - V) at the end, and a note; no energy if no state
+    exists at the first instant."""
     try:
         result = run(cfg, None)
     except SimulationError as error:
         if not NO_STATE_AT_START.match(str(error)):
             raise
-        return 0.0, 0.0, "no state at t = 0 (Newton): below cut-off at once"
-    series = result.series
-    return 10.0 * float(series.column("energy_mWh_cm2")[-1]), float(series.column("capacity_mAh_cm2")[-1]), ""
+        nan = float("nan")
+        nothing = {"energy_Wh_m2": 0.0, "capacity_mAh_cm2": 0.0, "x_end": nan, "ocp_end_V": nan, "loss_end_V": nan}
+        return {**nothing, "loss_li_end_V": nan, "note": "no state at t = 0 (Newton): below cut-off at once"}
+    if result.status != "complete":  # stopped by a signal: the study stops too
+        raise SystemExit(f"{result.status}: {result.message}")
+    last = result.series.rows[-1]
+    return {
+        "energy_Wh_m2": 10.0 * last["energy_mWh_cm2"],
+        "capacity_mAh_cm2": last["capacity_mAh_cm2"],
+        "x_end": last["mean_stoichiometry"],
+        "ocp_end_V": last["ocp_positive_V"],
+        "loss_end_V": last["ocp_positive_V"] - last["ocp_negative_V"] - last["voltage_V"],
+        "loss_li_end_V": abs(last["loss_charge_transfer_negative_V"]),
+        "note": "",
+    }
 
 
 def study_case(step: str, thickness_um: float, current_mA_cm2: float, refine: int = 1) -> dict:
     """One step, thickness and current: specific energy, fraction of the theoretical."""
     cfg = case_config(step, thickness_um, current_mA_cm2, refine)
-    energy, capacity, note = discharge(cfg)
+    out = discharge(cfg)
     theoretical = theoretical_Wh_kg(cfg)
-    specific = energy / mass_kg_m2(cfg)
+    specific = out["energy_Wh_m2"] / mass_kg_m2(cfg)
     return {
         "step": step,
         "change": next(change for name, change, _, _ in STEPS if name == step),
         "thickness_um": thickness_um,
         "current_mA_cm2": current_mA_cm2,
-        "capacity_mAh_cm2": capacity,
-        "energy_mWh_cm2": energy / 10.0,
+        "radial_elements": cfg["homogenised"]["radial_elements"],
+        "positive_elements": cfg["mesh"]["positive_elements"],
+        "capacity_mAh_cm2": out["capacity_mAh_cm2"],
+        "energy_mWh_cm2": out["energy_Wh_m2"] / 10.0,
         "specific_energy_Wh_kg": specific,
         "theoretical_Wh_kg": theoretical,
         "fraction_of_theoretical": specific / theoretical,
+        "mean_stoichiometry_end": out["x_end"],
+        "ocp_positive_end_V": out["ocp_end_V"],
+        "loss_end_V": out["loss_end_V"],
+        "loss_li_interface_end_V": out["loss_li_end_V"],
         "paper": PAPER.get((step, thickness_um, current_mA_cm2), ""),
-        "note": note,
+        "note": out["note"],
     }
 
 
@@ -254,28 +321,38 @@ def write_csv(path: Path, rows: list[dict]) -> None:
 
 
 def plot(path: Path, rows: list[dict]) -> None:
-    """Specific energy per step: one panel per current, one bar per thickness, the paper's
-    printed numbers as markers."""
+    """Specific energy and fraction of the theoretical per step: one column per current, one bar
+    per thickness, the paper's printed numbers as black markers."""
     plt = _pyplot()
     steps = [name for name, *_ in STEPS]
-    fig, axes = plt.subplots(1, len(CURRENTS_MA_CM2), figsize=(12, 4.2), sharey=True)
+    fig, axes = plt.subplots(2, len(CURRENTS_MA_CM2), figsize=(12, 7.5), sharey="row", sharex=True)
     width = 0.38
-    for ax, current in zip(axes, CURRENTS_MA_CM2, strict=True):
+    for column, current in enumerate(CURRENTS_MA_CM2):
+        energy, percent = axes[0, column], axes[1, column]
         for k, thickness in enumerate(THICKNESSES_UM):
             mine = [r for r in rows if r["current_mA_cm2"] == current and r["thickness_um"] == thickness]
             x = np.arange(len(steps)) + (k - 0.5) * width
-            ax.bar(x, [r["specific_energy_Wh_kg"] for r in mine], width, label=f"{thickness:g} um, ssbfem P2D")
-            ax.axhline(mine[0]["theoretical_Wh_kg"], color=f"C{k}", ls=":", lw=1)
-            printed = [(i, PAPER_WH_KG.get((s, thickness, current))) for i, s in enumerate(steps)]
-            shown = [(x[i], v) for i, v in printed if v is not None]
-            if shown:
-                ax.plot(*zip(*shown, strict=True), "k" + "v^"[k], label=f"{thickness:g} um, Ren2023 (printed)")
-        ax.set_xticks(np.arange(len(steps)), steps)
-        ax.set(xlabel="development step (Ren2023 fig. 9d)", title=f"{current:g} mA/cm2 to {CUT_OFF_V} V")
-    axes[0].set_ylabel("specific energy, Wh/kg (NMC811 + LLZO)")
-    axes[0].legend(fontsize="small", loc="upper left")
+            label = f"{thickness:g} um, ssbfem P2D"
+            energy.bar(x, [r["specific_energy_Wh_kg"] for r in mine], width, color=f"C{k}", label=label)
+            energy.axhline(mine[0]["theoretical_Wh_kg"], color=f"C{k}", ls=":", lw=1)
+            percent.bar(x, [100 * r["fraction_of_theoretical"] for r in mine], width, color=f"C{k}", label=label)
+            for ax, printed in ((energy, PAPER_WH_KG), (percent, PAPER_PERCENT)):
+                shown = [
+                    (x[i], printed[s, thickness, current])
+                    for i, s in enumerate(steps)
+                    if (s, thickness, current) in printed
+                ]
+                if shown:
+                    ax.plot(*zip(*shown, strict=True), "k" + "v^"[k], label=f"{thickness:g} um, Ren2023 (printed)")
+        energy.set(title=f"{current:g} mA/cm2 to {CUT_OFF_V} V")
+        percent.set(xlabel="development step (Ren2023 fig. 9d)")
+        percent.set_xticks(np.arange(len(steps)), steps)
+    axes[0, 0].set_ylabel("specific energy, Wh/kg (NMC811 + LLZO)")
+    axes[1, 0].set_ylabel("% of the theoretical")
+    axes[0, 0].legend(fontsize="small", loc="upper left")
+    axes[1, 1].legend(fontsize="small", loc="upper left")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=110)
 
 
 def results_table(rows: list[dict]) -> list[str]:
@@ -304,17 +381,33 @@ def theoretical_table() -> list[str]:
 
 
 def resolution_table(coarse: list[dict], fine: list[dict]) -> tuple[list[str], float]:
-    """Relative change of each specific energy on the finer mesh; the largest."""
+    """Each specific energy beside its value on the mesh twice as fine (x and r); the largest
+    relative change."""
     largest = 0.0
-    lines = ["| step | um | mA/cm2 | Wh/kg | Wh/kg, fine | change |", "|---|---|---|---|---|---|"]
+    lines = ["| step | um | mA/cm2 | elements x, r | Wh/kg | Wh/kg, fine | change |", "|---|---|---|---|---|---|---|"]
     for a, b in zip(coarse, fine, strict=True):
         e, f = a["specific_energy_Wh_kg"], b["specific_energy_Wh_kg"]
         change = abs(f - e) / e if e > 0 else 0.0
         largest = max(largest, change)
-        lines.append(
-            f"| {a['step']} | {a['thickness_um']:g} | {a['current_mA_cm2']:g} | {e:.2f} | {f:.2f} | {100 * change:.2f} % |"
-        )
+        case = f"| {a['step']} | {a['thickness_um']:g} | {a['current_mA_cm2']:g} "
+        mesh = f"| {a['positive_elements']}, {a['radial_elements']} "
+        lines.append(case + mesh + f"| {e:.2f} | {f:.2f} | {100 * change:.2f} % |")
     return lines, largest
+
+
+def end_state_table(rows: list[dict]) -> list[str]:
+    """Where each discharge stopped: the mean stoichiometry, the positive's OCP, the voltage lost
+    to transport and kinetics (OCP - V) at the cut-off and the part of it lost at the Li interface."""
+    head = "| step | um | mA/cm2 | mean x at the end | OCP at the end, V | OCP - V, V | of which Li interface, V |"
+    lines = [head, "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if r["note"]:
+            continue
+        lines.append(
+            f"| {r['step']} | {r['thickness_um']:g} | {r['current_mA_cm2']:g} | {r['mean_stoichiometry_end']:.3f} "
+            f"| {r['ocp_positive_end_V']:.3f} | {r['loss_end_V']:.3f} | {r['loss_li_interface_end_V']:.3f} |"
+        )
+    return lines
 
 
 def main() -> None:
@@ -327,7 +420,9 @@ def main() -> None:
     rows = study()
     write_csv(args.output / "ren2023.csv", rows)
     plot(args.output / "ren2023.png", rows)
-    markdown = ["## Theoretical", "", *theoretical_table(), "", "## Results", "", *results_table(rows), ""]
+    markdown = ["## Theoretical", "", *theoretical_table(), "", *ocp_notes(case_config("1", 50.0, 1.0)), ""]
+    markdown += ["## Results", "", *results_table(rows), ""]
+    markdown += ["## End states", "", *end_state_table(rows), ""]
     if args.check:
         fine = study(refine=2)
         write_csv(args.output / "resolution.csv", fine)
