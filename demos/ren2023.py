@@ -322,7 +322,7 @@ def write_csv(path: Path, rows: list[dict]) -> None:
 
 def plot(path: Path, rows: list[dict]) -> None:
     """Specific energy and fraction of the theoretical per step: one column per current, one bar
-    per thickness, the paper's printed numbers as black markers."""
+    per thickness (x: no state at t = 0), the paper's printed numbers as black markers."""
     plt = _pyplot()
     steps = [name for name, *_ in STEPS]
     fig, axes = plt.subplots(2, len(CURRENTS_MA_CM2), figsize=(12, 7.5), sharey="row", sharex=True)
@@ -335,6 +335,9 @@ def plot(path: Path, rows: list[dict]) -> None:
             label = f"{thickness:g} um, ssbfem P2D"
             energy.bar(x, [r["specific_energy_Wh_kg"] for r in mine], width, color=f"C{k}", label=label)
             energy.axhline(mine[0]["theoretical_Wh_kg"], color=f"C{k}", ls=":", lw=1)
+            for xi, r in zip(x, mine, strict=True):
+                if r["note"]:  # no state at t = 0
+                    energy.text(xi, 5.0, "x", ha="center", color=f"C{k}")
             percent.bar(x, [100 * r["fraction_of_theoretical"] for r in mine], width, color=f"C{k}", label=label)
             for ax, printed in ((energy, PAPER_WH_KG), (percent, PAPER_PERCENT)):
                 shown = [
