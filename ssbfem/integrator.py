@@ -22,6 +22,11 @@ segment has the three points BDF2's estimate needs. Every step is checked.
 
 Errors are measured on the cell voltage and on every dynamic field, each against its own
 tolerance (the maximum over the mesh), and reduced over MPI ranks.
+
+Each implicit step starts Newton from the predictor. With a factorising linear solver (LU, every
+thin film) it is a modified Newton method: the Jacobian assembled and factorised once, at the
+predictor, and kept for the step's later iterations; they converge to the same tolerance as
+Newton's, each at the cost of a residual and a back-substitution (:meth:`BDFIntegrator._newton`).
 """
 
 from __future__ import annotations
