@@ -219,21 +219,23 @@ class JacobianCallback:
     """
 
     def __init__(self, problem: CellProblem, model: Model, factorised: bool):
-        self.problem, self.model = problem, model
         self.factorised = factorised
         self.mode = "newton"
         self.assemblies = 0
+        # What it assembles, not the problem itself: the SNES holds the callback, and a reference
+        # cycle through the problem would leave its PETSc objects to the garbage collector.
+        self._unknowns, self._forms, self._bcs = problem.u, problem.J, model.bcs
         self._arrays, self._offsets = problem.layout
         self._blocks = [] if model.bcs else _jacobian_blocks(problem.J)
 
-    def __call__(self, _snes, x: PETSc.Vec, J: PETSc.Mat, _P: PETSc.Mat | None) -> None:
+    def __call__(self, snes, x: PETSc.Vec, J: PETSc.Mat, _P: PETSc.Mat | None) -> None:
         if self.mode == "keep":
             return
         if self.mode == "once":
             self.mode = "keep"
         self.assemblies += 1
-        if self.model.bcs:
-            dolfinx.fem.petsc.assemble_jacobian(_snes, x, J, None, self.problem.u, self.problem.J, None, self.model.bcs)
+        if self._bcs:
+            dolfinx.fem.petsc.assemble_jacobian(snes, x, J, None, self._unknowns, self._forms, None, self._bcs)
             return
         x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
         scatter(x, self._arrays, self._offsets)
