@@ -545,7 +545,7 @@ class Simulation:
             "capacity_mAh_cm2": st.capacity_C_m2 / 36000.0,
             "energy_mWh_cm2": st.energy_J_m2 / 36000.0,
             "surface_stoichiometry": means["surface_stoichiometry"],
-            "mean_stoichiometry": m.mean_stoichiometry(),
+            "mean_stoichiometry": means["mean_stoichiometry"],
             "lithium_mol_m2": m.lithium_content(),
             **m.temperatures(),
             **breakdown,
