@@ -367,7 +367,7 @@ class CellModel:
 
     # -- scalar outputs
     def _sum(self, form) -> float:
-        return self.cellmesh.mesh.comm.allreduce(fem.assemble_scalar(form))
+        return float(self._sums([form])[0])
 
     def _sums(self, forms: list) -> np.ndarray:
         """Several scalar forms, assembled here and summed over the ranks in one reduction."""
@@ -392,11 +392,13 @@ class CellModel:
         if self.temperature_rise is None:
             value = float(self.temperature.value)
             return {"temperature_min_K": value, "temperature_mean_K": value, "temperature_max_K": value}
-        comm, rise = self.cellmesh.mesh.comm, self.temperature_rise.x.array
+        rise = self.temperature_rise.x.array
+        extremes = np.array([-rise.min(initial=np.inf), rise.max(initial=-np.inf)])
+        self.cellmesh.mesh.comm.Allreduce(MPI.IN_PLACE, extremes, op=MPI.MAX)  # both in one reduction
         return {
-            "temperature_min_K": self.T0 + comm.allreduce(rise.min(initial=np.inf), op=MPI.MIN),
+            "temperature_min_K": self.T0 - extremes[0],
             "temperature_mean_K": self.T0 + self._sum(self._temperature_mean),
-            "temperature_max_K": self.T0 + comm.allreduce(rise.max(initial=-np.inf), op=MPI.MAX),
+            "temperature_max_K": self.T0 + extremes[1],
         }
 
     def heat(self) -> dict[str, float]:
