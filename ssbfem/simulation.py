@@ -392,6 +392,9 @@ class Simulation:
         if st.dt_prev is None and len(st.history) == 1:  # a segment's start: settle the algebraic unknowns
             st.history = [self._counted(self.integrator.consistent_start, st.history[-1], st.dt)]
             self._control_at(st.history[-1].t)
+            start = st.history[-1]
+            if any(self._event_value(e, start, 0.0) <= 0.0 for e in step.events if e.quantity == "voltage"):
+                return "voltage limit"  # beyond the cut-off as soon as the control is applied: ends where it starts
         point = st.history[-1]
         dt = min(st.dt, s.max_step_s, self._limit() - point.t)
         retries, rejected = 0, False

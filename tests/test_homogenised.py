@@ -392,3 +392,22 @@ def test_parameter_file_fills_the_unset_keys(tmp_path):
     write_parameters(isolated, tmp_path / "params.toml")
     with pytest.raises(InputError, match=r"homogenised\.parameter_file: the electrolyte phase .* does not span"):
         load_settings(tmp_path / "cell.toml")
+
+
+def test_a_current_beyond_the_cut_off_ends_the_step_at_once():
+    """An electrolyte of 1e-6 S/m (1e-8 S/m effective in the composite) cannot carry 1C
+    (2.08 A/m2) above 3.0 V: the voltage is below the cut-off as soon as the current is applied,
+    so the step ends where it starts (no charge passed) and the experiment goes on."""
+    raw = homogenised(
+        cell={"electrolyte": {"conductivity_S_m": 1e-6}},
+        homogenised={"conductivity_ratio_electrolyte": 0.01},
+        experiment={"steps": ["Discharge at 1C until 3.0 V", "Rest for 10 s"]},
+    )
+    result = run(validate(raw))
+    assert result.status == "complete"
+    first, rest = result.steps
+    assert first["end_reason"] == "voltage limit"
+    assert first["end_s"] == first["start_s"] == 0.0
+    assert first["capacity_mAh_cm2"] == 0.0
+    assert first["end_voltage_V"] < 3.0
+    assert rest["end_s"] == pytest.approx(10.0, rel=1e-12)
