@@ -48,6 +48,11 @@ from ssbfem.solvers import converged
 #: inaccurate on the lithium and heat blocks, whose mass terms then dominate by 1e9.
 CONSISTENT_FRACTION = 1.0e-2
 
+#: When Newton cannot take a segment's jump of current (or power) at once (a large current on a
+#: resistive cell, from rest: exponential kinetics far from the initial guess), the consistent
+#: start reaches it through these fractions of the set-point, each solve starting from the last.
+CONTINUATION = (0.125, 0.25, 0.5, 1.0)
+
 
 @dataclass
 class Point:
@@ -246,7 +251,10 @@ class BDFIntegrator:
     def consistent_start(self, point: Point, first_step: float) -> Point:
         """The start of a new segment: the dynamic fields of `point`, the algebraic unknowns
         solved for the control now set (the point itself if that solve fails)."""
-        ok, _ = self.solve([point], CONSISTENT_FRACTION * first_step, None)
+        h = CONSISTENT_FRACTION * first_step
+        ok, _ = self.solve([point], h, None)
+        if not ok:
+            ok = self._continued(point, h)
         if not ok:
             self.restore(point.arrays)
             return point
@@ -256,6 +264,31 @@ class BDFIntegrator:
             arrays[k] = point.arrays[k].copy()
         self.restore(arrays)
         return self.capture(point.t)
+
+    def _continued(self, point: Point, h: float) -> bool:
+        """The consistent-start solve reached through :data:`CONTINUATION`'s fractions of the
+        current and power set-points (a voltage set-point is left as it is)."""
+        m = self.model
+        self.prepare([point], h, None)
+        self.before_solve(point.t + h)
+        controls = (m.setpoint[0], m.setpoint[2])
+        targets = [float(c.value) for c in controls]
+        if not any(targets):
+            return False
+        guess, ok = point.arrays, False
+        try:
+            for fraction in CONTINUATION:
+                for control, target in zip(controls, targets, strict=True):
+                    control.value = fraction * target
+                self.restore(guess)
+                ok = self._newton(guess)[0] and self._usable()[0]
+                if not ok:
+                    break
+                guess = [u.x.array.copy() for u in m.unknowns]
+        finally:
+            for control, target in zip(controls, targets, strict=True):
+                control.value = target
+        return ok
 
     # -- helpers
     def _max(self, values: list[float]) -> np.ndarray:
