@@ -30,7 +30,8 @@ For each composite:
    (``OUT/effective.csv``); and the figure ``OUT/hierarchy.png``, voltage against capacity at 1C per fraction.
 
 Runs that finished (``run.json`` says complete) are read back instead of being run again, so the
-study can be resumed or split: ``--fractions 0.55 --rates 1`` runs a subset.
+study can be resumed or split: ``--fractions 0.55 --rates 1`` runs a subset. ``--mesh-size 0.5``
+(into another ``-o``) repeats it on a finer mesh.
 
 Run: ``python benchmarks/hierarchy.py [--quick] [-o OUT]`` (default OUT results/hierarchy);
 ``--quick``: 55 vol% at 1C only, a smoke test.
@@ -63,11 +64,14 @@ CUTOFF_V = 3.5  # the demo's cut-off
 VARIANTS = ("resolved", "measured", "bruggeman", "percolating")
 
 
-def base_config(fraction: float, seed: int) -> dict:
-    """The demo's config with this volume fraction and seed, no field output or plots."""
+def base_config(fraction: float, seed: int, mesh_size_um: float | None = None) -> dict:
+    """The demo's config with this volume fraction and seed, no field output or plots (`mesh_size_um`:
+    the element size at the particles instead of the demo's, twice that away from them)."""
     raw = read_toml(DEMO)
     raw["cell"]["positive"]["thickness_um"] = BOX_UM
     raw["cell"]["composite"].update(volume_fraction=fraction, seed=seed, length_um=BOX_UM, width_um=BOX_UM)
+    if mesh_size_um is not None:
+        raw["cell"]["composite"].update(mesh_size_um=mesh_size_um, mesh_size_max_um=2 * mesh_size_um)
     raw["output"] = {"fields": False, "plot": False}
     return raw
 
@@ -76,7 +80,7 @@ def tag(fraction: float) -> str:
     return f"phi{round(100 * fraction):02d}"
 
 
-def mesh_composite(fraction: float, out: Path) -> tuple[Path, int, list[str]]:
+def mesh_composite(fraction: float, out: Path, mesh_size_um: float | None = None) -> tuple[Path, int, list[str]]:
     """Mesh the composite (once; reused if present). Returns the mesh, its seed and the failures."""
     path = out / "meshes" / f"{tag(fraction)}.msh"
     meta = path.with_suffix(".json")
@@ -87,7 +91,7 @@ def mesh_composite(fraction: float, out: Path) -> tuple[Path, int, list[str]]:
     for seed in SEEDS:
         t = time.perf_counter()
         try:
-            stats = write_msh(mesh_builder(base_config(fraction, seed)), path)
+            stats = write_msh(mesh_builder(base_config(fraction, seed, mesh_size_um)), path)
         except InputError as exc:
             failures.append(f"seed {seed}: {exc}")
             continue
@@ -251,16 +255,17 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="55 vol%% at 1C only (a smoke test)")
     parser.add_argument("--fractions", type=float, nargs="+", default=list(FRACTIONS))
     parser.add_argument("--rates", type=float, nargs="+", default=list(RATES))
+    parser.add_argument("--mesh-size", type=float, help="element size at the particles, um (a mesh check; own -o)")
     args = parser.parse_args()
     fractions, rates = ([0.55], [1.0]) if args.quick else (args.fractions, args.rates)
     out = args.output
     out.mkdir(parents=True, exist_ok=True)
     rows, effective, curves = [], [], {}
     for fraction in fractions:
-        mesh, seed, failures = mesh_composite(fraction, out)
+        mesh, seed, failures = mesh_composite(fraction, out, args.mesh_size)
         for failure in failures:
             print(f"{tag(fraction)}: {failure}", flush=True)
-        cfg = base_config(fraction, seed)
+        cfg = base_config(fraction, seed, args.mesh_size)
         params = measure(mesh, cfg)
         effective.append(effective_row(fraction, seed, params, cfg["cell"]["composite"]["particle_diameter_um"] / 2))
         current_1c = one_c(cfg, params)
