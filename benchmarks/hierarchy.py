@@ -23,10 +23,11 @@ For each composite:
    and, as a diagnostic, "percolating": the measured parameters with the LiCoO2 that is not joined
    to the collector (1 - the percolating fraction) made inert: eps_AM and a_s times the percolating
    fraction (a_s in proportion to the volume, an assumption), the rest of the LiCoO2 counted as
-   pores, both phases' measured sigma_eff/sigma kept;
+   pores, both phases' measured sigma_eff/sigma kept; and "radius": the measured parameters with
+   spheres of the measured volume-to-surface ratio, r = 3 eps_AM / a_s, instead of the nominal 2 um;
 5. the table (``OUT/hierarchy.csv``, markdown on stdout): capacity at cut-off (mAh/cm2) and the
    capacity-weighted mean voltage of the resolved run, each homogenised variant's difference from
-   it (the diagnostic's too); the measured effective parameters beside Bruggeman's
+   it (the diagnostics' too); the measured effective parameters beside Bruggeman's
    (``OUT/effective.csv``); and the figure ``OUT/hierarchy.png``, voltage against capacity at 1C per fraction.
 
 Runs that finished (``run.json`` says complete) are read back instead of being run again, so the
@@ -61,7 +62,7 @@ RATES = (0.1, 1.0, 3.0)
 SEEDS = (1, 2, 3, 4, 5)
 BOX_UM = 8.0  # footprint edge; the composite's thickness is the demo's 8 um
 CUTOFF_V = 3.5  # the demo's cut-off
-VARIANTS = ("resolved", "measured", "bruggeman", "percolating")
+VARIANTS = ("resolved", "measured", "bruggeman", "percolating", "radius")
 
 
 def base_config(fraction: float, seed: int, mesh_size_um: float | None = None) -> dict:
@@ -129,6 +130,13 @@ def variant_config(cfg: dict, variant: str, mesh: Path, params: EffectiveParamet
     elif variant == "bruggeman":  # Bruggeman's defaults, the meshed LiCoO2 fraction
         raw["model"] = "homogenised"
         raw["homogenised"] = {"volume_fraction_active": params.volume_fraction_active}
+    elif variant == "radius":  # measured, particles of the measured volume-to-surface ratio
+        raw["model"] = "homogenised"
+        radius_um = 3e6 * params.volume_fraction_active / params.specific_interface_area_1_m
+        raw["homogenised"] = {
+            "parameter_file": str(mesh.with_suffix(".toml").resolve()),
+            "particle_radius_um": radius_um,
+        }
     else:  # measured, with the LiCoO2 not joined to the collector inert (counted as pores)
         p = params.percolating_fraction_active
         raw["model"] = "homogenised"
@@ -228,15 +236,23 @@ def plot(curves: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(curves), figsize=(4.2 * len(curves), 3.6), sharey=True, squeeze=False)
-    styles = {"resolved": ("k", "-"), "measured": ("C0", "--"), "bruggeman": ("C3", "--"), "percolating": ("C2", ":")}
+    styles = {
+        "resolved": ("k", "-"),
+        "measured": ("C0", "--"),
+        "bruggeman": ("C3", (0, (2, 3))),
+        "percolating": ("C2", ":"),
+    }
     labels = {
         "resolved": "resolved 3D",
         "measured": "P2D, measured parameters",
         "bruggeman": "P2D, Bruggeman",
         "percolating": "P2D, measured, percolating LiCoO2 only",
+        "radius": "P2D, measured, r = 3 eps/a_s",
     }
     for ax, (fraction, cases) in zip(axes[0], sorted(curves.items()), strict=True):
         for name, case in cases.items():
+            if name not in styles:
+                continue
             color, line = styles[name]
             ax.plot(case["capacity"], case["voltage"], color=color, linestyle=line, label=labels[name])
         ax.set_title(f"{round(100 * fraction)} vol% LiCoO2, 1C")
