@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from conftest import REPO, simulate, thin_film
+from conftest import REPO, merge, simulate, thin_film
 from ssbfem.cli import main
 from ssbfem.config import resolve
 from ssbfem.constants import FARADAY, GAS_CONSTANT
@@ -37,16 +37,8 @@ def homogenised(**sections) -> dict:
         mesh={"electrolyte_elements": 2, "positive_elements": 4},
         cell={"positive": {"exchange_current_law": "constant"}},
     )
-    _merge(raw, sections)
+    merge(raw, sections)
     return raw
-
-
-def _merge(base: dict, extra: dict) -> None:
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            _merge(base[key], value)
-        else:
-            base[key] = value
 
 
 def _tan_roots(n: int) -> np.ndarray:
