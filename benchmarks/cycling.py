@@ -41,9 +41,11 @@ def main() -> None:
         wall, result = cycling(args.cycles, Path(tmp) / "run")
         last = result.cycles[-1]
         sim = result.simulation
+        jacobians = sim.problem.jacobian_callback.assemblies
         print(
             f"{args.cycles} CCCV cycles: {wall:.1f} s wall, {sim.accepted_steps} time steps "
-            f"({sim.rejected_steps} rejected), {sim.newton_iterations} Newton iterations; "
+            f"({sim.rejected_steps} rejected), {sim.newton_iterations} Newton iterations "
+            f"({jacobians} Jacobians assembled); "
             f"last cycle: discharge {last['discharge_capacity_mAh_cm2']:.5f} mAh/cm2, "
             f"coulombic efficiency {last['coulombic_efficiency']:.6f}; "
             f"plots: {sorted(p.name for p in (Path(tmp) / 'run').glob('*.png'))}"

@@ -367,7 +367,13 @@ class CellModel:
 
     # -- scalar outputs
     def _sum(self, form) -> float:
-        return self.cellmesh.mesh.comm.allreduce(fem.assemble_scalar(form))
+        return float(self._sums([form])[0])
+
+    def _sums(self, forms: list) -> np.ndarray:
+        """Several scalar forms, assembled here and summed over the ranks in one reduction."""
+        values = np.array([fem.assemble_scalar(f) for f in forms], dtype=float)
+        self.cellmesh.mesh.comm.Allreduce(MPI.IN_PLACE, values, op=MPI.SUM)
+        return values
 
     def current_density(self) -> float:
         """Current density through the positive terminal, A/m2, positive on discharge."""
@@ -386,26 +392,35 @@ class CellModel:
         if self.temperature_rise is None:
             value = float(self.temperature.value)
             return {"temperature_min_K": value, "temperature_mean_K": value, "temperature_max_K": value}
-        comm, rise = self.cellmesh.mesh.comm, self.temperature_rise.x.array
+        rise = self.temperature_rise.x.array
+        extremes = np.array([-rise.min(initial=np.inf), rise.max(initial=-np.inf)])
+        self.cellmesh.mesh.comm.Allreduce(MPI.IN_PLACE, extremes, op=MPI.MAX)  # both in one reduction
         return {
-            "temperature_min_K": self.T0 + comm.allreduce(rise.min(initial=np.inf), op=MPI.MIN),
+            "temperature_min_K": self.T0 - extremes[0],
             "temperature_mean_K": self.T0 + self._sum(self._temperature_mean),
-            "temperature_max_K": self.T0 + comm.allreduce(rise.max(initial=-np.inf), op=MPI.MAX),
+            "temperature_max_K": self.T0 + extremes[1],
         }
 
     def heat(self) -> dict[str, float]:
         """Heat sources (joule: electrolyte, electrodes, contacts; reaction: irreversible j eta;
         reversible: j T dU/dT), heat removed through the boundaries (W per m2 of footprint) and
         heat stored since the start (stored, J/m2); empty for an isothermal cell."""
-        return {name: self._sum(f) / self.terminal_area for name, f in self.heat_forms.items()}
+        values = self._sums(list(self.heat_forms.values())) / self.terminal_area
+        return dict(zip(self.heat_forms, values, strict=True))
 
     def mean_stoichiometry(self) -> float:
         """Mean stoichiometry of the positive electrode."""
         return self._sum(self._lithium_form) / self._volume
 
     def interface_means(self) -> dict[str, float]:
-        """Means over the interfaces: surface OCP and stoichiometry, overpotentials, potentials."""
-        return {name: self._sum(f) / a for name, (f, a) in self._breakdown_forms.items()}
+        """Means over the interfaces (surface OCP and stoichiometry, overpotentials, potentials)
+        and the electrode's ``mean_stoichiometry``, in one reduction."""
+        forms = [f for f, _ in self._breakdown_forms.values()] + [self._lithium_form]
+        values = self._sums(forms)
+        areas = [a for _, a in self._breakdown_forms.values()]
+        means = {name: v / a for name, v, a in zip(self._breakdown_forms, values, areas, strict=False)}
+        means["mean_stoichiometry"] = float(values[-1]) / self._volume
+        return means
 
     def double_layer_charge(self, means: dict[str, float]) -> float:
         """Charge on the electrode side of the positive double layer, C per m2 of footprint: the
@@ -427,7 +442,7 @@ class CellModel:
         All losses are negative on discharge. `means`: interface_means(), if already at hand.
         """
         m = means or self.interface_means()
-        u_mean = float(self.ocp(self.mean_stoichiometry(), np))
+        u_mean = float(self.ocp(m["mean_stoichiometry"], np))
         return {
             "ocp_positive_V": u_mean,
             "ocp_negative_V": float(self.mechanical_shift_negative.value),  # Li: 0, or its stress shift

@@ -335,22 +335,24 @@ class Simulation:
                     self._start_step(st.step_index + 1)
                 else:
                     st.step_index += 1
-            if self._stop_requested():
+            stop, checkpoint = self._stop_or_checkpoint()
+            if stop:
                 self._notify("on_checkpoint")
                 raise Interrupted
-            self._maybe_checkpoint()
+            if checkpoint:
+                self._notify("on_checkpoint")
+                self._last_checkpoint = (self.state.accepted_steps, time.monotonic())
         return "complete"
 
-    def _stop_requested(self) -> bool:
-        return self.comm.allreduce(bool(self.stop_requested()), op=MPI.LOR)
-
-    def _maybe_checkpoint(self) -> None:
+    def _stop_or_checkpoint(self) -> tuple[bool, bool]:
+        """(a stop was asked for, a checkpoint is due), on any rank: one reduction per step."""
         steps, wall = self._last_checkpoint
         due_steps = self.checkpoint_every_steps and self.state.accepted_steps - steps >= self.checkpoint_every_steps
         due_time = self.checkpoint_every_s and time.monotonic() - wall >= self.checkpoint_every_s
-        if self.comm.allreduce(bool(due_steps or due_time), op=MPI.LOR):
-            self._notify("on_checkpoint")
-            self._last_checkpoint = (self.state.accepted_steps, time.monotonic())
+        local = np.array([bool(self.stop_requested()), bool(due_steps or due_time)], dtype=np.int8)
+        flags = np.empty_like(local)
+        self.comm.Allreduce(local, flags, op=MPI.MAX)
+        return bool(flags[0]), bool(flags[1])
 
     def _ramp(self, step: Step, t: float) -> float:
         start, end = step.temperature_ramp
@@ -390,6 +392,9 @@ class Simulation:
         if st.dt_prev is None and len(st.history) == 1:  # a segment's start: settle the algebraic unknowns
             st.history = [self._counted(self.integrator.consistent_start, st.history[-1], st.dt)]
             self._control_at(st.history[-1].t)
+            start = st.history[-1]
+            if any(self._event_value(e, start, 0.0) <= 0.0 for e in step.events if e.quantity == "voltage"):
+                return "voltage limit"  # beyond the cut-off as soon as the control is applied: ends where it starts
         point = st.history[-1]
         dt = min(st.dt, s.max_step_s, self._limit() - point.t)
         retries, rejected = 0, False
@@ -440,9 +445,11 @@ class Simulation:
         """Accept the new points in turn, each after h, until one passes an event: that one is
         shortened to the event. Returns the event (or None) and the last accepted step's length."""
         for point in points:
-            # the model holds the point it books and the step that led to it (heat, rows)
-            self.integrator.prepare(self.state.history, h, self.state.dt_prev)
-            self._restore(point.arrays)
+            # The model holds the point it books and the step that led to it (heat, rows): the
+            # integrator leaves it holding the last point, so a single one is already in place.
+            if len(points) > 1:
+                self.integrator.prepare(self.state.history, h, self.state.dt_prev)
+                self._restore(point.arrays)
             event = self._triggered(point, h)
             if event is not None:
                 h, point = self._locate(h, event, self._event_value(event, point, h))
@@ -541,7 +548,7 @@ class Simulation:
             "capacity_mAh_cm2": st.capacity_C_m2 / 36000.0,
             "energy_mWh_cm2": st.energy_J_m2 / 36000.0,
             "surface_stoichiometry": means["surface_stoichiometry"],
-            "mean_stoichiometry": m.mean_stoichiometry(),
+            "mean_stoichiometry": means["mean_stoichiometry"],
             "lithium_mol_m2": m.lithium_content(),
             **m.temperatures(),
             **breakdown,

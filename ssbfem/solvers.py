@@ -21,6 +21,9 @@ from ssbfem.sparsity import jacobian_matrix
 
 _counter = itertools.count()
 
+#: DOLFINx's compiled layer: the assembly callbacks call it directly (see :class:`JacobianCallback`).
+_cpp = dolfinx.cpp
+
 
 def default_options(model: Model) -> dict:
     """Newton with a full step and LU.
@@ -121,9 +124,23 @@ def _option_value(value: object) -> object:
 
 
 class CellProblem(dolfinx.fem.petsc.NonlinearProblem):
-    """A DOLFINx nonlinear problem whose Jacobian matrix (``A``) can be replaced after set-up."""
+    """A DOLFINx nonlinear problem whose Jacobian matrix (``A``) can be replaced after set-up, and
+    whose solve copies between the unknowns and the solution vector through arrays and offsets
+    taken once (``layout``, set by :func:`create_solver`)."""
 
     jacobian_matrix: PETSc.Mat | None = None
+    jacobian_callback: JacobianCallback | None = None
+    layout: tuple[list[np.ndarray], list[tuple[int, int, int, int]]] | None = None
+
+    def solve(self):
+        """Newton from the unknowns' values; they hold the result (see the parent's solve)."""
+        if self.layout is None:
+            return super().solve()
+        gather(*self.layout, self.x)
+        self.solver.solve(None, self.x)
+        self.x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
+        scatter(self.x, *self.layout)
+        return self.u
 
     @property
     def A(self) -> PETSc.Mat:
@@ -156,27 +173,118 @@ def create_solver(model: Model, petsc_options: dict | None = None, linear_solver
         kind="mpi",
         bcs=model.bcs,
     )
-    _use_jacobian_matrix(problem, model, prefix)
+    problem.layout = ([u.x.array for u in model.unknowns], block_offsets(model))
+    _use_jacobian_matrix(problem, model, prefix, options)
     if options.get("pc_type") == "fieldsplit":
         _set_field_splits(problem, model, prefix, options)
     if model.bcs:
         return problem
     # Without Dirichlet conditions (terminals are Robin, the voltage a global unknown; only a
     # fixed temperature adds one) the residual needs no lifting: assembling it alone halves its cost.
-    context = {"u": problem.u, "residual": problem.F, "offsets": block_offsets(model)}
+    arrays, offsets = problem.layout
+    context = {"arrays": arrays, "residual": [form._cpp_object for form in problem.F], "offsets": offsets}
     problem.solver.setFunction(_assemble_residual, problem.b, kargs=context)
     return problem
 
 
-def _use_jacobian_matrix(problem: CellProblem, model: Model, prefix: str) -> None:
+def _use_jacobian_matrix(problem: CellProblem, model: Model, prefix: str, options: dict) -> None:
     """Assemble the Jacobian into a matrix with the sparsity of its integrals
-    (:mod:`ssbfem.sparsity`), in place of the one the problem allocated."""
+    (:mod:`ssbfem.sparsity`), in place of the one the problem allocated, through a
+    :class:`JacobianCallback`."""
     matrix = jacobian_matrix(problem.A, problem.J, [u.function_space for u in model.unknowns], model.cells_in)
     matrix.setOptionsPrefix(f"{prefix}A_")
-    context = {"u": problem.u, "jacobian": problem.J, "preconditioner": None, "bcs": model.bcs}
-    problem.solver.setJacobian(dolfinx.fem.petsc.assemble_jacobian, matrix, None, kargs=context)
+    factorised = options.get("ksp_type") == "preonly" and options.get("pc_type") in ("lu", "cholesky")
+    problem.jacobian_callback = JacobianCallback(problem, model, factorised)
+    problem.solver.setJacobian(problem.jacobian_callback, matrix, None)
     problem.A.destroy()
     problem.jacobian_matrix = matrix
+
+
+class JacobianCallback:
+    """The SNES Jacobian callback of a :class:`CellProblem`: assembles J(x), or keeps the matrix
+    it last assembled, and with it the linear solver's factorisation or preconditioner (PETSc
+    sets a preconditioner up again only when its matrix has changed).
+
+    ``mode``: "newton" assembles at every Newton iteration (Newton's method, the default);
+    "once" at the next iteration only, then keeps that matrix ("keep") until told otherwise: a
+    modified Newton method, which converges to the same tolerance in more iterations. They are
+    much cheaper when the linear solver is a factorisation (``factorised``): each is then a
+    residual and a back-substitution. The time integrator chooses
+    (:class:`ssbfem.integrator.BDFIntegrator`).
+
+    Without Dirichlet conditions the blocks are assembled straight into the monolithic matrix
+    from a list of the blocks and their index sets made once: DOLFINx's generic block assembly
+    finds the function spaces and builds the index sets again at every call, which took more time
+    than the integrals on a thin film's 200 unknowns.
+    """
+
+    def __init__(self, problem: CellProblem, model: Model, factorised: bool):
+        self.factorised = factorised
+        self.mode = "newton"
+        self.assemblies = 0
+        # What it assembles, not the problem itself: the SNES holds the callback, and a reference
+        # cycle through the problem would leave its PETSc objects to the garbage collector.
+        self._unknowns, self._forms, self._bcs = problem.u, problem.J, model.bcs
+        self._arrays, self._offsets = problem.layout
+        self._blocks = [] if model.bcs else _jacobian_blocks(problem.J)
+
+    def __call__(self, snes, x: PETSc.Vec, J: PETSc.Mat, _P: PETSc.Mat | None) -> None:
+        if self.mode == "keep":
+            return
+        if self.mode == "once":
+            self.mode = "keep"
+        self.assemblies += 1
+        if self._bcs:
+            dolfinx.fem.petsc.assemble_jacobian(snes, x, J, None, self._unknowns, self._forms, None, self._bcs)
+            return
+        x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
+        scatter(x, self._arrays, self._offsets)
+        J.zeroEntries()
+        for rows, columns, form in self._blocks:
+            block = J.getLocalSubMatrix(rows, columns)
+            constants, coefficients = _cpp.fem.pack_constants(form), _cpp.fem.pack_coefficients(form)
+            _cpp.fem.petsc.assemble_matrix(block, form, constants, coefficients, [], True)
+            J.restoreLocalSubMatrix(rows, columns, block)
+        J.assemble()
+
+
+def _jacobian_blocks(jacobian: list[list]) -> list[tuple[PETSc.IS, PETSc.IS, object]]:
+    """(row index set, column index set, compiled form) of every block of a block Jacobian that
+    has a form: the local index sets of DOLFINx's monolithic layout."""
+    index_sets = []
+    for index in (0, 1):
+        spaces = dolfinx.fem.extract_function_spaces(jacobian, index)
+        maps = [(V.dofmaps[0].index_map, V.dofmaps[0].index_map_bs) for V in spaces]
+        index_sets.append(_cpp.la.petsc.create_index_sets(maps))
+    rows, columns = index_sets
+    return [
+        (rows[i], columns[j], form._cpp_object)
+        for i, row in enumerate(jacobian)
+        for j, form in enumerate(row)
+        if form is not None
+    ]
+
+
+def gather(arrays: list[np.ndarray], offsets: list[tuple[int, int, int, int]], x: PETSc.Vec) -> None:
+    """Copy the unknowns' arrays (owned and ghost entries) into a monolithic ("mpi") vector: the
+    inverse of :func:`scatter`."""
+    with x.localForm() as local:
+        values = local.array_w
+        for array, (start, stop, ghost_start, ghost_stop) in zip(arrays, offsets, strict=True):
+            owned = stop - start
+            values[start:stop] = array[:owned]
+            values[ghost_start:ghost_stop] = array[owned:]
+
+
+def scatter(x: PETSc.Vec, arrays: list[np.ndarray], offsets: list[tuple[int, int, int, int]]) -> None:
+    """Copy a monolithic ("mpi") vector, its ghosts updated, into the unknowns' arrays (``u.x.array``
+    of each, taken once: ``dolfinx.fem.petsc.assign(x, unknowns)`` without its per-call set-up)."""
+    with x.localForm() as local:
+        values = local.array_r
+        for array, (start, stop, ghost_start, ghost_stop) in zip(arrays, offsets, strict=True):
+            owned = stop - start
+            array[:owned] = values[start:stop]
+            array[owned:] = values[ghost_start:ghost_stop]
 
 
 def owned_blocks(model: Model) -> dict[int, tuple[int, int]]:
@@ -224,16 +332,17 @@ def _set_field_splits(problem, model: Model, prefix: str, options: dict) -> None
     problem.solver.getKSP().setFromOptions()
 
 
-def _assemble_residual(_snes, x, b, u, residual, offsets) -> None:
-    """SNES residual callback: F(x) into b, for a block system without Dirichlet conditions."""
+def _assemble_residual(_snes, x, b, arrays, residual, offsets) -> None:
+    """SNES residual callback: F(x) into b, for a block system without Dirichlet conditions
+    (`residual`: the blocks' compiled forms, assembled by DOLFINx's compiled layer directly)."""
     x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
-    dolfinx.fem.petsc.assign(x, u)
+    scatter(x, arrays, offsets)
     with b.localForm() as local:
         local.set(0.0)
         array = local.array_w
         for form, (start, stop, ghost_start, ghost_stop) in zip(residual, offsets, strict=True):
             block = np.zeros(stop - start + ghost_stop - ghost_start, dtype=array.dtype)
-            dolfinx.fem.assemble_vector(block, form)
+            _cpp.fem.assemble_vector(block, form, _cpp.fem.pack_constants(form), _cpp.fem.pack_coefficients(form))
             array[start:stop] += block[: stop - start]
             array[ghost_start:ghost_stop] += block[stop - start :]
     b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
@@ -250,6 +359,7 @@ __all__ = [
     "ELASTICITY_ITERATIVE_ABOVE_DOFS",
     "ITERATIVE_ABOVE_DOFS",
     "CellProblem",
+    "JacobianCallback",
     "PETSc",
     "block_offsets",
     "converged",

@@ -40,14 +40,15 @@ THIN_FILM = {
 def thin_film(**sections) -> dict:
     """The reference thin-film config with nested overrides, e.g. thin_film(cell={"dimension": 2})."""
     raw = copy.deepcopy(THIN_FILM)
-    _merge(raw, sections)
+    merge(raw, sections)
     return raw
 
 
-def _merge(base: dict, extra: dict) -> None:
+def merge(base: dict, extra: dict) -> None:
+    """Merge `extra` into `base`, nested tables key by key."""
     for key, value in extra.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):
-            _merge(base[key], value)
+            merge(base[key], value)
         else:
             base[key] = value
 

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from conftest import REPO, simulate, thin_film
+from conftest import REPO, merge, simulate, thin_film
 from ssbfem.cli import main
 from ssbfem.config import resolve
 from ssbfem.constants import FARADAY, GAS_CONSTANT
-from ssbfem.errors import InputError
+from ssbfem.errors import InputError, SimulationError
 from ssbfem.materials.ocp import OCP_FUNCTIONS
 from ssbfem.observers import Observer
 from ssbfem.results import read_table
@@ -37,16 +37,8 @@ def homogenised(**sections) -> dict:
         mesh={"electrolyte_elements": 2, "positive_elements": 4},
         cell={"positive": {"exchange_current_law": "constant"}},
     )
-    _merge(raw, sections)
+    merge(raw, sections)
     return raw
-
-
-def _merge(base: dict, extra: dict) -> None:
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            _merge(base[key], value)
-        else:
-            base[key] = value
 
 
 def _tan_roots(n: int) -> np.ndarray:
@@ -392,3 +384,71 @@ def test_parameter_file_fills_the_unset_keys(tmp_path):
     write_parameters(isolated, tmp_path / "params.toml")
     with pytest.raises(InputError, match=r"homogenised\.parameter_file: the electrolyte phase .* does not span"):
         load_settings(tmp_path / "cell.toml")
+
+
+def test_a_current_beyond_the_cut_off_ends_the_step_at_once():
+    """An electrolyte of 1e-6 S/m (1e-8 S/m effective in the composite) cannot carry 1C
+    (2.08 A/m2) above 3.0 V: the voltage is below the cut-off as soon as the current is applied,
+    so the step ends where it starts (no charge passed) and the experiment goes on."""
+    raw = homogenised(
+        cell={"electrolyte": {"conductivity_S_m": 1e-6}},
+        homogenised={"conductivity_ratio_electrolyte": 0.01},
+        experiment={"steps": ["Discharge at 1C until 3.0 V", "Rest for 10 s"]},
+    )
+    result = run(validate(raw))
+    assert result.status == "complete"
+    first, rest = result.steps
+    assert first["end_reason"] == "voltage limit"
+    assert first["end_s"] == first["start_s"] == 0.0
+    assert first["capacity_mAh_cm2"] == 0.0
+    assert first["end_voltage_V"] < 3.0
+    assert rest["end_s"] == pytest.approx(10.0, rel=1e-12)
+
+
+def ren_state_of_the_art(step: str) -> dict:
+    """Ren et al. 2023 Table 3's state-of-the-art NMC811 | LLZO | Li cell (benchmarks/homogenised.py),
+    coarse: its composite electrolyte conducts 4.8e-6 S/cm, R_ct and R_SP are 2600 ohm cm2 each."""
+    from ssbfem.constants import GAS_CONSTANT as R
+
+    return {
+        "model": "homogenised",
+        "cell": {
+            "architecture": "composite",
+            "dimension": 3,
+            "electrolyte": {"material": "LLZO", "thickness_um": 10.0, "conductivity_S_m": 8e-2},
+            "positive": {
+                "material": "NMC811",
+                "thickness_um": 50.0,
+                "exchange_current_A_m2": R * 298.15 / (FARADAY * 0.26),
+                "exchange_current_law": "constant",
+                "film_resistance_ohm_cm2": 2600.0,
+            },
+            "positive_current_collector": {"material": "Al", "thickness_um": 10.0},
+            "composite": {"volume_fraction": 0.75, "particle_diameter_um": 10.0},
+        },
+        "homogenised": {"tortuosity_exponent_electrolyte": 2.31, "grain_boundary_exponent_electrolyte": 1.39},
+        "mesh": {"degree": 1, "electrolyte_elements": 2, "positive_elements": 8},
+        "experiment": {"steps": [step]},
+        "output": {"fields": False, "plot": False},
+    }
+
+
+def test_a_large_current_from_rest_is_reached_by_continuation(monkeypatch):
+    """1C (36.7 A/m2) on the state-of-the-art cell: Newton cannot take the jump from rest at once
+    (without continuation the run fails at t = 0); through fractions of the current it finds the
+    state, which lies where monotonicity puts it: below the voltage 20 A/m2 gives, above the 3.0 V
+    at which the cell passes more than 1C; charge is conserved to 1e-9."""
+    from ssbfem import integrator
+
+    one_c = run(validate(ren_state_of_the_art("Discharge at 1C until 3.0 V")))
+    assert one_c.status == "complete" and one_c.steps[0]["end_reason"] == "voltage limit"
+    first = one_c.series.rows[1]
+    lower = run(validate(ren_state_of_the_art("Discharge at 20 A/m2 for 0.01 s"))).series.rows[1]
+    hold = run(validate(ren_state_of_the_art("Hold at 3.0 V for 0.01 s"))).series.rows[1]
+    assert 3.0 < first["voltage_V"] < lower["voltage_V"]
+    assert hold["current_A_m2"] > first["current_A_m2"] > 36.0
+    charge, inserted = lithium_charge_balance(one_c.series.rows)
+    assert abs(charge - inserted) <= 1e-9 * charge
+    monkeypatch.setattr(integrator, "CONTINUATION", (1.0,))
+    with pytest.raises(SimulationError, match="at t = 0 s: Newton did not converge"):
+        run(validate(ren_state_of_the_art("Discharge at 1C until 3.0 V")))

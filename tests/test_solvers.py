@@ -75,3 +75,45 @@ def test_residual_callback_assembles_dolfinx_residual(model):
     assert problem.solver.getJacobian()[0].handle == problem.A.handle
     for vec in (x, ours, reference):
         vec.destroy()
+
+
+def test_jacobian_callback_assembles_when_told(model):
+    """The Jacobian callback keeps its matrix (and with it the factorisation) in "keep" mode,
+    assembles once more in "once" mode, and what it assembles is DOLFINx's Jacobian."""
+    problem = create_solver(model, linear_solver="direct")
+    callback = problem.jacobian_callback
+    assert callback.factorised and callback.mode == "newton"
+    rng = np.random.default_rng(5)
+
+    def random_state():
+        for u in model.unknowns:
+            u.x.array[:] = rng.uniform(0.5, 0.9, u.x.array.size) + (0.0 if u is model.theta else -0.7)
+        x = problem.x.duplicate()
+        dolfinx.fem.petsc.assign(model.unknowns, x)
+        return x
+
+    for const in (*model.mode, *model.bdf, model.inv_dt):
+        const.value = rng.uniform(0.5, 1.0)
+    problem.solver.computeJacobian(random_state(), problem.A)
+    first = problem.A.copy()
+    callback.mode = "keep"
+    problem.solver.computeJacobian(random_state(), problem.A)
+    assert callback.assemblies == 1
+    difference = problem.A.copy()
+    difference.axpy(-1.0, first)
+    assert difference.norm() == 0.0
+    callback.mode = "once"
+    x = random_state()
+    problem.solver.computeJacobian(x, problem.A)
+    assert callback.assemblies == 2 and callback.mode == "keep"
+    reference = dolfinx.fem.petsc.assemble_matrix(problem.J, kind="mpi")
+    reference.assemble()
+    reference.axpy(-1.0, problem.A)
+    assert reference.norm() <= 1e-13 * problem.A.norm()
+    for mat in (first, difference, reference, x):
+        mat.destroy()
+    iterative = create_solver(model, linear_solver="iterative")
+    assert not iterative.jacobian_callback.factorised  # its Newton iterations stay Newton's
+    db, prefix = PETSc.Options(), iterative.solver.getOptionsPrefix()
+    for name in [name for name in db.getAll() if name.startswith(prefix)]:  # never used: no solve here
+        db.delValue(name)
