@@ -33,8 +33,8 @@ per step beside Ren2023's printed values), ``resolution.csv`` (with ``--check``:
 a mesh twice as fine in x and r) and ``ren2023.md`` (the tables of docs/studies/ren2023.md) to the
 output folder.
 
-Cost on a 2-core VM, one core beside other jobs: about 4 minutes for the 36 discharges; ``--check``
-adds 20-30 (the 160 radial elements of steps 1-4).
+Cost on a 2-core VM, one core beside other jobs: 1.5-4 minutes for the 36 discharges; ``--check``
+adds up to half an hour (the 160 radial elements of steps 1-4).
 
 Run: ``python demos/ren2023.py [--output results/ren2023] [--check]``.
 """
