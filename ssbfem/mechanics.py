@@ -34,7 +34,7 @@ from ssbfem._dolfinx import PETSc, dolfinx
 from ssbfem.constants import FARADAY
 from ssbfem.geometry import tags
 from ssbfem.geometry.io import CellMesh
-from ssbfem.materials.property import evaluate, reference_value
+from ssbfem.materials.property import reference_value
 from ssbfem.model import interface_measure
 from ssbfem.physics import elasticity as el
 from ssbfem.settings.run import Mechanics, Pressure
@@ -557,15 +557,7 @@ class CellMechanics:
         return g[0] / g[1]
 
     def _property_of(self, layer: str):
-        """A layer's elastic property by key, in UFL on the parent mesh (temperature and the
-        stoichiometry copied to it)."""
-        section, model = self.model.layer_section(layer), self.model
-        x = self.theta if layer == tags.POSITIVE else None
-        key = lambda name: f"cell.{tags.SECTION_OF_LAYER[layer]}.{name}"
-        return lambda name: evaluate(
-            getattr(section, name),
-            model.temperature,
-            model.cell.reference_temperature_K,
-            stoichiometry=x,
-            key=key(name),
-        )
+        """A layer's elastic property by key, in UFL on the parent mesh (the cell's temperature,
+        the stoichiometry copied to the parent mesh)."""
+        x, T = (self.theta if layer == tags.POSITIVE else None), self.model.temperature
+        return lambda name: self.model.material_property(layer, name, stoichiometry=x, temperature=T)

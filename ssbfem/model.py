@@ -247,18 +247,18 @@ class CellModel:
         return getattr(self.cell, tags.SECTION_OF_LAYER[layer])
 
     def material_property(
-        self, layer: str, key: str, activation_energy_key: str | None = None, stoichiometry=None
+        self, layer: str, key: str, activation_energy_key: str | None = None, stoichiometry=None, temperature=None
     ) -> ufl.core.expr.Expr | float:
-        """A layer's material property at the cell's temperature (UFL, or a number): see
-        :mod:`ssbfem.materials.property` for its forms; the stoichiometry of a law f(x, T) is
-        `stoichiometry`, by default the positive electrode's."""
+        """A layer's material property (UFL, or a number): see :mod:`ssbfem.materials.property`
+        for its forms; at `temperature`, by default the one the electrochemistry sees; the
+        stoichiometry of a law f(x, T) is `stoichiometry`, by default the positive electrode's."""
         if stoichiometry is None and layer == tags.POSITIVE:
             stoichiometry = self.local_stoichiometry()
         section = self.layer_section(layer)
         energy = getattr(section, activation_energy_key) if activation_energy_key else None
         return evaluate(
             getattr(section, key),
-            self.q["T"],
+            self.q["T"] if temperature is None else temperature,
             self.cell.reference_temperature_K,
             stoichiometry=stoichiometry,
             activation_energy_J_mol=energy,
