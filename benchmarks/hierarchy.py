@@ -18,13 +18,12 @@ For each composite:
    to every model, so both models carry the same current;
 4. the homogenised model (1D macro mesh, the section's defaults otherwise) of the same cell at the
    same current, two ways: "measured" reads the parameter file (eps_AM, a_s, the through-plane
-   tortuosity factors of both phases); "Bruggeman" takes the same measured eps_AM (so that both
-   hold the same LiCoO2) with the defaults a_s = 3 eps_AM / r and sigma_eff = eps^1.5 sigma;
-   and, as a diagnostic, "percolating": the measured parameters with the LiCoO2 that is not joined
-   to the collector (1 - the percolating fraction) made inert: eps_AM and a_s times the percolating
-   fraction (a_s in proportion to the volume, an assumption), the rest of the LiCoO2 counted as
-   pores, both phases' measured sigma_eff/sigma kept; and "radius": the measured parameters with
-   spheres of the measured volume-to-surface ratio, r = 3 eps_AM / a_s, instead of the nominal 2 um;
+   tortuosity factors of both phases, the percolating fraction p of the LiCoO2, whose rest is
+   inert, and the particle radius of the measured volume-to-surface ratio, r = 3 eps_AM / a_s);
+   "Bruggeman" takes the same measured eps_AM (so that both hold the same LiCoO2) with the
+   defaults a_s = 3 eps_AM / r, sigma_eff = eps^1.5 sigma, r = 2 um, p = 1; and two ablations of
+   "measured" that show what each of its last two parameters is worth: "all_joined" (p = 1: every
+   particle counted) and "nominal_r" (r = 2 um, the packed particles' radius);
 5. the table (``OUT/hierarchy.csv``, markdown on stdout): capacity at cut-off (mAh/cm2) and the
    capacity-weighted mean voltage of the resolved run, each homogenised variant's difference from
    it (the diagnostics' too); the measured effective parameters beside Bruggeman's
@@ -62,7 +61,7 @@ RATES = (0.1, 1.0, 3.0)
 SEEDS = (1, 2, 3, 4, 5)
 BOX_UM = 8.0  # footprint edge; the composite's thickness is the demo's 8 um
 CUTOFF_V = 3.5  # the demo's cut-off
-VARIANTS = ("resolved", "measured", "bruggeman", "percolating", "radius")
+VARIANTS = ("resolved", "measured", "bruggeman", "all_joined", "nominal_r")
 
 
 def base_config(fraction: float, seed: int, mesh_size_um: float | None = None) -> dict:
@@ -130,23 +129,13 @@ def variant_config(cfg: dict, variant: str, mesh: Path, params: EffectiveParamet
     elif variant == "bruggeman":  # Bruggeman's defaults, the meshed LiCoO2 fraction
         raw["model"] = "homogenised"
         raw["homogenised"] = {"volume_fraction_active": params.volume_fraction_active}
-    elif variant == "radius":  # measured, particles of the measured volume-to-surface ratio
+    else:  # an ablation of "measured": one measured parameter back at its default
         raw["model"] = "homogenised"
-        radius_um = 3e6 * params.volume_fraction_active / params.specific_interface_area_1_m
-        raw["homogenised"] = {
-            "parameter_file": str(mesh.with_suffix(".toml").resolve()),
-            "particle_radius_um": radius_um,
-        }
-    else:  # measured, with the LiCoO2 not joined to the collector inert (counted as pores)
-        p = params.percolating_fraction_active
-        raw["model"] = "homogenised"
-        raw["homogenised"] = {
-            "volume_fraction_active": p * params.volume_fraction_active,
-            "volume_fraction_pores": (1 - p) * params.volume_fraction_active + params.volume_fraction_pores,
-            "specific_interface_area_1_m": p * params.specific_interface_area_1_m,
-            "conductivity_ratio_active": params.relative_conductivity("active")[0],
-            "conductivity_ratio_electrolyte": params.relative_conductivity("electrolyte")[0],
-        }
+        raw["homogenised"] = {"parameter_file": str(mesh.with_suffix(".toml").resolve())}
+        if variant == "all_joined":
+            raw["homogenised"]["percolating_fraction_active"] = 1.0
+        else:
+            raw["homogenised"]["particle_radius_um"] = cfg["cell"]["composite"]["particle_diameter_um"] / 2
     return raw
 
 
@@ -229,7 +218,7 @@ def markdown(rows: list[dict]) -> str:
 
 def plot(curves: dict, path: Path) -> None:
     """Voltage against capacity at 1C, one panel per fraction: resolved solid, homogenised dashed
-    (the percolating-only diagnostic dotted)."""
+    (the ablation with every particle joined dotted)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -240,14 +229,14 @@ def plot(curves: dict, path: Path) -> None:
         "resolved": ("k", "-"),
         "measured": ("C0", "--"),
         "bruggeman": ("C3", (0, (2, 3))),
-        "percolating": ("C2", ":"),
+        "all_joined": ("C2", ":"),
     }
     labels = {
         "resolved": "resolved 3D",
         "measured": "P2D, measured parameters",
         "bruggeman": "P2D, Bruggeman",
-        "percolating": "P2D, measured, percolating LiCoO2 only",
-        "radius": "P2D, measured, r = 3 eps/a_s",
+        "all_joined": "P2D, measured, every particle joined",
+        "nominal_r": "P2D, measured, r = 2 um",
     }
     for ax, (fraction, cases) in zip(axes[0], sorted(curves.items()), strict=True):
         for name, case in cases.items():

@@ -378,12 +378,47 @@ def test_parameter_file_fills_the_unset_keys(tmp_path):
     hom = load_settings(tmp_path / "cell.toml").homogenised
     assert (hom.volume_fraction_active, hom.volume_fraction_pores) == (0.55, 0.05)
     assert hom.specific_interface_area_1_m == 8.0e5
+    assert hom.percolating_fraction_active == 1.0
+    assert hom.particle_radius_um == RADIUS_UM  # given: wins over the measured 3 eps_AM / a_s
     assert hom.conductivity_factor("electrolyte", 0.40) == pytest.approx(0.40 / 4.0, rel=1e-15)
     assert hom.conductivity_factor("active", 0.55) == pytest.approx(0.55 / 1.25, rel=1e-15)
+    partly_joined = EffectiveParameters(**{**measured.__dict__, "percolating_fraction_active": 0.8})
+    write_parameters(partly_joined, tmp_path / "p.toml")
+    raw = homogenised(homogenised={"parameter_file": str(tmp_path / "p.toml")})
+    raw["homogenised"].pop("particle_radius_um")
+    hom = validate(raw).homogenised
+    assert hom.particle_radius_um == pytest.approx(3e6 * 0.55 / 8.0e5, rel=1e-15)  # 2.0625 um
+    assert hom.percolating_fraction_active == 0.8
+    assert hom.volume_fraction_active == ACTIVE  # the config's own
     isolated = EffectiveParameters(**{**measured.__dict__, "tortuosity_factor_electrolyte": (float("inf"),) * 3})
     write_parameters(isolated, tmp_path / "params.toml")
     with pytest.raises(InputError, match=r"homogenised\.parameter_file: the electrolyte phase .* does not span"):
         load_settings(tmp_path / "cell.toml")
+
+
+def test_inert_active_material_is_left_out_of_the_reaction():
+    """With half the active material not joined to the collector (p = 0.5), the cell is exactly
+    the one holding only the joined half: eps_AM 0.6 with p = 0.5 and a_s gives the voltages of
+    eps_AM 0.3, p = 1 and a_s / 2 (both phases' conductivity ratios given, so that eps_SE, which
+    differs, enters nowhere), to round-off; charge passed = F x lithium inserted into the joined
+    particles, to 1e-9."""
+    common = {"conductivity_ratio_electrolyte": 0.2, "conductivity_ratio_active": 0.3, "radial_elements": 4}
+    area = 3 * ACTIVE / (RADIUS_UM * 1e-6)
+    steps = {"steps": ["Discharge at 4 A/m2 for 600 s"]}
+    inert = homogenised(
+        homogenised={**common, "percolating_fraction_active": 0.5, "specific_interface_area_1_m": area},
+        experiment=steps,
+    )
+    joined = homogenised(
+        homogenised={**common, "volume_fraction_active": 0.5 * ACTIVE, "specific_interface_area_1_m": 0.5 * area},
+        experiment=steps,
+    )
+    a, b = simulate(inert).series, simulate(joined).series
+    assert len(a.column("voltage_V")) == len(b.column("voltage_V"))
+    assert np.abs(a.column("voltage_V") - b.column("voltage_V")).max() < 1e-10
+    charge, inserted = lithium_charge_balance(a.rows)
+    assert charge > 2000.0
+    assert abs(charge - inserted) / abs(charge) < 1e-9
 
 
 def test_a_current_beyond_the_cut_off_ends_the_step_at_once():

@@ -6,6 +6,8 @@ reaction current a_eff j per volume (:mod:`ssbfem.blocks.volumetric`), and at ev
 particle of radius R takes up the lithium (``theta``, N_r + 1 radial values per macro node,
 :mod:`ssbfem.blocks.particle_diffusion`). The separator conducts with the bulk sigma_SE, Li metal
 is the negative terminal (as in the resolved thin-film cell), the collector conducts electrons.
+Active material that is not joined to the collector (1 - p of it, the percolating fraction p) is
+inert: the particles and the reaction hold p eps_AM and p a_s (area in proportion to volume).
 
 The model is a :class:`ssbfem.model.CellModel` with other blocks and outputs, so it runs through
 the same simulation, integrator, observers, checkpoints and EIS. Its voltage breakdown keeps the
@@ -40,7 +42,7 @@ def homogenised_blocks(effective: HomogenisedParameters) -> list[Block]:
     return [
         ElectrolyteConduction((tags.ELECTROLYTE, tags.POSITIVE), {tags.POSITIVE: e.ionic_factor}),
         ElectronicConduction("positive", {tags.POSITIVE: e.electronic_factor}),
-        ParticleDiffusion(e.active_fraction, e.particle_radius_m, e.radial_elements),
+        ParticleDiffusion(e.connected_active_fraction, e.particle_radius_m, e.radial_elements),
         ExternalCircuit(),
         VolumetricChargeTransfer(e.reacting_area_1_m),
         ChargeTransfer("negative"),
@@ -81,13 +83,14 @@ class HomogenisedModel(CellModel):
         return self.q["theta_mean"]
 
     def _electrode_outputs(self, form) -> dict:
-        """Lithium content (eps_AM c_max times the particle average) and the volume means of the
-        breakdown over the composite, one quadrature rule for all."""
+        """Lithium content of the joined particles (p eps_AM c_max times the particle average) and
+        the volume means of the breakdown over the composite, one quadrature rule for all."""
         comm, q, m = self.cellmesh.mesh.comm, self.q, self.measures
         positive = m.dx(tags.POSITIVE)(metadata=self.interface_rule)
         self._lithium_form = form(q["theta_mean"] * positive)
         self._volume = comm.allreduce(dolfinx.fem.assemble_scalar(form(1.0 * positive)))
-        self.lithium_scale = self.effective.active_fraction * self.max_concentration * MESH_UNIT_M / self.terminal_area
+        active = self.effective.connected_active_fraction
+        self.lithium_scale = active * self.max_concentration * MESH_UNIT_M / self.terminal_area
         self._interface_area = self._volume * self.effective.reacting_area_1_m * MESH_UNIT_M
         neg = interface(self, "negative")
         negative_area = comm.allreduce(dolfinx.fem.assemble_scalar(form(1.0 * neg.measure)))

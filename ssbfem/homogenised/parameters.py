@@ -18,6 +18,8 @@ class HomogenisedParameters:
         porosity: Volume fraction of pores.
         particle_radius_m: r, the particles' radius.
         specific_area_1_m: a_s, active|electrolyte interface area per composite volume.
+        percolating_fraction: p, share of the active material joined to the collector; the rest
+            is inert (its volume and interface area leave the reaction, its lithium stays).
         contact_loss_fraction: Share of a_s without contact.
         ionic_factor: sigma_SE,eff / sigma_SE in the composite.
         electronic_factor: sigma_AM,eff / sigma_AM in the composite.
@@ -29,18 +31,26 @@ class HomogenisedParameters:
     porosity: float
     particle_radius_m: float
     specific_area_1_m: float
+    percolating_fraction: float
     contact_loss_fraction: float
     ionic_factor: float
     electronic_factor: float
     radial_elements: int
 
     @property
+    def connected_active_fraction(self) -> float:
+        """p eps_AM, the volume fraction of active material that takes part in the reaction."""
+        return self.percolating_fraction * self.active_fraction
+
+    @property
     def reacting_area_1_m(self) -> float:
-        """a_s (1 - contact loss), the interface area that transfers charge per volume, 1/m."""
-        return self.specific_area_1_m * (1.0 - self.contact_loss_fraction)
+        """p a_s (1 - contact loss), the interface area that transfers charge per volume, 1/m
+        (the inert particles' area taken in proportion to their volume)."""
+        return self.percolating_fraction * self.specific_area_1_m * (1.0 - self.contact_loss_fraction)
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "reacting_area_1_m": self.reacting_area_1_m}
+        derived = ("connected_active_fraction", "reacting_area_1_m")
+        return {**asdict(self), **{name: getattr(self, name) for name in derived}}
 
 
 def homogenised_parameters(settings: Settings) -> HomogenisedParameters:
@@ -56,6 +66,7 @@ def homogenised_parameters(settings: Settings) -> HomogenisedParameters:
         porosity=porosity,
         particle_radius_m=radius,
         specific_area_1_m=area,
+        percolating_fraction=hom.percolating_fraction_active if hom.percolating_fraction_active is not None else 1.0,
         contact_loss_fraction=hom.contact_loss_fraction,
         ionic_factor=hom.conductivity_factor("electrolyte", electrolyte),
         electronic_factor=hom.conductivity_factor("active", active),

@@ -13,9 +13,13 @@ first given wins:
 
 The keys are those of the parameter file that ``ssbfem effective`` measures on a resolved
 microstructure (``volume_fraction_active``, ``volume_fraction_pores``, ``tortuosity_factor_<phase>``
-through the layer, ``specific_interface_area_1_m``): ``parameter_file`` names such a file, whose
-values fill every one of these keys the section leaves unset (a phase's tortuosity factor only
-where no other rule is given for it; the factor across the layer, x).
+through the layer, ``specific_interface_area_1_m``, ``percolating_fraction_active``):
+``parameter_file`` names such a file, whose values fill every one of these keys the section leaves
+unset (a phase's tortuosity factor only where no other rule is given for it; the factor across the
+layer, x), and ``particle_radius_um`` with the radius of spheres of the measured volume-to-surface
+ratio, r = 3 eps_AM / a_s (the surface counted is the one in contact with the electrolyte: a
+particle cut by the collector keeps its radius, a particle half in contact has its diffusion
+length doubled).
 """
 
 from __future__ import annotations
@@ -65,6 +69,11 @@ class Homogenised(Section):
     specific_interface_area_1_m: Positive | None = Field(
         None, description="active|electrolyte interface area per composite volume a_s, 1/m (default 3 eps_AM / r)"
     )
+    percolating_fraction_active: UnitInterval | None = Field(
+        None,
+        description="share of the active material joined electronically to the collector (default 1); the rest is "
+        "inert: it keeps its lithium and takes no current",
+    )
     contact_loss_fraction: BelowOne = Field(
         0.0, description="fraction of the interface area that has lost contact (no charge transfer there)"
     )
@@ -112,9 +121,17 @@ class Homogenised(Section):
             measured = read_parameters(self.parameter_file)
         except InputError as exc:
             raise InputError("homogenised.parameter_file", f"{exc.key}: {exc.reason}") from None
-        for key in ("volume_fraction_active", "volume_fraction_pores", "specific_interface_area_1_m"):
+        if measured.specific_interface_area_1_m <= 0.0:
+            raise InputError("homogenised.parameter_file", f"{measured.mesh} has no active|electrolyte interface")
+        keys = ("volume_fraction_active", "volume_fraction_pores", "specific_interface_area_1_m")
+        for key in (*keys, "percolating_fraction_active"):
             if getattr(self, key) is None:
                 setattr(self, key, getattr(measured, key))
+        if self.percolating_fraction_active == 0.0:
+            reason = f"none of the active material of {measured.mesh} reaches the collector"
+            raise InputError("homogenised.parameter_file", reason)
+        if self.particle_radius_um is None:
+            self.particle_radius_um = 3e6 * measured.volume_fraction_active / measured.specific_interface_area_1_m
         for phase in PHASES:
             rules = ("conductivity_ratio", "tortuosity_factor", "tortuosity_exponent")
             if all(getattr(self, f"{rule}_{phase}") is None for rule in rules):
