@@ -128,11 +128,9 @@ def case_b() -> list[str]:
         "macro-node mean, each tau the end of an experiment step; 32 linear radial elements.",
         "",
         *table(["tau", "u(1) reference", "ssbfem", "u(0) reference", "ssbfem"], rows),
-        "",
         "Convergence in the radial elements N_r (largest error over both points and all tau):",
         "",
         *table(["N_r", "error", "observed order"], conv),
-        "",
     ]
 
 
