@@ -105,7 +105,7 @@ class Composite(Section):
     contact_loss_fraction: BelowOne = Field(
         0.0,
         description="share f of each particle's electrolyte contact that is lost: a spherical cap about a random "
-        "axis per particle leaves the electrolyte|positive interface (a gap: no charge transfer, insulating)",
+        "axis per particle leaves the charge-transfer interface (a gap: no charge transfer, insulating)",
     )
     contact_loss_seed: NonNegativeInt | None = Field(
         None, description="seed of the caps' random axes (default: seed); the mesh does not depend on it"
