@@ -29,8 +29,13 @@ For each f:
 3. the table (``OUT/contact_loss.csv``, markdown on stdout): per model, rate and f the capacity at
    the cut-off (mAh/cm2, and % of the same model's at f = 0) and the overpotential from contact
    loss, the capacity-weighted mean voltage (integral of V dQ over Q) at f = 0 minus at f (mV);
-   the measured contact area fraction and a_s of each mesh (``OUT/meshes.csv``); the figure
-   ``OUT/contact_loss.png``, capacity retention against f per model and rate.
+   the overpotential split by the voltage breakdown into the change of the positive OCP at the mean
+   stoichiometry (``ocp``), of the solid-diffusion loss (``diffusion``: the mean OCP at the reacting
+   surface less the OCP at the mean stoichiometry), of the charge-transfer losses (``kinetic``) and
+   of the ohmic losses (``ohmic``), each a capacity-weighted mean at f = 0 minus at f, summing to the
+   overpotential (``OUT/losses.csv``); the measured contact area fraction and a_s of each mesh
+   (``OUT/meshes.csv``); the figure ``OUT/contact_loss.png``, capacity retention against f per model
+   and rate.
 
 Runs that finished (``run.json`` says complete) are read back instead of being run again, so the
 study can be resumed or split (``--rates 1 --losses 0 0.5``).
@@ -48,11 +53,12 @@ import math
 import time
 from pathlib import Path
 
+import numpy as np
 from hierarchy import CUTOFF_V, base_config, markdown, measure, one_c, run_case, summary
 
 from ssbfem.effective import EffectiveParameters
 from ssbfem.geometry.io import write_msh
-from ssbfem.results import write_table
+from ssbfem.results import read_table, write_table
 from ssbfem.runner import mesh_builder
 
 FRACTION = 0.55  # volume fraction of LiCoO2 in the composite (packed)
@@ -127,6 +133,40 @@ def table_rows(rate: float, current: float, cases: dict[tuple[str, float], dict]
     return rows
 
 
+#: The voltage breakdown's columns of each part of the overpotential (ocp_negative is 0: Li).
+PARTS = {
+    "ocp": ("ocp_positive_V",),
+    "diffusion": ("loss_diffusion_positive_V",),
+    "kinetic": ("loss_charge_transfer_positive_V", "loss_charge_transfer_negative_V"),
+    "ohmic": ("loss_ohmic_positive_V", "loss_ohmic_electrolyte_V", "loss_ohmic_negative_V"),
+}
+
+
+def part_means(directory: Path) -> dict[str, float]:
+    """Capacity-weighted means (V) of the parts of the voltage (PARTS) over a finished discharge."""
+    path = directory / "timeseries.csv"
+    rows = read_table(path) if path.exists() else []
+    q = np.array([float(r["capacity_mAh_cm2"]) for r in rows])
+    if len(q) < 2 or q[-1] <= q[0]:
+        return dict.fromkeys(PARTS, math.nan)
+    out = {}
+    for part, columns in PARTS.items():
+        v = sum(np.array([float(r[c]) for r in rows]) for c in columns)
+        out[part] = float(np.sum(0.5 * (v[1:] + v[:-1]) * np.diff(q)) / (q[-1] - q[0]))
+    return out
+
+
+def loss_rows(rate: float, parts: dict[tuple[str, float], dict[str, float]]) -> list[dict]:
+    """Per model and loss: each part's capacity-weighted mean at f = 0 minus at f, mV."""
+    rows = []
+    for (model, loss), means in parts.items():
+        base = parts.get((model, 0.0), dict.fromkeys(PARTS, math.nan))
+        row = {"model": model, "rate_C": rate, "loss": loss}
+        row.update({f"{part}_mV": round(1e3 * (base[part] - means[part]), 1) for part in PARTS})
+        rows.append(row)
+    return rows
+
+
 def mesh_row(loss: float, stats: dict, params: EffectiveParameters) -> dict:
     return {
         "loss": loss,
@@ -189,22 +229,25 @@ def main() -> None:
         meshes[loss], stats = mesh_with_loss(loss, out)
         mesh_rows.append(mesh_row(loss, stats, measure(meshes[loss], loss_config(loss))))
     current_1c = one_c(loss_config(0.0), measure(meshes[0.0], loss_config(0.0)))
-    rows = []
+    rows, parts = [], []
     for rate in rates:
-        cases = {}
+        cases, means = {}, {}
         for model in args.models:
             for loss in losses:
                 raw = model_config(model, loss, meshes, rate * current_1c)
                 directory = out / "runs" / f"{rate:g}C" / f"{model}_{tag(loss)}"
                 cases[model, loss] = run_case(raw, directory, study="contact_loss")
+                means[model, loss] = part_means(directory)
                 print(f"{rate:g}C {model} f = {loss:g}: {cases[model, loss]['status']}", flush=True)
         rows += table_rows(rate, rate * current_1c, cases)
+        parts += loss_rows(rate, means)
     write_table(out / "contact_loss.csv", rows)
+    write_table(out / "losses.csv", parts)
     write_table(out / "meshes.csv", mesh_rows)
     plot(rows, out / "contact_loss.png")
-    print(markdown(rows))
-    print()
-    print(markdown(mesh_rows))
+    for table in (rows, parts, mesh_rows):
+        print(markdown(table))
+        print()
 
 
 if __name__ == "__main__":
