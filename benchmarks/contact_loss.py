@@ -38,7 +38,8 @@ For each f:
    and rate.
 
 Runs that finished (``run.json`` says complete) are read back instead of being run again, so the
-study can be resumed or split (``--rates 1 --losses 0 0.5``).
+study can be resumed or split (``--rates 1 --losses 0 0.5``). ``--mesh-size 0.5`` (into another
+``-o``) repeats it on a finer mesh.
 
 Run: ``python benchmarks/contact_loss.py [--quick] [-o OUT]`` (default OUT results/contact_loss);
 ``--quick``: f = 0 and 0.5 at 1C only, a smoke test.
@@ -72,28 +73,30 @@ def tag(loss: float) -> str:
     return f"f{round(100 * loss):03d}"
 
 
-def loss_config(loss: float) -> dict:
-    """The hierarchy study's 55 vol% composite with a share `loss` of its contact lost."""
-    raw = base_config(FRACTION, SEED)
+def loss_config(loss: float, mesh_size_um: float | None = None) -> dict:
+    """The hierarchy study's 55 vol% composite with a share `loss` of its contact lost (`mesh_size_um`:
+    the element size at the particles instead of the demo's, twice that away from them)."""
+    raw = base_config(FRACTION, SEED, mesh_size_um)
     raw["cell"]["composite"]["contact_loss_fraction"] = loss
     return raw
 
 
-def mesh_with_loss(loss: float, out: Path) -> tuple[Path, dict]:
+def mesh_with_loss(loss: float, out: Path, mesh_size_um: float | None = None) -> tuple[Path, dict]:
     """Mesh the composite with contact loss (once; reused if present). Returns the mesh and its
     builder's statistics (with the wall time)."""
     path = out / "meshes" / f"{tag(loss)}.msh"
     meta = path.with_suffix(".json")
     if not (path.exists() and meta.exists()):
         t = time.perf_counter()
-        stats = write_msh(mesh_builder(loss_config(loss)), path)
+        stats = write_msh(mesh_builder(loss_config(loss, mesh_size_um)), path)
         meta.write_text(json.dumps({**stats, "mesh_s": time.perf_counter() - t}, indent=1, default=float))
     return path, json.loads(meta.read_text())
 
 
-def model_config(model: str, loss: float, meshes: dict[float, Path], current: float) -> dict:
-    """The config of one model at contact loss `loss` discharging at `current` A/m2 to the cut-off."""
-    raw = copy.deepcopy(loss_config(loss))
+def model_config(model: str, loss: float, meshes: dict[float, Path], current: float, size: float | None) -> dict:
+    """The config of one model at contact loss `loss` discharging at `current` A/m2 to the cut-off
+    (`size`: the mesh size at the particles, default the demo's)."""
+    raw = copy.deepcopy(loss_config(loss, size))
     raw["experiment"] = {"steps": [f"Discharge at {current:.8g} A/m2 until {CUTOFF_V} V"]}
     if model == "resolved":
         raw["mesh"]["file"] = str(meshes[loss].resolve())
@@ -220,21 +223,23 @@ def main() -> None:
     parser.add_argument("--losses", type=float, nargs="+", default=list(LOSSES))
     parser.add_argument("--rates", type=float, nargs="+", default=list(RATES))
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    parser.add_argument("--mesh-size", type=float, help="element size at the particles, um (a mesh check; own -o)")
     args = parser.parse_args()
     losses, rates = ([0.0, 0.5], [1.0]) if args.quick else (sorted({0.0, *args.losses}), args.rates)
     out = args.output
     out.mkdir(parents=True, exist_ok=True)
     meshes, mesh_rows = {}, []
     for loss in losses:
-        meshes[loss], stats = mesh_with_loss(loss, out)
-        mesh_rows.append(mesh_row(loss, stats, measure(meshes[loss], loss_config(loss))))
-    current_1c = one_c(loss_config(0.0), measure(meshes[0.0], loss_config(0.0)))
+        meshes[loss], stats = mesh_with_loss(loss, out, args.mesh_size)
+        mesh_rows.append(mesh_row(loss, stats, measure(meshes[loss], loss_config(loss, args.mesh_size))))
+    base = loss_config(0.0, args.mesh_size)
+    current_1c = one_c(base, measure(meshes[0.0], base))
     rows, parts = [], []
     for rate in rates:
         cases, means = {}, {}
         for model in args.models:
             for loss in losses:
-                raw = model_config(model, loss, meshes, rate * current_1c)
+                raw = model_config(model, loss, meshes, rate * current_1c, args.mesh_size)
                 directory = out / "runs" / f"{rate:g}C" / f"{model}_{tag(loss)}"
                 cases[model, loss] = run_case(raw, directory, study="contact_loss")
                 means[model, loss] = part_means(directory)
