@@ -14,7 +14,7 @@ For each f:
 1. the mesh is built once (``OUT/meshes/f050.msh`` ...) and its effective parameters are measured
    on the composite layer (x = 2 to 10 um, :func:`ssbfem.effective.effective_parameters`, written
    beside the mesh);
-2. at each rate (0.05C, 0.5C and 1C by default; 1C is the capacity of the meshed LiCoO2 of the
+2. at each rate (0.05C, 0.5C, 1C, 2C and 3C by default; 1C is the capacity of the meshed LiCoO2 of the
    f = 0 mesh, from its initial stoichiometry to 1, in one hour: the same current density in A/m2
    for every f and model) three models discharge to 3.5 V:
 
@@ -65,7 +65,7 @@ from ssbfem.runner import mesh_builder
 FRACTION = 0.55  # volume fraction of LiCoO2 in the composite (packed)
 SEED = 1
 LOSSES = (0.0, 0.25, 0.5, 0.75)
-RATES = (0.05, 0.5, 1.0)
+RATES = (0.05, 0.5, 1.0, 2.0, 3.0)
 MODELS = ("resolved", "scaled", "measured")
 
 
@@ -196,21 +196,27 @@ def plot(rows: list[dict], path: Path) -> None:
         "measured": "P2D, measured on each mesh",
     }
     rates = sorted({r["rate_C"] for r in rows})
-    fig, ax = plt.subplots(figsize=(5.6, 4.0))
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
     for k, rate in enumerate(rates):
         for model, (line, marker) in styles.items():
             points = sorted(
                 (r["loss"], r["retention_pct"]) for r in rows if r["rate_C"] == rate and r["model"] == model
             )
-            if not points:
-                continue
-            f, kept = zip(*points, strict=True)
-            label = f"{labels[model]}, {rate:g}C"
-            ax.plot(f, kept, color=f"C{k}", linestyle=line, marker=marker, markersize=4, label=label)
+            if points:
+                f, kept = zip(*points, strict=True)
+                ax.plot(f, kept, color=f"C{k}", linestyle=line, marker=marker, markersize=4)
+    # two legends: the colour is the rate, the line style the model
+    handles = [plt.Line2D([], [], color=f"C{k}", label=f"{rate:g}C") for k, rate in enumerate(rates)]
+    first = ax.legend(handles=handles, fontsize=8, loc="lower left", title="rate", title_fontsize=8)
+    ax.add_artist(first)
+    handles = [
+        plt.Line2D([], [], color="k", linestyle=line, marker=marker, markersize=4, label=labels[m])
+        for m, (line, marker) in styles.items()
+    ]
+    ax.legend(handles=handles, fontsize=8, loc="lower center", title="model", title_fontsize=8)
     ax.set_xlabel("lost share of the particle|electrolyte contact f")
     ax.set_ylabel("capacity at 3.5 V (% of f = 0)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=130)
     plt.close(fig)
