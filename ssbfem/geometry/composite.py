@@ -120,16 +120,7 @@ def build_composite(
         gmsh.model.addPhysicalGroup(2, members, name=group)
 
     _size_field(facets.get(tags.POSITIVE_INTERFACE, []), pore_walls, packing, mesh_size_um, mesh_size_max_um)
-    try:
-        gmsh.model.mesh.generate(3)
-    except Exception as exc:  # Gmsh raises a bare Exception
-        raise RuntimeError(f"Gmsh could not mesh the composite ({exc}); {_RETRY_HINT}") from None
-    empty = [t for _, t in gmsh.model.getEntities(3) if not len(gmsh.model.mesh.getElements(3, t)[1])]
-    if empty:  # Gmsh only warns
-        raise RuntimeError(
-            f"Gmsh left {len(empty)} volume(s) ({', '.join(sorted({phase[t] for t in empty}))}) without "
-            f"elements; {_RETRY_HINT}"
-        )
+    _generate(phase)
     stats = _statistics(packing, positive, electrolyte - in_separator)
     if contact_loss is not None and contact_loss.fraction > 0.0:
         interface = facets.get(tags.POSITIVE_INTERFACE, [])
@@ -182,6 +173,20 @@ def _owners(points: np.ndarray, centres: np.ndarray, radii: np.ndarray) -> np.nd
         closer = scaled < best
         best[closer], owner[closer] = scaled[closer], k
     return owner
+
+
+def _generate(phase: dict[int, str]) -> None:
+    """Mesh the model in 3D; RuntimeError (with a hint) when Gmsh fails or leaves a volume empty."""
+    try:
+        gmsh.model.mesh.generate(3)
+    except Exception as exc:  # Gmsh raises a bare Exception
+        raise RuntimeError(f"Gmsh could not mesh the composite ({exc}); {_RETRY_HINT}") from None
+    empty = [t for _, t in gmsh.model.getEntities(3) if not len(gmsh.model.mesh.getElements(3, t)[1])]
+    if empty:  # Gmsh only warns
+        raise RuntimeError(
+            f"Gmsh left {len(empty)} volume(s) ({', '.join(sorted({phase[t] for t in empty}))}) without "
+            f"elements; {_RETRY_HINT}"
+        )
 
 
 def _facet_groups(phase: dict[int, str], x_end: float, ly: float, lz: float) -> tuple[dict[str, list[int]], list[int]]:
