@@ -139,9 +139,10 @@ def variant_config(cfg: dict, variant: str, mesh: Path, params: EffectiveParamet
     return raw
 
 
-def run_case(raw: dict, directory: Path) -> dict:
-    """Run a config into `directory` (or read its finished run back): status, wall time, V(Q)."""
-    info = directory / "hierarchy.json"
+def run_case(raw: dict, directory: Path, study: str = "hierarchy") -> dict:
+    """Run a config into `directory` (or read its finished run back): status, wall time, V(Q)
+    (the study's own record of them is ``directory/<study>.json``)."""
+    info = directory / f"{study}.json"
     done = directory / "run.json"
     if not (info.exists() and done.exists() and json.loads(done.read_text())["status"] == "complete"):
         t = time.perf_counter()

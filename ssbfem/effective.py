@@ -12,9 +12,9 @@ measures on a resolved mesh (:mod:`ssbfem.geometry.composite`):
   parallel bound), inf when no cluster of the phase spans the layer in that direction. The
   homogenised model takes sigma_eff = (eps/tau) sigma0;
 - the specific interface area a_s = A_(electrolyte|positive) / V_layer, 1/m;
-- the contact area fraction A_(electrolyte|positive) / (A_(electrolyte|positive) + A_collector +
-  A_pores): of the particle surface that is not fused to another particle, the part touching the
-  electrolyte;
+- the contact area fraction A_(electrolyte|positive) / (A_(electrolyte|positive) + A_detached +
+  A_collector + A_pores): of the particle surface that is not fused to another particle, the part
+  in contact with the electrolyte (A_detached: facets that have lost contact, group ``detached``);
 - percolating fractions: of a phase's volume in the layer, the part joined through the phase to
   the face it draws its current from (electrolyte: the separator side x0, ions; active: the
   collector side x1, electrons).
@@ -66,7 +66,8 @@ class EffectiveParameters:
         tortuosity_factor_electrolyte: tau_e = eps_e sigma_e/sigma_e,eff along x, y, z (ionic).
         specific_interface_area_1_m: a_s = A_(electrolyte|positive) / V_layer, 1/m.
         contact_area_fraction: A_(electrolyte|positive) over the particle surface that touches the
-            electrolyte, the collector or a pore (particle-particle contacts are left out).
+            electrolyte (in contact or detached), the collector or a pore (particle-particle contacts
+            are left out).
         percolating_fraction_active: Of the active volume, the part joined to the collector side.
         percolating_fraction_electrolyte: Of the electrolyte volume, the part joined to the
             separator side.
@@ -215,8 +216,9 @@ def _percolating(cellmesh: CellMesh, group: str, region: np.ndarray, face: float
 
 def _particle_surface(cellmesh: CellMesh, region: np.ndarray) -> dict[str, float]:
     """Areas (m2) of the active material's surface in the region: ``interface`` (facet group
-    electrolyte|positive), ``collector`` (positive|positive_current_collector, or without a meshed
-    collector the positive_terminal's cuts through particles), ``pores`` (boundary facets of
+    electrolyte|positive), ``detached`` (facet group detached: lost contact), ``collector``
+    (positive|positive_current_collector, or without a meshed collector the positive_terminal's
+    cuts through particles), ``pores`` (boundary facets of
     active cells off the mesh's bounding box: walls of unmeshed voids). Cuts by the lateral faces
     are no surface, fused particle-particle contacts are inner facets of one group: neither counts."""
     msh = cellmesh.mesh
@@ -236,7 +238,12 @@ def _particle_surface(cellmesh: CellMesh, region: np.ndarray) -> dict[str, float
         mid = dolfinx.mesh.compute_midpoints(msh, fdim, exterior)
         on_box = np.any(np.isclose(mid[:, :, None], bbox[None], atol=tol), axis=(1, 2))
         exterior = exterior[~on_box]
-    selected = {"interface": group(tags.POSITIVE_INTERFACE), "collector": collector, "pores": exterior}
+    selected = {
+        "interface": group(tags.POSITIVE_INTERFACE),
+        "detached": group(tags.DETACHED),
+        "collector": collector,
+        "pores": exterior,
+    }
     areas = {}
     for name, facets in selected.items():
         facets = facets[touches_active[facets]]

@@ -291,7 +291,9 @@ def geometry_summary(cellmesh: CellMesh, footprint: float, cell: Cell) -> dict:
         positive electrode layer), ``volume_fractions`` (of the whole mesh, per cell group),
         ``electrode_volume_fractions`` (positive, electrolyte and pores within the positive
         electrode layer), ``active_volume_per_footprint_um``, ``utilisation_electronic``,
-        ``utilisation_ionic`` (see :func:`utilisations`) and ``num_cells``.
+        ``utilisation_ionic`` (see :func:`utilisations`) and ``num_cells``; with a ``detached``
+        facet group (contact loss) ``detached_area_fraction``, its share of the interface and
+        detached area together.
     """
     units = cell.units
     volumes = phase_volumes(cellmesh)
@@ -302,6 +304,10 @@ def geometry_summary(cellmesh: CellMesh, footprint: float, cell: Cell) -> dict:
     layer = footprint * thickness[tags.POSITIVE] * units
     active = volumes[tags.POSITIVE] / layer
     electrolyte = (volumes[tags.ELECTROLYTE] - footprint * thickness[tags.ELECTROLYTE] * units) / layer
+    detached = {}
+    if tags.DETACHED in cellmesh.facet_names:
+        lost = facet_area(cellmesh, tags.DETACHED)
+        detached["detached_area_fraction"] = lost / (lost + area) if lost + area > 0 else 0.0
     return {
         "aef": aef,
         "interface_area_m2": aef * cell.area_cm2 * 1e-4,
@@ -315,4 +321,5 @@ def geometry_summary(cellmesh: CellMesh, footprint: float, cell: Cell) -> dict:
         "active_volume_per_footprint_um": volumes[tags.POSITIVE] / footprint / units,
         **utilisations(cellmesh),
         "num_cells": cellmesh.mesh.topology.index_map(cellmesh.dimension).size_global,
+        **detached,
     }

@@ -29,7 +29,7 @@ from ssbfem.constants import FARADAY
 from ssbfem.errors import InputError, SimulationError
 from ssbfem.experiment import Experiment, Units, parse_experiment
 from ssbfem.geometry import tags
-from ssbfem.geometry.composite import build_composite
+from ssbfem.geometry.composite import ContactLoss, build_composite
 from ssbfem.geometry.contact import build_contact_cell
 from ssbfem.geometry.interdigitated import build_interdigitated, design_from_config
 from ssbfem.geometry.io import CellMesh, load_mesh, mesh_from_model
@@ -134,8 +134,11 @@ def mesh_builder(config: Settings | dict) -> Callable[[], dict | None]:
         packing = composite_packing(comp, cell.positive.thickness_um)
         size = comp.mesh_size_um or (comp.d50_um or comp.particle_diameter_um) / 8.0
         collector_um = cell.positive_current_collector.thickness_um  # a composite cell has one
+        loss = ContactLoss(
+            comp.contact_loss_fraction, comp.seed if comp.contact_loss_seed is None else comp.contact_loss_seed
+        )
         return lambda: build_composite(
-            packing, cell.electrolyte.thickness_um, collector_um, size, comp.mesh_size_max_um
+            packing, cell.electrolyte.thickness_um, collector_um, size, comp.mesh_size_max_um, contact_loss=loss
         )
     if cell.architecture == "interdigitated":
         design = design_from_config(cell)

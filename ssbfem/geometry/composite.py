@@ -13,15 +13,44 @@ the electrolyte, the charge-transfer interface), ``positive|positive_current_col
 ``positive_terminal`` (the collector's outer face; without a collector the particles' cuts by the
 bottom face), ``lateral``. Electrolyte|collector contacts and pore walls stay untagged: they
 block both currents.
+
+Contact loss (:class:`ContactLoss`, share f): after meshing, a spherical cap of each particle's
+contact with the electrolyte is moved from ``electrolyte|positive`` to the facet group
+``detached``. The cap is the part of the particle's interface facets farthest along a random unit
+axis u (one per particle, drawn from the seed): the facets are taken in order of decreasing (m -
+c).u, m a facet's midpoint and c the particle's centre, until their area reaches f of the
+particle's interface area (to within half a facet). A coherent patch rather than scattered facets,
+so that the distance lithium must diffuse inside a particle from its remaining contact does not
+depend on the mesh. The detached facets belong to no interface of the model: the fields of the
+particle (electrons, lithium) and of the electrolyte (ions) live on their own submeshes and meet
+only through interface integrals, so a detached facet is a boundary with zero flux on both sides,
+a gap. The nodes and cells are those of the mesh without contact loss, and the caps of a smaller
+f lie inside those of a larger f with the same seed.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import gmsh
 import numpy as np
 
 from ssbfem.geometry import tags
 from ssbfem.geometry.packing import Packing
+
+
+@dataclass(frozen=True)
+class ContactLoss:
+    """Lost contact between the particles and the electrolyte.
+
+    Attributes:
+        fraction: Share f (0 <= f < 1) of each particle's interface area with the electrolyte that
+            becomes a gap.
+        seed: Seed of the random cap axes.
+    """
+
+    fraction: float = 0.0
+    seed: int = 0
 
 
 def build_composite(
@@ -31,6 +60,7 @@ def build_composite(
     mesh_size_um: float,
     mesh_size_max_um: float | None = None,
     name: str = "composite",
+    contact_loss: ContactLoss | None = None,
 ) -> dict[str, float]:
     """Add a meshed composite cathode to the current Gmsh model (call on one rank only).
 
@@ -42,13 +72,15 @@ def build_composite(
         mesh_size_max_um: Element size away from them (default 2 x mesh_size_um), reached at one
             mean particle radius from the surfaces.
         name: Gmsh model name.
+        contact_loss: Caps of the particles' contact with the electrolyte to detach (default none).
 
     Returns:
         Volumes measured on the mesh, um3: ``positive``, ``electrolyte_composite`` (in the
         composite box), ``pores``, ``box``; ``volume_fraction`` (positive / box on the mesh) and
         ``geometry_volume_fraction`` (the same of the exact CAD solids: the mesh's flat facets
         cut the particle surfaces, losing about (h/r)^2/4 of their volume), ``geometry_porosity``
-        and the number of ``particles``.
+        and the number of ``particles``; with contact loss ``detached_area_fraction``, the share of
+        the particles' electrolyte contact (interface and detached facets) that was detached.
     """
     occ = gmsh.model.occ
     gmsh.model.add(name)
@@ -88,6 +120,63 @@ def build_composite(
         gmsh.model.addPhysicalGroup(2, members, name=group)
 
     _size_field(facets.get(tags.POSITIVE_INTERFACE, []), pore_walls, packing, mesh_size_um, mesh_size_max_um)
+    _generate(phase)
+    stats = _statistics(packing, positive, electrolyte - in_separator)
+    if contact_loss is not None and contact_loss.fraction > 0.0:
+        interface = facets.get(tags.POSITIVE_INTERFACE, [])
+        stats["detached_area_fraction"] = detach_caps(packing, x0, interface, contact_loss)
+    return stats
+
+
+def detach_caps(packing: Packing, x0: float, surfaces: list[int], loss: ContactLoss) -> float:
+    """Move a cap of each particle's interface facets (see the module's docstring) from the Gmsh
+    surfaces `surfaces` to a new surface in the physical group ``detached``; the particles lie at
+    x0 + their packing centre. Returns the detached share of the interface area."""
+    mesh = gmsh.model.mesh
+    xyz = _node_coordinates()
+    blocks = [mesh.getElementsByType(2, s) for s in surfaces]  # linear triangles
+    surface = np.concatenate([np.full(len(e), s) for s, (e, _) in zip(surfaces, blocks, strict=True)])
+    elements = np.concatenate([e for e, _ in blocks]).astype(np.uint64)
+    nodes = np.concatenate([n for _, n in blocks]).astype(np.uint64).reshape(-1, 3)
+    corners = xyz[nodes.astype(int)]
+    mid = corners.mean(axis=1)
+    area = 0.5 * np.linalg.norm(np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]), axis=1)
+    centres = packing.centres + np.array([x0, 0.0, 0.0])
+    owner = _owners(mid, centres, packing.radii)
+    axes = np.random.default_rng(loss.seed).normal(size=(len(centres), 3))
+    axes /= np.linalg.norm(axes, axis=1, keepdims=True)
+    height = np.einsum("ij,ij->i", mid - centres[owner], axes[owner])
+    detached = np.zeros(len(area), dtype=bool)
+    for particle in np.unique(owner):
+        mine = np.flatnonzero(owner == particle)
+        order = mine[np.argsort(-height[mine], kind="stable")]
+        before = np.cumsum(area[order]) - area[order]
+        detached[order[before + 0.5 * area[order] < loss.fraction * area[mine].sum()]] = True
+    for s in surfaces:
+        chosen = elements[detached & (surface == s)]
+        if len(chosen):
+            mesh.removeElements(2, s, chosen)
+    gap = gmsh.model.addDiscreteEntity(2)
+    mesh.addElementsByType(gap, 2, elements[detached], nodes[detached].ravel())
+    mesh.reclassifyNodes()
+    gmsh.model.addPhysicalGroup(2, [gap], name=tags.DETACHED)
+    return float(area[detached].sum() / area.sum()) if len(area) else 0.0
+
+
+def _owners(points: np.ndarray, centres: np.ndarray, radii: np.ndarray) -> np.ndarray:
+    """The particle each point of a particle surface belongs to: the one with the smallest
+    |p - c| / r (1 on its sphere, below 1 on its flat cuts by the separator, above 1 for the others)."""
+    best = np.full(len(points), np.inf)
+    owner = np.zeros(len(points), dtype=int)
+    for k, (c, r) in enumerate(zip(centres, radii, strict=True)):
+        scaled = np.linalg.norm(points - c, axis=1) / r
+        closer = scaled < best
+        best[closer], owner[closer] = scaled[closer], k
+    return owner
+
+
+def _generate(phase: dict[int, str]) -> None:
+    """Mesh the model in 3D; RuntimeError (with a hint) when Gmsh fails or leaves a volume empty."""
     try:
         gmsh.model.mesh.generate(3)
     except Exception as exc:  # Gmsh raises a bare Exception
@@ -98,7 +187,6 @@ def build_composite(
             f"Gmsh left {len(empty)} volume(s) ({', '.join(sorted({phase[t] for t in empty}))}) without "
             f"elements; {_RETRY_HINT}"
         )
-    return _statistics(packing, positive, electrolyte - in_separator)
 
 
 def _facet_groups(phase: dict[int, str], x_end: float, ly: float, lz: float) -> tuple[dict[str, list[int]], list[int]]:
@@ -180,11 +268,17 @@ def _size_field(particles: list[int], pores: list[int], packing: Packing, size: 
     field.setAsBackgroundMesh(smallest)
 
 
-def _mesh_volumes() -> dict[int, float]:
-    """Volume of the tetrahedra of each volume entity, um3."""
+def _node_coordinates() -> np.ndarray:
+    """Coordinates of the mesh's nodes, indexed by node tag."""
     node_tags, coords, _ = gmsh.model.mesh.getNodes()
     xyz = np.zeros((int(node_tags.max()) + 1, 3))
     xyz[node_tags.astype(int)] = coords.reshape(-1, 3)
+    return xyz
+
+
+def _mesh_volumes() -> dict[int, float]:
+    """Volume of the tetrahedra of each volume entity, um3."""
+    xyz = _node_coordinates()
     out = {}
     for _, tag in gmsh.model.getEntities(3):
         _, _, nodes = gmsh.model.mesh.getElements(3, tag)

@@ -43,6 +43,11 @@ TOP = "top"
 NEGATIVE_INTERFACE = f"{NEGATIVE}|{ELECTROLYTE}"
 POSITIVE_INTERFACE = f"{ELECTROLYTE}|{POSITIVE}"
 
+#: Facets between the positive electrode and the electrolyte that have lost contact (a gap): no
+#: interface of the model, insulating for every field; a group of their own so that their area
+#: can be reported (composite cathodes with ``cell.composite.contact_loss_fraction``).
+DETACHED = "detached"
+
 #: Length unit of mesh coordinates, m.
 MESH_UNIT_M = 1.0e-6
 

@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 from ssbfem.errors import InputError
 from ssbfem.settings.layers import CurrentCollector, Electrolyte, NegativeElectrode, PositiveElectrode
 from ssbfem.settings.types import (
+    BelowOne,
     CellTemperature,
     Fraction,
     NonNegative,
@@ -100,6 +101,14 @@ class Composite(Section):
     mesh_size_um: Positive | None = Field(None, description="element size at the particle surfaces, um (default d50/8)")
     mesh_size_max_um: Positive | None = Field(
         None, description="element size away from the particles, um (default 2 x mesh_size_um)"
+    )
+    contact_loss_fraction: BelowOne = Field(
+        0.0,
+        description="share f of each particle's electrolyte contact that is lost: a spherical cap about a random "
+        "axis per particle leaves the charge-transfer interface (a gap: no charge transfer, insulating)",
+    )
+    contact_loss_seed: NonNegativeInt | None = Field(
+        None, description="seed of the caps' random axes (default: seed); the mesh does not depend on it"
     )
 
     @model_validator(mode="after")
