@@ -102,6 +102,7 @@ def model_config(model: str, loss: float, meshes: dict[float, Path], current: fl
         raw["mesh"]["file"] = str(meshes[loss].resolve())
         return raw
     raw["model"] = "homogenised"
+    raw["cell"]["composite"]["contact_loss_fraction"] = 0.0  # the loss is in the parameters below
     if model == "scaled":
         parameters = meshes[0.0].with_suffix(".toml").resolve()
         raw["homogenised"] = {"parameter_file": str(parameters), "contact_loss_fraction": loss}

@@ -22,7 +22,7 @@ from ssbfem.materials.ocp import OCP_FUNCTIONS
 from ssbfem.observers import Observer
 from ssbfem.results import read_table
 from ssbfem.runner import restart_run, run
-from ssbfem.settings import read_toml, validate
+from ssbfem.settings import load_settings, read_toml, validate
 from ssbfem.simulation import lithium_charge_balance
 
 RT_F = GAS_CONSTANT * 298.15 / FARADAY
@@ -301,6 +301,14 @@ def test_bad_input_names_the_key(change, key):
     with pytest.raises(InputError) as info:
         validate(raw)
     assert info.value.key.startswith(key), info.value
+
+
+def test_resolved_contact_loss_is_refused():
+    """The resolved composite's detached caps are not a homogenised input: the key is named."""
+    argv = ["--set", "model=homogenised", "--set", "cell.composite.contact_loss_fraction=0.5"]
+    with pytest.raises(InputError) as info:
+        load_settings(REPO / "demos" / "configs" / "composite_cathode.toml", argv[1::2])
+    assert info.value.key == "cell.composite.contact_loss_fraction"
 
 
 def test_homogenised_section_needs_the_model():

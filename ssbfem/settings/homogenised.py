@@ -200,6 +200,12 @@ def check_homogenised(settings: Settings) -> None:
             raise InputError("cell.contact", "patchy Li contact is not part of the homogenised model")
         if cell.negative.thickness_um or cell.negative_current_collector is not None:
             raise InputError("cell.negative.thickness_um", "Li is not meshed in the homogenised model: leave it unset")
+    if cell.composite is not None and cell.composite.contact_loss_fraction > 0.0:
+        raise InputError(
+            "cell.composite.contact_loss_fraction",
+            "detaches caps of the resolved particles; the homogenised model takes homogenised.contact_loss_fraction "
+            "(or a parameter file measured on the mesh with the caps detached)",
+        )
     fractions = composite_fractions(settings)
     if fractions[0] + fractions[1] >= 1.0:
         raise InputError("homogenised.volume_fraction_pores", "the active and pore volume fractions must sum below 1")
