@@ -265,6 +265,19 @@ class CellModel:
             key=f"cell.{tags.SECTION_OF_LAYER[layer]}.{key}",
         )
 
+    def heat_capacity(self, layer: str) -> ufl.core.expr.Expr | float:
+        """rho c_p of a meshed layer, J/(m3 K): its material's density times its heat capacity."""
+        prop = self.material_property
+        return prop(layer, "density_kg_m3") * prop(layer, "heat_capacity_J_kg_K")
+
+    def thermal_conductivity(self, layer: str) -> tuple:
+        """(k across the stack, k in plane) of a meshed layer, W/(m K): its material's (in plane
+        defaults to across)."""
+        k_cross = self.material_property(layer, "thermal_conductivity_W_m_K")
+        if self.layer_section(layer).thermal_conductivity_in_plane_W_m_K is None:
+            return k_cross, k_cross
+        return k_cross, self.material_property(layer, "thermal_conductivity_in_plane_W_m_K")
+
     def local_stoichiometry(self) -> ufl.core.expr.Expr:
         """The positive electrode's stoichiometry where its properties are evaluated."""
         return self.theta

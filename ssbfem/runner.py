@@ -386,7 +386,7 @@ def resolved_model(settings: Settings, cellmesh: CellMesh, extra_blocks: Sequenc
 def homogenised_model(settings: Settings, cellmesh: CellMesh, extra_blocks: Sequence[Block] = ()) -> tuple[Model, dict]:
     """The homogenised cell model on its macro mesh, and a summary with its effective parameters."""
     effective = homogenised_parameters(settings)
-    blocks = [*homogenised_blocks(effective), *extra_blocks]
+    blocks = [*homogenised_blocks(effective, settings.thermal), *extra_blocks]
     model = HomogenisedModel(
         cellmesh, settings.cell, effective, degree=settings.mesh.degree, thermal=settings.thermal, blocks=blocks
     )

@@ -281,7 +281,7 @@ def test_cli_composite_config(tmp_path):
 
 
 BAD_INPUT = [
-    ({"thermal": {"model": "lumped"}}, "thermal.model"),
+    ({"thermal": {"model": "lumped"}}, "cell.positive.density_kg_m3"),  # LiCoO2: none in the library
     ({"mechanics": {"enabled": True}}, "mechanics.enabled"),
     ({"homogenised": {"particle_radius_um": 2.0}}, "homogenised.volume_fraction_active"),
     ({"homogenised": {"volume_fraction_pores": 0.5}}, "homogenised.volume_fraction_pores"),

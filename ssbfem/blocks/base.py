@@ -9,12 +9,18 @@ other publishes:
 3. ``residual(model)``: its named terms, each added to the row of the field whose test function
    it carries (``model.residual.add("phi_e", "charge_transfer:positive", form)``).
 
+With a thermal model, :class:`ssbfem.blocks.heat.ThermalBalance` also asks every block for the
+heat its physics releases (``heat_sources(model)``: integrals by kind, ``"joule"``, ``"reaction"``
+or ``"reversible"``), so that a model's blocks define its heat sources as they define its residual.
+
 Its docstring states the equation, the units and the sign convention.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+import ufl
 
 if TYPE_CHECKING:
     from ssbfem.model import CellModel
@@ -31,3 +37,9 @@ class Block:
 
     def residual(self, model: CellModel) -> None:
         """Add named residual terms to ``model.residual``."""
+
+    def heat_sources(self, model: CellModel) -> dict[str, ufl.Form]:
+        """Heat released by this block's physics, by kind (``"joule"``, ``"reaction"``,
+        ``"reversible"``), each an integral in W per mesh-unit area; none by default. Called in
+        the residual pass, when every block has published its quantities."""
+        return {}

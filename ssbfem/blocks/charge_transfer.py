@@ -8,6 +8,11 @@ surface stoichiometry, and for Li metal 0, or its mechanical shift. j leaves the
 enters the electrode as a current density; on the positive it also removes j/F of lithium per
 area (an anodic current delithiates).
 
+Heat (W/m2): the irreversible heat j eta (j and eta share their sign, so it is never negative)
+and, on the positive, the reversible heat j T dU/dT (the entropic coefficient
+``cell.positive.entropic_coefficient``; anodic j with dU/dT > 0 releases heat); Li's entropy is
+not counted.
+
 The positive interface is the facet group between the electrolyte ("+") and the electrode
 ("-"). The negative one is the Li interface of a meshed Li layer, or else the negative terminal
 itself, where phi_s = 0 (ground).
@@ -23,7 +28,9 @@ import ufl
 from ssbfem.blocks.base import Block
 from ssbfem.errors import InputError
 from ssbfem.geometry import tags
+from ssbfem.materials.ocp import ENTROPIC_COEFFICIENTS
 from ssbfem.materials.property import evaluate
+from ssbfem.physics import heat
 from ssbfem.physics.kinetics import EXCHANGE_CURRENT_LAWS, KINETICS_LAWS, with_film_resistance
 
 if TYPE_CHECKING:
@@ -122,3 +129,14 @@ class ChargeTransfer(Block):
             model.residual.add("theta", term, j * where.electrode(fields["theta"].v) * where.measure)
         elif where.meshed:
             model.residual.add("psi_neg", term, j * where.electrode(fields["psi_neg"].v) * where.measure)
+
+    def heat_sources(self, model: CellModel) -> dict[str, ufl.Form]:
+        """Irreversible heat j eta at the interface; on the positive also the reversible j T dU/dT."""
+        q, where = model.q, interface(model, self.side)
+        j = q[f"j:{self.side}"]
+        sources = {"reaction": heat.reaction_heat(j, q[f"eta:{self.side}"]) * where.measure}
+        if self.side == "positive":
+            dU_dT = ENTROPIC_COEFFICIENTS[model.cell.positive.entropic_coefficient]
+            T = where.electrolyte(model.temperature)
+            sources["reversible"] = heat.reversible_heat(j, T, dU_dT(q["theta_surface"])) * where.measure
+        return sources

@@ -5,6 +5,7 @@ current density leaving the positive conductor there is g psi_pos (A/m2, g = 1/R
 discharge), the negative side is grounded through a negligible resistance. The cell voltage V
 (one global unknown, V) obeys the control law of :mod:`ssbfem.physics.terminal` (current,
 voltage or power, chosen by Constants so that no form is recompiled between steps).
+Heat: the terminal contacts' Joule heat I^2 R = g psi^2 (W/m2).
 """
 
 from __future__ import annotations
@@ -91,3 +92,11 @@ class ExternalCircuit(Block):
         voltage = fields["voltage"]
         law = control_law(out, voltage.u, voltage.v, c.positive, c.footprint, c.area, model.mode, model.setpoint)
         model.residual.add("voltage", "control", law)
+
+    def heat_sources(self, model: CellModel) -> dict[str, ufl.Form]:
+        """The terminal contacts' I^2 R."""
+        c, fields = model.connections, model.fields
+        joule = c.g_positive * fields["psi_pos"].u ** 2 * c.positive
+        if "psi_neg" in fields:
+            joule += c.g_negative * fields["psi_neg"].u ** 2 * c.negative
+        return {"joule": joule}

@@ -6,16 +6,21 @@ divergence free; sigma in S/m (a number, Arrhenius or a law of x and T:
 :mod:`ssbfem.materials.property`), phi in V (:func:`ssbfem.physics.charge.ohmic_conduction`).
 Currents crossing an interface or a terminal enter as the terms of the kinetics, double-layer
 and circuit blocks: +int j_out v ds, j_out the current density leaving the conductor.
+Heat: the Joule heat sigma |grad phi|^2 (W/m3) of every conductor, with the conductivity its
+residual uses (times the effective-medium factor in a homogenised composite).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import ufl
+
 from ssbfem._dolfinx import dolfinx
 from ssbfem.blocks.base import Block
 from ssbfem.geometry import tags
 from ssbfem.physics.charge import ohmic_conduction
+from ssbfem.physics.heat import joule_heat
 
 if TYPE_CHECKING:
     from ssbfem.model import CellModel
@@ -57,6 +62,15 @@ class ElectrolyteConduction(Block):
         )
         model.residual.add("phi_e", "conduction", form)
 
+    def heat_sources(self, model: CellModel) -> dict[str, ufl.Form]:
+        """Joule heat of the ions, sigma_eff |grad phi_e|^2 in each layer the electrolyte fills."""
+        phi_e, sigma = model.fields["phi_e"].u, model.q["sigma_e"]
+        joule = sum(
+            joule_heat(_scaled(sigma, self.factors.get(layer, 1.0)), phi_e) * model.measures.dx(layer)
+            for layer in self.layers
+        )
+        return {"joule": joule}
+
 
 #: The electronic potential field of each side and the layers it spans.
 CONDUCTORS = {
@@ -82,17 +96,27 @@ class ElectronicConduction(Block):
         space, sub = model.fields.lagrange(*self.layers)
         model.fields.add(self.field, fem.Function(space, name=self.field), sub)
 
-    def residual(self, model: CellModel) -> None:
-        psi = model.fields[self.field]
+    def _conductivities(self, model: CellModel) -> dict[str, ufl.core.expr.Expr | float]:
+        """sigma_eff (S/m) of each meshed layer of this side."""
         names = model.cellmesh.cell_names
-        form = sum(
-            ohmic_conduction(
-                psi.u,
-                psi.v,
-                _scaled(model.material_property(layer, "electronic_conductivity_S_m"), self.factors.get(layer, 1.0)),
-                model.measures.dx(layer),
-            )
+        return {
+            layer: _scaled(model.material_property(layer, "electronic_conductivity_S_m"), self.factors.get(layer, 1.0))
             for layer in self.layers
             if layer in names
+        }
+
+    def residual(self, model: CellModel) -> None:
+        psi = model.fields[self.field]
+        form = sum(
+            ohmic_conduction(psi.u, psi.v, sigma, model.measures.dx(layer))
+            for layer, sigma in self._conductivities(model).items()
         )
         model.residual.add(self.field, "conduction", form)
+
+    def heat_sources(self, model: CellModel) -> dict[str, ufl.Form]:
+        """Joule heat of the electrons, sigma_eff |grad phi_s|^2 in each of this side's layers."""
+        psi = model.fields[self.field].u
+        joule = sum(
+            joule_heat(sigma, psi) * model.measures.dx(layer) for layer, sigma in self._conductivities(model).items()
+        )
+        return {"joule": joule}

@@ -4,9 +4,12 @@ included), or one lumped temperature.
 Equation: rho c_p dT/dt = div(k grad T) + Q (:mod:`ssbfem.physics.heat`; T in K, W/m3), the
 unknown being the rise above the initial temperature T0 (conduction in metals, k/L0 ~ 1e8 per
 mesh unit, applied to ~300 K would put the residual's round-off far above the Newton
-tolerance). Sources: Joule heat in the electrolyte (ions and leaking electrons) and in every
-electronic conductor, at each interface the irreversible heat j eta and the reversible heat
-j T dU/dT (W/m2), the terminal contacts' I^2 R. Boundaries: convection, radiation, a given flux
+tolerance). Sources: what the model's blocks release (:func:`heat_sources`): Joule heat in the
+electrolyte (ions and leaking electrons) and in every electronic conductor, at each interface
+(or, in a homogenised composite, per volume: a_eff times) the irreversible heat j eta and the
+reversible heat j T dU/dT (W/m2), the terminal contacts' I^2 R. Each layer's rho c_p and k are
+the model's (``model.heat_capacity``, ``model.thermal_conductivity``: a layer's material, or a
+homogenised composite's mix of its phases). Boundaries: convection, radiation, a given flux
 (inwards), a fixed temperature (full model only; the heat it removes is the reaction of the
 balance at its dofs); any other boundary is insulated (symmetry).
 Every source and the heat removed are also kept as forms (``model.heat_forms``, W per mesh-unit
@@ -24,18 +27,18 @@ import ufl
 
 from ssbfem._dolfinx import dolfinx
 from ssbfem.blocks.base import Block
-from ssbfem.blocks.charge_transfer import interface
-from ssbfem.blocks.conduction import CONDUCTORS
 from ssbfem.errors import InputError
 from ssbfem.geometry import tags
 from ssbfem.geometry.tags import MESH_UNIT_M
-from ssbfem.materials.ocp import ENTROPIC_COEFFICIENTS
 from ssbfem.physics import heat
 
 if TYPE_CHECKING:
     from ssbfem.model import CellModel
 
 fem = dolfinx.fem
+
+#: The kinds of heat source, in the order of the time series' columns.
+SOURCE_KINDS = ("joule", "reaction", "reversible")
 
 #: The energy balance's rows are scaled by this factor: conduction through micrometre layers of
 #: metal (k/L0 up to 4e8 W/(m2 K) per mesh unit) puts their round-off near the Newton tolerance
@@ -56,12 +59,9 @@ class ThermalBalance(Block):
         lumped = model.thermal.model == "lumped"
         rate = model.fields.rate("temperature_rise", model.inv_dt, model.bdf)
         layers = [layer for layer in tags.LAYER_ORDER if layer in model.cellmesh.cell_names]
-        prop = model.material_property
-        rho_cp = {layer: prop(layer, "density_kg_m3") * prop(layer, "heat_capacity_J_kg_K") for layer in layers}
+        rho_cp = {layer: model.heat_capacity(layer) for layer in layers}
         for layer in layers:
-            k_cross = prop(layer, "thermal_conductivity_W_m_K")
-            in_plane = model.layer_section(layer).thermal_conductivity_in_plane_W_m_K
-            k_in_plane = k_cross if in_plane is None else prop(layer, "thermal_conductivity_in_plane_W_m_K")
+            k_cross, k_in_plane = model.thermal_conductivity(layer)
             k = heat.conductivity_tensor(k_cross, k_in_plane, model.cellmesh.dimension)
             storage = heat.heat_balance(
                 rate, model.temperature, rise.v, rho_cp[layer], k, model.measures.dx(layer), not lumped
@@ -127,29 +127,14 @@ class ThermalBalance(Block):
 
 
 def heat_sources(model: CellModel) -> dict[str, ufl.Form]:
-    """Joule, irreversible (reaction) and reversible heat, each an integral in W per mesh-unit area."""
-    fields, q, m, c = model.fields, model.q, model.measures, model.connections
-    joule = heat.joule_heat(q["sigma_e"], fields["phi_e"].u) * m.dx(tags.ELECTROLYTE)
-    if "phi_leak" in fields:
-        sigma_leak = model.material_property(tags.ELECTROLYTE, "electronic_conductivity_S_m")
-        joule += heat.joule_heat(sigma_leak, fields["phi_leak"].u) * m.dx(tags.ELECTROLYTE)
-    names = model.cellmesh.cell_names
-    for field, layers in CONDUCTORS.values():
-        if field in fields:
-            for layer in (x for x in layers if x in names):
-                sigma = model.material_property(layer, "electronic_conductivity_S_m")
-                joule += heat.joule_heat(sigma, fields[field].u) * m.dx(layer)
-    joule += c.g_positive * fields["psi_pos"].u ** 2 * c.positive  # terminal contacts, I^2 R
-    if "psi_neg" in fields:
-        joule += c.g_negative * fields["psi_neg"].u ** 2 * c.negative
-    positive, negative = interface(model, "positive"), interface(model, "negative")
-    irreversible = (
-        heat.reaction_heat(q["j:positive"], q["eta:positive"]) * positive.measure
-        + heat.reaction_heat(q["j:negative"], q["eta:negative"]) * negative.measure
-    )
-    dU_dT = ENTROPIC_COEFFICIENTS[model.cell.positive.entropic_coefficient]
-    reversible = heat.reversible_heat(q["j:positive"], model.temperature("+"), dU_dT(q["theta_surface"]))
-    return {"joule": joule, "reaction": irreversible, "reversible": reversible * positive.measure}
+    """Joule, irreversible (reaction) and reversible heat, each an integral in W per mesh-unit
+    area: the sum of what every block of the model releases (:meth:`ssbfem.blocks.Block.heat_sources`)."""
+    sources: dict[str, ufl.Form] = {}
+    for block in model.blocks:
+        for kind, integral in block.heat_sources(model).items():
+            sources[kind] = sources[kind] + integral if kind in sources else integral
+    order = {kind: i for i, kind in enumerate(SOURCE_KINDS)}
+    return dict(sorted(sources.items(), key=lambda item: order.get(item[0], len(order))))
 
 
 def _tested(integral: ufl.Form, w) -> ufl.Form:

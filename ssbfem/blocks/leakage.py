@@ -3,18 +3,22 @@
 Equation: -div(sigma_leak grad phi_leak) = 0 for the electron potential phi_leak (V) of the
 electrolyte (sigma_leak = ``cell.electrolyte.electronic_conductivity_S_m``, S/m). It joins each
 electrode through an ohmic contact of conductance G_c (S/m2): the electron current density
-entering the electrolyte there is G_c (phi_s - phi_leak).
+entering the electrolyte there is G_c (phi_s - phi_leak). Heat: the Joule heat of the leaking
+electrons, sigma_leak |grad phi_leak|^2 (W/m3).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import ufl
+
 from ssbfem._dolfinx import dolfinx
 from ssbfem.blocks.base import Block
 from ssbfem.blocks.charge_transfer import interface
 from ssbfem.geometry import tags
 from ssbfem.physics.charge import ohmic_conduction
+from ssbfem.physics.heat import joule_heat
 
 if TYPE_CHECKING:
     from ssbfem.model import CellModel
@@ -53,3 +57,8 @@ class ElectronicLeakage(Block):
             model.residual.add(
                 "phi_leak", "contact:negative", LEAKAGE_CONTACT_S_M2 * leak.u * leak.v * negative.measure
             )
+
+    def heat_sources(self, model: CellModel) -> dict[str, ufl.Form]:
+        """Joule heat of the electrons leaking through the electrolyte."""
+        sigma = model.material_property(tags.ELECTROLYTE, "electronic_conductivity_S_m")
+        return {"joule": joule_heat(sigma, model.fields["phi_leak"].u) * model.measures.dx(tags.ELECTROLYTE)}

@@ -9,17 +9,25 @@ eta = phi_s - phi_e - U(theta_surface) (V), phi_s = psi_pos + V.
 Residual terms (currents per mesh-unit area): -int a_eff L0 j v dx in the electrolyte's balance,
 +int a_eff L0 j v dx in the electrode's, and +int a_eff L0 j w_N dx in the particles' lithium
 balance (their surface node, :mod:`ssbfem.blocks.particle_diffusion`).
+Heat, per volume of composite (W/m3): the irreversible heat a_eff j eta (never negative) and the
+reversible heat a_eff j T dU/dT(theta_surface), the resolved interface's W/m2 times the reacting
+area per volume (the same entropic coefficient, ``cell.positive.entropic_coefficient``),
+integrated with the residual's quadrature rule so that the heat balances the electrical work.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import ufl
+
 from ssbfem.blocks.base import Block
 from ssbfem.blocks.charge_transfer import interface_current
 from ssbfem.geometry import tags
 from ssbfem.geometry.tags import MESH_UNIT_M
+from ssbfem.materials.ocp import ENTROPIC_COEFFICIENTS
 from ssbfem.materials.property import evaluate
+from ssbfem.physics import heat
 from ssbfem.physics.kinetics import EXCHANGE_CURRENT_LAWS
 
 if TYPE_CHECKING:
@@ -62,3 +70,14 @@ class VolumetricChargeTransfer(Block):
         model.residual.add("psi_pos", term, source * fields["psi_pos"].v * dx)
         w = fields["theta"].v
         model.residual.add("theta", term, source * w[w.ufl_shape[0] - 1] * dx)  # the surface node
+
+    def heat_sources(self, model: CellModel) -> dict[str, ufl.Form]:
+        """a_eff j eta and a_eff j T dU/dT over the composite, W per mesh-unit area."""
+        q = model.q
+        dx = model.measures.dx(tags.POSITIVE)(metadata=model.interface_rule)
+        scale = self.area * MESH_UNIT_M
+        dU_dT = ENTROPIC_COEFFICIENTS[model.cell.positive.entropic_coefficient](q["theta_surface"])
+        return {
+            "reaction": scale * heat.reaction_heat(q["j:positive"], q["eta:positive"]) * dx,
+            "reversible": scale * heat.reversible_heat(q["j:positive"], model.temperature, dU_dT) * dx,
+        }

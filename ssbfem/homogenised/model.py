@@ -23,6 +23,7 @@ from ssbfem._dolfinx import dolfinx
 from ssbfem.blocks.base import Block
 from ssbfem.blocks.charge_transfer import ChargeTransfer, interface
 from ssbfem.blocks.circuit import ExternalCircuit
+from ssbfem.blocks.heat import ThermalBalance
 from ssbfem.blocks.conduction import ElectrolyteConduction, ElectronicConduction
 from ssbfem.blocks.particle_diffusion import ParticleDiffusion
 from ssbfem.blocks.volumetric import VolumetricChargeTransfer
@@ -36,10 +37,11 @@ from ssbfem.settings.cell import Cell
 from ssbfem.settings.run import Thermal
 
 
-def homogenised_blocks(effective: HomogenisedParameters) -> list[Block]:
-    """The blocks of a homogenised cell, in the order of its fields."""
+def homogenised_blocks(effective: HomogenisedParameters, thermal: Thermal | None = None) -> list[Block]:
+    """The blocks of a homogenised cell, in the order of its fields (with a thermal model other
+    than isothermal, the energy balance last)."""
     e = effective
-    return [
+    blocks: list[Block] = [
         ElectrolyteConduction((tags.ELECTROLYTE, tags.POSITIVE), {tags.POSITIVE: e.ionic_factor}),
         ElectronicConduction("positive", {tags.POSITIVE: e.electronic_factor}),
         ParticleDiffusion(e.connected_active_fraction, e.particle_radius_m, e.radial_elements),
@@ -47,6 +49,9 @@ def homogenised_blocks(effective: HomogenisedParameters) -> list[Block]:
         VolumetricChargeTransfer(e.reacting_area_1_m),
         ChargeTransfer("negative"),
     ]
+    if thermal is not None and thermal.model != "isothermal":
+        blocks.append(ThermalBalance())
+    return blocks
 
 
 class HomogenisedModel(CellModel):
@@ -68,7 +73,7 @@ class HomogenisedModel(CellModel):
         super().__init__(cellmesh, cell, degree, thermal, blocks)
 
     def default_blocks(self) -> list[Block]:
-        return homogenised_blocks(self.effective)
+        return homogenised_blocks(self.effective, self.thermal)
 
     def interface_names(self) -> list[str]:
         return []  # the reaction is volumetric; the Li side is the negative terminal
@@ -81,6 +86,32 @@ class HomogenisedModel(CellModel):
     def local_stoichiometry(self) -> ufl.core.expr.Expr:
         """The particles' volume-averaged stoichiometry (where the composite's properties are evaluated)."""
         return self.q["theta_mean"]
+
+    def heat_capacity(self, layer: str) -> ufl.core.expr.Expr | float:
+        """rho c_p, J/(m3 K); of the composite: eps_AM (rho c_p)_AM + eps_SE (rho c_p)_SE, the
+        phases' volume-weighted mix (all the active material, joined or not; the pores hold none)."""
+        if layer != tags.POSITIVE:
+            return super().heat_capacity(layer)
+        e = self.effective
+        return e.active_fraction * super().heat_capacity(
+            tags.POSITIVE
+        ) + e.electrolyte_fraction * super().heat_capacity(tags.ELECTROLYTE)
+
+    def thermal_conductivity(self, layer: str) -> tuple:
+        """(k across, k in plane), W/(m K); of the composite: k_eff = f_AM k_AM + f_SE k_SE, each
+        phase conducting heat through the network it conducts charge through (the same
+        steady-conduction problem, so the same factor f = sigma_eff / sigma), side by side. Heat,
+        unlike charge, also crosses between the phases; that only adds conductance (Rayleigh's
+        monotonicity law), so this is a lower estimate, as the volume-weighted mix eps_AM k_AM +
+        eps_SE k_SE is the upper (Wiener) bound."""
+        if layer != tags.POSITIVE:
+            return super().thermal_conductivity(layer)
+        e = self.effective
+        active, electrolyte = (
+            super().thermal_conductivity(tags.POSITIVE),
+            super().thermal_conductivity(tags.ELECTROLYTE),
+        )
+        return tuple(e.electronic_factor * a + e.ionic_factor * b for a, b in zip(active, electrolyte, strict=True))
 
     def _electrode_outputs(self, form) -> dict:
         """Lithium content of the joined particles (p eps_AM c_max times the particle average) and

@@ -183,7 +183,8 @@ def check_homogenised(settings: Settings) -> None:
     Li unmeshed. A ``composite`` config is homogenised as it is (its [cell.composite] gives the
     volume fractions and particle size); a ``thin-film`` config is read as the same stack with the
     positive layer a composite, so [homogenised] must give its active volume fraction and
-    particle radius. Isothermal, without mechanics, double layers or stacks, in this version.
+    particle radius. Any thermal model (the composite's heat capacity and conductivity mix its
+    phases'); without mechanics, double layers or stacks in this version.
     """
     cell, hom = settings.cell, settings.homogenised
     if cell.architecture not in ("composite", "thin-film"):
@@ -209,8 +210,6 @@ def check_homogenised(settings: Settings) -> None:
     fractions = composite_fractions(settings)
     if fractions[0] + fractions[1] >= 1.0:
         raise InputError("homogenised.volume_fraction_pores", "the active and pore volume fractions must sum below 1")
-    if settings.thermal.model != "isothermal":
-        raise InputError("thermal.model", "the homogenised model is isothermal in this version")
     if settings.mechanics.enabled:
         raise InputError("mechanics.enabled", "the homogenised model has no mechanics in this version")
     for side in ("positive", "negative"):
