@@ -557,3 +557,76 @@ def test_a_large_current_from_rest_is_reached_by_continuation(monkeypatch):
     monkeypatch.setattr(integrator, "CONTINUATION", (1.0,))
     with pytest.raises(SimulationError, match="at t = 0 s: Newton did not converge"):
         run(validate(ren_state_of_the_art("Discharge at 1C until 3.0 V")))
+
+
+# -- thermal coupling: the homogenised cell in the lumped and full energy balances
+
+LICOO2_THERMAL = {"density_kg_m3": 5050.0, "heat_capacity_J_kg_K": 750.0}  # test values, as in test_thermal
+LIPON_RHO_CP = 2680.0 * 1400.0  # J/(m3 K), the material library's LiPON
+
+
+def thermal_homogenised(thermal: dict, **sections) -> dict:
+    raw = homogenised(cell={"positive": LICOO2_THERMAL}, thermal=thermal)
+    merge(raw, sections)
+    return raw
+
+
+@pytest.mark.parametrize("model", ["lumped", "full"])
+def test_homogenised_energy_balance(model):
+    """Generated = stored + removed (convection on one face, radiation on the other) to 1e-6 of
+    the heat generated over a 4C discharge; Joule and irreversible heat are never negative."""
+    boundaries = {
+        "positive_terminal": {"type": "convection", "h_W_m2K": 10.0},
+        "negative_terminal": {"type": "radiation", "emissivity": 0.8},
+    }
+    raw = thermal_homogenised({"model": model, "boundaries": boundaries})
+    raw["experiment"] = {"steps": ["Discharge at 4C for 240 s"]}
+    s = simulate(raw).series
+    generated, lost, stored = s["heat_generated_J"][-1], s["heat_removed_J"][-1], s["heat_stored_J"][-1]
+    assert generated > 0 and lost > 0 and stored > 0
+    assert abs(generated - lost - stored) <= 1e-6 * generated
+    for name in ("joule", "reaction"):
+        assert np.all(s[f"heat_{name}_W"] >= -1e-15)
+    assert s["temperature_max_K"][-1] > s["temperature_min_K"][-1] if model == "full" else True
+
+
+def test_homogenised_heat_is_the_electrical_work_lost():
+    """Lumped, insulated. The discrete charge balances tested with the potentials themselves give,
+    at every instant (exactly, for the converged Newton solution):
+
+        Joule + irreversible = I (U_j - V),   I U_j = -int a_eff j U(x_surface) dx,
+
+    U_j the reaction-weighted open-circuit potential of the particles' surfaces (j < 0 on
+    discharge; the Li side's Joule and j eta included). Insulated, all the heat generated (these
+    plus the reversible a_eff j T dU/dT) is stored: int Q dt = C (T - T0) with
+    C = L_sep (rho c_p)_SE + L (eps_AM (rho c_p)_AM + eps_SE (rho c_p)_SE), to 1e-9."""
+    from ssbfem.geometry import tags
+    from ssbfem.geometry.tags import MESH_UNIT_M
+    from ssbfem.observables import Observable
+
+    work = Observable(
+        "reaction_ocp_power_W_m2",
+        integrand=lambda m: (
+            -m.effective.reacting_area_1_m * MESH_UNIT_M * m.q["j:positive"] * m.ocp(m.q["theta_surface"])
+        ),
+        where=lambda m: m.measures.dx(tags.POSITIVE)(metadata=m.interface_rule),
+        reduce="integral",
+    )
+    raw = thermal_homogenised({"model": "lumped"})
+    raw["experiment"] = {"steps": ["Discharge at 4C for 300 s", "Rest for 60 s"]}
+    s = run(resolve(raw), None, observables=[work]).series
+    running = s["time_s"] > 0
+    current, voltage = s["current_A_m2"][running], s["voltage_V"][running]
+    irreversible = (s["heat_joule_W"] + s["heat_reaction_W"])[running]
+    expected = s["reaction_ocp_power_W_m2"][running] - current * voltage  # 1D: per m2 of cross-section
+    scale = np.abs(expected).max()
+    assert scale > 1.0  # W/m2: a real discharge
+    assert np.abs(irreversible - expected).max() < 1e-7 * scale
+    pos, sep = raw["cell"]["positive"], raw["cell"]["electrolyte"]["thickness_um"] * 1e-6
+    rho_cp_am = LICOO2_THERMAL["density_kg_m3"] * LICOO2_THERMAL["heat_capacity_J_kg_K"]
+    capacity = sep * LIPON_RHO_CP + pos["thickness_um"] * 1e-6 * (ACTIVE * rho_cp_am + (1 - ACTIVE) * LIPON_RHO_CP)
+    rise = s["temperature_mean_K"] - 298.15
+    assert rise[-1] > 1.0
+    assert np.allclose(s["heat_stored_J"], capacity * rise, rtol=1e-9, atol=1e-12)
+    assert s["heat_generated_J"][-1] == pytest.approx(s["heat_stored_J"][-1], rel=1e-9)
+    assert np.all(s["heat_removed_J"] == 0.0)
