@@ -630,3 +630,50 @@ def test_homogenised_heat_is_the_electrical_work_lost():
     assert np.allclose(s["heat_stored_J"], capacity * rise, rtol=1e-9, atol=1e-12)
     assert s["heat_generated_J"][-1] == pytest.approx(s["heat_stored_J"][-1], rel=1e-9)
     assert np.all(s["heat_removed_J"] == 0.0)
+
+
+def test_warm_homogenised_cell_conducts_by_arrhenius():
+    """The electrolyte's conductivity follows sigma(T) = sigma_ref exp(-Ea/R (1/T - 1/T_ref))
+    (LiPON, Ea = 0.51 eV) at the lumped temperature. Fast kinetics and a temperature-independent
+    diffusivity leave the conductivity as the only coupling. With a heat capacity 1e6 times the
+    real one the cell stays within 1e-3 K of T0 and gives the isothermal voltage; with the real one
+    it warms by about 20 K and its separator's drop is I L_sep / sigma(T) at every row. Its voltage
+    gain over the isothermal run lies between the separator's gain I L_sep (1/sigma(T0) -
+    1/sigma(T)) and that of the whole electrolyte path with a uniform reaction,
+    I (L_sep + L / (3 f_SE)) (1/sigma(T0) - 1/sigma(T)) (the reaction crowds towards the
+    separator, shortening the ions' path)."""
+    import ufl
+
+    from ssbfem.geometry import tags
+    from ssbfem.observables import Observable
+
+    drop = Observable(
+        "separator_drop_V", lambda m: ufl.grad(m.phi_e)[0], lambda m: m.measures.dx(tags.ELECTROLYTE), "integral"
+    )
+    fast = {
+        "cell": {
+            "negative": {"exchange_current_A_m2": 1e3},
+            "positive": {"exchange_current_A_m2": 1e3, "diffusivity_activation_energy_J_mol": 0.0},
+        },
+        "experiment": {"steps": ["Discharge at 4C for 120 s"]},
+    }
+    series = {}
+    for name, model, scale in (("isothermal", "isothermal", 1.0), ("huge", "lumped", 1e6), ("warm", "lumped", 1.0)):
+        raw = thermal_homogenised({"model": model}, **fast)
+        raw["cell"]["positive"]["density_kg_m3"] *= scale
+        raw["cell"]["electrolyte"]["density_kg_m3"] = 2680.0 * scale
+        series[name] = run(resolve(raw), None, observables=[drop]).series
+    iso, huge, warm = series["isothermal"], series["huge"], series["warm"]
+    assert abs(huge["temperature_mean_K"][-1] - 298.15) < 1e-3
+    assert np.abs(np.interp(iso["time_s"], huge["time_s"], huge["voltage_V"]) - iso["voltage_V"]).max() < 2e-5
+    sigma_ref, ea = raw["cell"]["electrolyte"]["conductivity_S_m"], 0.51 * FARADAY
+    sigma = lambda T: sigma_ref * np.exp(-ea / GAS_CONSTANT * (1 / T - 1 / 298.15))
+    separator = raw["cell"]["electrolyte"]["thickness_um"] * 1e-6
+    T = warm["temperature_mean_K"]
+    assert T[-1] - 298.15 > 10.0
+    expected = -warm["current_A_m2"] * separator / sigma(T)
+    assert np.allclose(warm["separator_drop_V"], expected, rtol=1e-6, atol=1e-12)
+    current, resistivity_change = iso["current_A_m2"][-1], 1 / sigma(298.15) - 1 / sigma(T[-1])
+    gain = warm["voltage_V"][-1] - iso["voltage_V"][-1]
+    uniform = current * (separator + raw["cell"]["positive"]["thickness_um"] * 1e-6 / (3 * (1 - ACTIVE) ** 1.5))
+    assert current * separator * resistivity_change < gain < uniform * resistivity_change
