@@ -587,12 +587,14 @@ def test_homogenised_energy_balance(model):
     assert abs(generated - lost - stored) <= 1e-6 * generated
     for name in ("joule", "reaction"):
         assert np.all(s[f"heat_{name}_W"] >= -1e-15)
-    assert s["temperature_max_K"][-1] > s["temperature_min_K"][-1] if model == "full" else True
+    if model == "full":  # a field: the cooled face is the coolest
+        assert s["temperature_max_K"][-1] > s["temperature_min_K"][-1]
 
 
 def test_homogenised_heat_is_the_electrical_work_lost():
     """Lumped, insulated. The discrete charge balances tested with the potentials themselves give,
-    at every instant (exactly, for the converged Newton solution):
+    at every instant (exactly, for the converged Newton solution; checked to 1e-8 of its largest
+    value at every row):
 
         Joule + irreversible = I (U_j - V),   I U_j = -int a_eff j U(x_surface) dx,
 
@@ -621,7 +623,7 @@ def test_homogenised_heat_is_the_electrical_work_lost():
     expected = s["reaction_ocp_power_W_m2"][running] - current * voltage  # 1D: per m2 of cross-section
     scale = np.abs(expected).max()
     assert scale > 1.0  # W/m2: a real discharge
-    assert np.abs(irreversible - expected).max() < 1e-7 * scale
+    assert np.abs(irreversible - expected).max() < 1e-8 * scale  # measured 8e-10
     pos, sep = raw["cell"]["positive"], raw["cell"]["electrolyte"]["thickness_um"] * 1e-6
     rho_cp_am = LICOO2_THERMAL["density_kg_m3"] * LICOO2_THERMAL["heat_capacity_J_kg_K"]
     capacity = sep * LIPON_RHO_CP + pos["thickness_um"] * 1e-6 * (ACTIVE * rho_cp_am + (1 - ACTIVE) * LIPON_RHO_CP)
