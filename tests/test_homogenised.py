@@ -404,10 +404,17 @@ class _SigtermAfter(Observer):
             os.kill(os.getpid(), signal.SIGTERM)
 
 
-def test_stop_and_restart_reproduce_the_run(tmp_path):
-    """A homogenised run stopped by SIGTERM resumes from its checkpoint (the particle field
-    included) and ends where the uninterrupted run ends, to 1e-10."""
-    cfg = resolve(homogenised(experiment={"steps": ["Discharge at 4 A/m2 until 3.9 V", "Rest for 60 s"]}))
+@pytest.mark.parametrize("thermal", ["isothermal", "lumped"])
+def test_stop_and_restart_reproduce_the_run(tmp_path, thermal):
+    """A homogenised run stopped by SIGTERM resumes from its checkpoint (the particle field and
+    the temperature included) and ends where the uninterrupted run ends, to 1e-10."""
+    raw = homogenised(experiment={"steps": ["Discharge at 4 A/m2 until 3.9 V", "Rest for 60 s"]})
+    names = ["time_s", "voltage_V", "capacity_mAh_cm2", "surface_stoichiometry", "lithium_mol_m2"]
+    if thermal == "lumped":
+        cooled = {"positive_terminal": {"type": "convection", "h_W_m2K": 10.0}}
+        merge(raw, {"cell": {"positive": LICOO2_THERMAL}, "thermal": {"model": "lumped", "boundaries": cooled}})
+        names += ["temperature_mean_K", "heat_generated_J", "heat_removed_J", "heat_stored_J"]
+    cfg = resolve(raw)
     reference = run(cfg, tmp_path / "reference")
     stopped = run(cfg, tmp_path / "stopped", observers=[_SigtermAfter(20)])
     assert stopped.status == "incomplete"
@@ -415,7 +422,7 @@ def test_stop_and_restart_reproduce_the_run(tmp_path):
     assert resumed.status == "complete"
     a, b = (read_table(tmp_path / name / "timeseries.csv") for name in ("reference", "stopped"))
     assert len(a) == len(b) == len(reference.series.rows)
-    for name in ("time_s", "voltage_V", "capacity_mAh_cm2", "surface_stoichiometry", "lithium_mol_m2"):
+    for name in names:
         assert np.allclose([float(r[name]) for r in b], [float(r[name]) for r in a], rtol=1e-10, atol=1e-13), name
 
 
