@@ -85,7 +85,8 @@ def _batch(tmp_path: Path, status: str, existing: str | None = None) -> tuple[su
         "srun": 'exec "$@"',
         "sbatch": 'echo "$SSBFEM_MAX_RESUBMITS $*" >> "$LOG/sbatch"',
         "ssbfem": 'echo "$*" >> "$LOG/ssbfem"\n'
-        'out=""; prev=""; for a in "$@"; do [ "$prev" = --output ] || [ "$prev" = --restart ] && out=$a; prev=$a; done\n'
+        'out=""; prev=""\n'
+        'for a in "$@"; do [ "$prev" = --output ] || [ "$prev" = --restart ] && out=$a; prev=$a; done\n'
         'mkdir -p "$out"; printf \'{"status": "%s"}\' "$STATUS" > "$out/run.json"',
     }
     for name, body in stubs.items():
