@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer, PlainValidator
+from pydantic import AfterValidator, AllowInfNan, BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
 
 from ssbfem.materials.property import PropertyValue, dump_property, parse_property, reference_value
 
@@ -73,6 +73,10 @@ AtLeastOne = Annotated[float, *AT_LEAST_ONE]
 PositiveInt = Annotated[int, *POSITIVE]
 NonNegativeInt = Annotated[int, *NONNEGATIVE]
 CellTemperature = Annotated[float, *CELL_TEMPERATURE]
+#: A value per direction x, y, z, each at least 1 and possibly inf (a tortuosity factor: inf where
+#: the phase does not conduct along that direction).
+_AtLeastOneOrInf = Annotated[float, AllowInfNan(True), *AT_LEAST_ONE]
+PerAxisAtLeastOne = Annotated[list[_AtLeastOneOrInf], Field(min_length=3, max_length=3)]
 
 # A material property: a number, an Arrhenius table or a law (ssbfem.materials.property); the
 # range applies to the number, or to the table's value at the reference temperature.
