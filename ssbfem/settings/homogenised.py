@@ -32,13 +32,12 @@ from pydantic import Field, model_validator
 
 from ssbfem.errors import InputError
 from ssbfem.settings.types import (
-    AtLeastOne,
+    AtLeastOneOrPerAxis,
     BelowOne,
     Fraction,
     NonNegative,
     OpenUnit,
     Positive,
-    PerAxisAtLeastOne,
     PositiveInt,
     Section,
     UnitInterval,
@@ -100,13 +99,13 @@ class Homogenised(Section):
     grain_boundary_exponent_active: NonNegative | None = Field(
         None, description="grain-boundary exponent beta_GB of the active phase, added to beta_tort (default 0)"
     )
-    tortuosity_factor_electrolyte: AtLeastOne | PerAxisAtLeastOne | None = Field(
+    tortuosity_factor_electrolyte: AtLeastOneOrPerAxis | None = Field(
         None,
         description="electrolyte's tortuosity factor tau, or [tau_x, tau_y, tau_z]: sigma_eff = eps_SE / tau sigma, "
         "a diagonal tensor on a 2D/3D macro mesh (x through the stack; inf: no conduction along y or z; a 1D mesh "
         "takes tau_x); replaces the exponents",
     )
-    tortuosity_factor_active: AtLeastOne | PerAxisAtLeastOne | None = Field(
+    tortuosity_factor_active: AtLeastOneOrPerAxis | None = Field(
         None,
         description="tortuosity factor tau, or [tau_x, tau_y, tau_z], of the active phase: sigma_eff = eps_AM / tau "
         "sigma (as for the electrolyte)",
