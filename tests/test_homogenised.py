@@ -443,7 +443,8 @@ def test_parameter_file_fills_the_unset_keys(tmp_path):
     assert hom.percolating_fraction_active == 1.0
     assert hom.particle_radius_um == RADIUS_UM  # given: wins over the measured 3 eps_AM / a_s
     assert hom.tortuosity_factor_electrolyte == [4.0, 3.0, 3.0]  # x, y and z: a tensor on a 2D/3D mesh
-    assert hom.conductivity_factor("electrolyte", 0.40) == pytest.approx((0.40 / 4.0, 0.40 / 3.0, 0.40 / 3.0), rel=1e-15)
+    factors = hom.conductivity_factor("electrolyte", 0.40)
+    assert factors == pytest.approx((0.40 / 4.0, 0.40 / 3.0, 0.40 / 3.0), rel=1e-15)
     assert hom.conductivity_factor("active", 0.55) == pytest.approx(0.55 / 1.25, rel=1e-15)
     partly_joined = EffectiveParameters(**{**measured.__dict__, "percolating_fraction_active": 0.8})
     write_parameters(partly_joined, tmp_path / "p.toml")
