@@ -174,7 +174,8 @@ def test_interdigitated_composite_conserves_charge(dimension, section):
     """Composite plates (2D) and square pillars (3D), Li meshed in the trenches, a minute at 1C
     with an anisotropic composite: the current through the terminal equals the composite's total
     reaction and the Li interface's, and the charge passed equals F x the lithium the particles
-    took up, each to 1e-9."""
+    took up, each to 1e-9; the voltage breakdown (the Li's ohmic loss and kinetics on its meshed
+    interface) sums to the cell voltage at every row."""
     raw = interdigitated(dimension, **section)
     raw["homogenised"]["tortuosity_factor_electrolyte"] = [2.0, 4.0, 4.0]
     raw["experiment"] = {"steps": ["Discharge at 1C for 1 minute"]}
@@ -188,6 +189,11 @@ def test_interdigitated_composite_conserves_charge(dimension, section):
     volumetric, li = _reaction_totals(model)
     assert -volumetric == pytest.approx(current, rel=1e-9)
     assert li == pytest.approx(current, rel=1e-9)
+    s = result.series
+    terms = [n for n in s.names if n.startswith("loss_")] + ["ocp_positive_V"]
+    total = sum(s.column(n) for n in terms) - s.column("ocp_negative_V")
+    assert np.abs(total - s.column("voltage_V")).max() < 1e-9
+    assert s.column("loss_charge_transfer_negative_V")[-1] < 0.0  # the Li kinetics act (on discharge)
 
 
 def test_flat_interdigitated_composite_is_the_planar_stack():
