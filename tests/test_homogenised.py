@@ -422,7 +422,7 @@ def test_stop_and_restart_reproduce_the_run(tmp_path):
 def test_parameter_file_fills_the_unset_keys(tmp_path):
     """A file written by ``ssbfem effective`` (here by its writer, with round numbers) fills the
     keys the section leaves unset: the fractions, the interface area and each phase's tortuosity
-    factor across the layer (x), so sigma_eff / sigma = eps / tau; a key the config sets wins, a
+    factors along x, y and z, so sigma_eff / sigma = eps / tau_k; a key the config sets wins, a
     relative path is taken from the config's folder, a phase that does not span is refused."""
     from ssbfem.effective import EffectiveParameters, write_parameters
     from ssbfem.settings import load_settings, to_toml
@@ -450,7 +450,9 @@ def test_parameter_file_fills_the_unset_keys(tmp_path):
     assert hom.specific_interface_area_1_m == 8.0e5
     assert hom.percolating_fraction_active == 1.0
     assert hom.particle_radius_um == RADIUS_UM  # given: wins over the measured 3 eps_AM / a_s
-    assert hom.conductivity_factor("electrolyte", 0.40) == pytest.approx(0.40 / 4.0, rel=1e-15)
+    assert hom.tortuosity_factor_electrolyte == [4.0, 3.0, 3.0]  # x, y and z: a tensor on a 2D/3D mesh
+    factors = hom.conductivity_factor("electrolyte", 0.40)
+    assert factors == pytest.approx((0.40 / 4.0, 0.40 / 3.0, 0.40 / 3.0), rel=1e-15)
     assert hom.conductivity_factor("active", 0.55) == pytest.approx(0.55 / 1.25, rel=1e-15)
     partly_joined = EffectiveParameters(**{**measured.__dict__, "percolating_fraction_active": 0.8})
     write_parameters(partly_joined, tmp_path / "p.toml")
