@@ -120,11 +120,13 @@ def composite_packing(composite: Composite, thickness_um: float) -> Packing:
 def mesh_builder(config: Settings | dict) -> Callable[[], dict | None]:
     """What adds the meshed cell of a config to the current Gmsh model: the builder of its
     architecture (composite cathode; interdigitated; thin film, with patchy Li contact under
-    ``[cell.contact]``), or for the homogenised model the planar stack of its macro mesh. The
+    ``[cell.contact]``), or for the homogenised model of a composite or thin-film config the planar
+    stack of its macro mesh (an interdigitated one keeps its geometry). The
     composite builder returns its statistics (volume fractions)."""
     settings = validate(config)
     cell, mesh = settings.cell, settings.mesh
-    if settings.model == "homogenised":  # a planar stack: separator | homogenised composite | collector
+    if settings.model == "homogenised" and cell.architecture != "interdigitated":
+        # a planar stack: separator | homogenised composite | collector
         # the stack's grading throughout: positive_grading resolves a dense electrode's diffusion layer
         layers = [replace(x, grading=None) for x in thin_film_layers(settings)]
         dim = macro_dimension(settings)
@@ -386,15 +388,19 @@ def resolved_model(settings: Settings, cellmesh: CellMesh, extra_blocks: Sequenc
 def homogenised_model(settings: Settings, cellmesh: CellMesh, extra_blocks: Sequence[Block] = ()) -> tuple[Model, dict]:
     """The homogenised cell model on its macro mesh, and a summary with its effective parameters."""
     effective = homogenised_parameters(settings)
-    blocks = [*homogenised_blocks(effective, settings.thermal), *extra_blocks]
+    blocks = [
+        *homogenised_blocks(effective, tags.NEGATIVE in cellmesh.cell_names, settings.thermal),
+        *extra_blocks,
+    ]
     model = HomogenisedModel(
         cellmesh, settings.cell, effective, degree=settings.mesh.degree, thermal=settings.thermal, blocks=blocks
     )
+    composite_um = model.composite_volume / model.terminal_area  # mesh units: um (pillars and base film)
     summary = {
         "model": "homogenised",
         "dimension": cellmesh.dimension,
         "effective_parameters": effective.as_dict(),
-        "active_volume_per_footprint_um": effective.active_fraction * settings.cell.positive.thickness_um,
+        "active_volume_per_footprint_um": effective.active_fraction * composite_um,
         "num_cells": cellmesh.mesh.topology.index_map(cellmesh.dimension).size_global,
     }
     return model, summary

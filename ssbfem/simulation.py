@@ -192,10 +192,7 @@ class Simulation:
         """Free the solver's PETSc objects now, on every rank at once: left to the garbage
         collector, their collective destruction can happen at different times on different
         ranks and deadlock."""
-        p = self.problem
-        for obj in (p.solver, p.A, p.b, p.x, p.P_mat):
-            if obj is not None:
-                obj.destroy()
+        self.problem.destroy()
 
     # -- state handling
     def _capture(self, t: float) -> Point:

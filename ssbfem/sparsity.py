@@ -68,18 +68,29 @@ def _insert(pattern: PETSc.Mat, rows: np.ndarray, cols: np.ndarray) -> None:
 
 
 def jacobian_matrix(
-    template: PETSc.Mat, jacobian: Sequence[Sequence], spaces: Sequence, cells_in: CellMap
+    vector: PETSc.Vec,
+    offsets: Sequence[tuple[int, int, int, int]],
+    jacobian: Sequence[Sequence],
+    spaces: Sequence,
+    cells_in: CellMap,
 ) -> PETSc.Mat:
     """A monolithic matrix for the block Jacobian ``jacobian[i][j]`` (compiled forms or None;
     test space ``spaces[i]``, trial space ``spaces[j]``), with the couplings its integrals make
-    and the diagonal of every diagonal block, laid out as DOLFINx's `template` for it.
+    and the diagonal of every diagonal block, laid out as DOLFINx's monolithic ("mpi") matrix of
+    the spaces: rows owned as in `vector` (DOLFINx's monolithic vector of the spaces: the owned
+    dofs of every space, then their ghosts; `offsets`: (owned start, owned stop, ghost start,
+    ghost stop) of each space in its local form), local numbering space by space, each space's
+    owned dofs then its ghosts.
 
     ``cells_in(space, cells)`` maps cells of the integration mesh to the cells of the space's
     mesh (-1 where the space does not exist). Values set outside the pattern are ignored: the
     only ones DOLFINx writes there are the zeros of a missing side.
     """
-    comm = template.comm
-    lgmap = template.getLGMap()
+    comm = vector.comm
+    local_to_global = vector.getLGMap().getIndices()
+    indices = np.concatenate([np.concatenate([local_to_global[a:b], local_to_global[c:d]]) for a, b, c, d in offsets])
+    lgmap = PETSc.LGMap().create(indices.astype(PETSc.IntType), comm=comm)
+    sizes = (vector.getSizes(), vector.getSizes())
     positions = [
         np.asarray(iset.indices)
         for iset in dolfinx.cpp.la.petsc.create_index_sets(
@@ -88,8 +99,8 @@ def jacobian_matrix(
     ]
     pattern = PETSc.Mat().create(comm)
     pattern.setType(PETSc.Mat.Type.PREALLOCATOR)
-    pattern.setSizes(template.getSizes())
-    pattern.setLGMap(*lgmap)
+    pattern.setSizes(sizes)
+    pattern.setLGMap(lgmap, lgmap)
     pattern.setUp()
     for i, j in itertools.product(range(len(spaces)), repeat=2):
         if i == j:
@@ -119,9 +130,9 @@ def jacobian_matrix(
                     _insert(pattern, rows, cols)
     pattern.assemble()
     matrix = PETSc.Mat().create(comm)
-    matrix.setType(template.getType())
-    matrix.setSizes(template.getSizes())
-    matrix.setLGMap(*lgmap)
+    matrix.setType(PETSc.Mat.Type.AIJ)
+    matrix.setSizes(sizes)
+    matrix.setLGMap(lgmap, lgmap)
     pattern.preallocatorPreallocate(matrix, fill=True)
     matrix.setOption(PETSc.Mat.Option.NEW_NONZERO_LOCATIONS, False)
     # Interface blocks come as two-sided element matrices of which one side is zeros (three
@@ -129,4 +140,5 @@ def jacobian_matrix(
     # of the 39k-unknown P1 composite 17 % faster. Adding zeros changes nothing in a fixed pattern.
     matrix.setOption(PETSc.Mat.Option.IGNORE_ZERO_ENTRIES, True)
     pattern.destroy()
+    lgmap.destroy()
     return matrix

@@ -72,3 +72,65 @@ def test_entrypoint_rejects_a_bad_rank_count():
     result = _entrypoint(["info"], "two")
     assert result.returncode == 2
     assert "SSBFEM_NP" in result.stderr
+
+
+def _batch(tmp_path: Path, status: str, existing: str | None = None) -> tuple[subprocess.CompletedProcess, Path]:
+    """Run docker/slurm.sbatch with stand-ins for apptainer, srun and sbatch on PATH: the stand-in
+    ssbfem records its arguments and writes run.json with `status`; sbatch records its arguments.
+    `existing`: the status of a run.json already in OUTPUT."""
+    bin_dir, out = tmp_path / "bin", tmp_path / "out"
+    bin_dir.mkdir(parents=True)
+    stubs = {
+        "apptainer": 'shift 2; exec "$@"',  # apptainer exec IMAGE COMMAND...
+        "srun": 'exec "$@"',
+        "sbatch": 'echo "$SSBFEM_MAX_RESUBMITS $*" >> "$LOG/sbatch"',
+        "ssbfem": 'echo "$*" >> "$LOG/ssbfem"\n'
+        'out=""; prev=""\n'
+        'for a in "$@"; do [ "$prev" = --output ] || [ "$prev" = --restart ] && out=$a; prev=$a; done\n'
+        'mkdir -p "$out"; printf \'{"status": "%s"}\' "$STATUS" > "$out/run.json"',
+    }
+    for name, body in stubs.items():
+        (bin_dir / name).write_text(f"#!/bin/bash\n{body}\n")
+        (bin_dir / name).chmod(0o755)
+    if existing is not None:
+        out.mkdir()
+        (out / "run.json").write_text(f'{{"status": "{existing}"}}')
+    env = {
+        **os.environ,
+        "PATH": os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent), os.environ["PATH"]]),
+        "LOG": str(tmp_path),
+        "STATUS": status,
+        "SSBFEM_MAX_RESUBMITS": "2",
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+    }
+    command = ["bash", str(DOCKER / "slurm.sbatch"), "cell.toml", str(out), "--set", "a=1"]
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60), tmp_path
+
+
+def test_batch_script_runs_compiles_first_and_finishes(tmp_path):
+    """A fresh run: one serial run compiles the forms (into a folder it removes), then the run."""
+    result, log = _batch(tmp_path, "complete")
+    assert result.returncode == 0, result.stderr
+    calls = (log / "ssbfem").read_text().splitlines()
+    assert len(calls) == 2 and calls[0].startswith("run cell.toml --output") and "Rest for 1 second" in calls[0]
+    assert calls[1] == f"run cell.toml --output {tmp_path / 'out'} --set a=1"
+    assert not (log / "sbatch").exists()
+    assert not (tmp_path / "out.compile").exists()
+
+
+def test_batch_script_resubmits_an_incomplete_run_and_resumes_it(tmp_path):
+    """Stopped at the time limit (run.json incomplete): the script submits itself again with one
+    resubmission fewer; a job that finds an incomplete run resumes it with --restart."""
+    result, log = _batch(tmp_path, "incomplete")
+    assert result.returncode == 0, result.stderr
+    assert (log / "sbatch").read_text().split()[0] == "1"
+    assert "slurm.sbatch cell.toml" in (log / "sbatch").read_text()
+    resumed, log = _batch(tmp_path / "again", "complete", existing="incomplete")
+    assert resumed.returncode == 0, resumed.stderr
+    assert (log / "ssbfem").read_text().splitlines() == [f"run --restart {log / 'out'}"]
+
+
+def test_batch_script_reports_a_failed_run(tmp_path):
+    result, _ = _batch(tmp_path, "failed")
+    assert result.returncode == 1
+    assert "failed" in result.stderr

@@ -429,7 +429,7 @@ def test_stop_and_restart_reproduce_the_run(tmp_path, thermal):
 def test_parameter_file_fills_the_unset_keys(tmp_path):
     """A file written by ``ssbfem effective`` (here by its writer, with round numbers) fills the
     keys the section leaves unset: the fractions, the interface area and each phase's tortuosity
-    factor across the layer (x), so sigma_eff / sigma = eps / tau; a key the config sets wins, a
+    factors along x, y and z, so sigma_eff / sigma = eps / tau_k; a key the config sets wins, a
     relative path is taken from the config's folder, a phase that does not span is refused."""
     from ssbfem.effective import EffectiveParameters, write_parameters
     from ssbfem.settings import load_settings, to_toml
@@ -457,7 +457,9 @@ def test_parameter_file_fills_the_unset_keys(tmp_path):
     assert hom.specific_interface_area_1_m == 8.0e5
     assert hom.percolating_fraction_active == 1.0
     assert hom.particle_radius_um == RADIUS_UM  # given: wins over the measured 3 eps_AM / a_s
-    assert hom.conductivity_factor("electrolyte", 0.40) == pytest.approx(0.40 / 4.0, rel=1e-15)
+    assert hom.tortuosity_factor_electrolyte == [4.0, 3.0, 3.0]  # x, y and z: a tensor on a 2D/3D mesh
+    factors = hom.conductivity_factor("electrolyte", 0.40)
+    assert factors == pytest.approx((0.40 / 4.0, 0.40 / 3.0, 0.40 / 3.0), rel=1e-15)
     assert hom.conductivity_factor("active", 0.55) == pytest.approx(0.55 / 1.25, rel=1e-15)
     partly_joined = EffectiveParameters(**{**measured.__dict__, "percolating_fraction_active": 0.8})
     write_parameters(partly_joined, tmp_path / "p.toml")
@@ -710,3 +712,35 @@ def test_one_composite_config_runs_either_model_with_a_lumped_temperature():
     for s in (resolved, homogenised_):
         assert s["temperature_mean_K"][-1] > 298.15 + 0.01
         assert s["heat_generated_J"][-1] == pytest.approx(s["heat_stored_J"][-1], rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("section", "f_active", "f_electrolyte"),
+    [
+        ({}, ACTIVE**1.5, (1 - ACTIVE) ** 1.5),  # 1D, Bruggeman
+        (  # 2D, a factor per direction: the x ones act across the stack
+            {
+                "dimension": 2,
+                "tortuosity_factor_active": [1.5, 3.0, 3.0],
+                "tortuosity_factor_electrolyte": [2.0, 4.0, 4.0],
+            },
+            ACTIVE / 1.5,
+            (1 - ACTIVE) / 2.0,
+        ),
+    ],
+)
+def test_composite_conducts_heat_with_its_phases_factors(section, f_active, f_electrolyte):
+    """At rest, T fixed on the negative face and a flux q into the positive face: the steady
+    difference across the stack is q (L_sep / k_SE + L / k_eff), k_eff = f_AM k_AM + f_SE k_SE
+    across the stack (LiCoO2 8.4, LiPON 1.4 W/(m K), the library's), to 1e-6."""
+    flux = 1.0e4
+    boundaries = {
+        "negative_terminal": {"type": "fixed", "temperature_K": 298.15},
+        "positive_terminal": {"type": "flux", "flux_W_m2": flux},
+    }
+    raw = thermal_homogenised({"model": "full", "boundaries": boundaries}, homogenised=section)
+    raw["experiment"] = {"steps": ["Rest for 1 s"]}
+    rise = simulate(raw).series["temperature_max_K"][-1] - 298.15
+    k_eff = f_active * 8.4 + f_electrolyte * 1.4
+    separator, composite = (raw["cell"][s]["thickness_um"] * 1e-6 for s in ("electrolyte", "positive"))
+    assert rise == pytest.approx(flux * (separator / 1.4 + composite / k_eff), rel=1e-6)

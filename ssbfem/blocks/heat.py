@@ -61,8 +61,9 @@ class ThermalBalance(Block):
         layers = [layer for layer in tags.LAYER_ORDER if layer in model.cellmesh.cell_names]
         rho_cp = {layer: model.heat_capacity(layer) for layer in layers}
         for layer in layers:
-            k_cross, k_in_plane = model.thermal_conductivity(layer)
-            k = heat.conductivity_tensor(k_cross, k_in_plane, model.cellmesh.dimension)
+            k = model.thermal_conductivity(layer)
+            if isinstance(k, tuple):  # (across, in plane)
+                k = heat.conductivity_tensor(*k, model.cellmesh.dimension)
             storage = heat.heat_balance(
                 rate, model.temperature, rise.v, rho_cp[layer], k, model.measures.dx(layer), not lumped
             )

@@ -21,8 +21,9 @@ class HomogenisedParameters:
         percolating_fraction: p, share of the active material joined to the collector; the rest
             is inert (its volume and interface area leave the reaction, its lithium stays).
         contact_loss_fraction: Share of a_s without contact.
-        ionic_factor: sigma_SE,eff / sigma_SE in the composite.
-        electronic_factor: sigma_AM,eff / sigma_AM in the composite.
+        ionic_factor: sigma_SE,eff / sigma_SE in the composite: a number, or per direction
+            (x, y, z: the diagonal of a tensor).
+        electronic_factor: sigma_AM,eff / sigma_AM in the composite (the same).
         radial_elements: N_r, linear elements along a particle's radius.
     """
 
@@ -33,8 +34,8 @@ class HomogenisedParameters:
     specific_area_1_m: float
     percolating_fraction: float
     contact_loss_fraction: float
-    ionic_factor: float
-    electronic_factor: float
+    ionic_factor: float | tuple[float, float, float]
+    electronic_factor: float | tuple[float, float, float]
     radial_elements: int
 
     @property
@@ -77,7 +78,7 @@ def homogenised_parameters(settings: Settings) -> HomogenisedParameters:
 def macro_dimension(settings: Settings) -> int:
     """The dimension of the homogenised cell's macro mesh: ``homogenised.dimension``, by default 1
     for a composite config (its cell.dimension is its microstructure's) and cell.dimension for a
-    thin-film one."""
+    thin-film or interdigitated one."""
     if settings.homogenised.dimension is not None:
         return settings.homogenised.dimension
     return 1 if settings.cell.architecture == "composite" else settings.cell.dimension

@@ -39,8 +39,12 @@ def conductivity_tensor(cross_plane: float, in_plane: float, dimension: int):
 
 
 def joule_heat(conductivity, potential):
-    """Joule heat sigma |grad phi|^2 in W/m3 times L0 (per mesh-unit volume of the residual)."""
-    return conductivity / MESH_UNIT_M * ufl.inner(ufl.grad(potential), ufl.grad(potential))
+    """Joule heat sigma |grad phi|^2 in W/m3 times L0 (per mesh-unit volume of the residual); for a
+    (diagonal, anisotropic) conductivity tensor, grad(phi) . sigma grad(phi)."""
+    grad = ufl.grad(potential)
+    if len(getattr(conductivity, "ufl_shape", ())) == 2:
+        return ufl.inner(ufl.dot(conductivity, grad), grad) / MESH_UNIT_M
+    return conductivity / MESH_UNIT_M * ufl.inner(grad, grad)
 
 
 def reaction_heat(current, overpotential):

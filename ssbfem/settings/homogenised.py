@@ -6,7 +6,9 @@ conducting phase's effective conductivity is sigma_eff = f sigma, the factor f c
 first given wins:
 
 1. ``conductivity_ratio_<phase>`` = f directly;
-2. ``tortuosity_factor_<phase>`` = tau: f = eps / tau;
+2. ``tortuosity_factor_<phase>`` = tau: f = eps / tau; or [tau_x, tau_y, tau_z]: the diagonal
+   tensor f_k = eps / tau_k on a 2D/3D macro mesh (x through the stack, :mod:`ssbfem.geometry.tags`;
+   tau_k = inf: no conduction along y or z; refused along x), f_x on a 1D mesh;
 3. ``tortuosity_exponent_<phase>`` (+ ``grain_boundary_exponent_<phase>``, Ren et al. 2023):
    f = eps^(beta_tort + beta_GB);
 4. ``bruggeman_<phase>`` = beta: f = eps^beta (default 1.5).
@@ -15,8 +17,8 @@ The keys are those of the parameter file that ``ssbfem effective`` measures on a
 microstructure (``volume_fraction_active``, ``volume_fraction_pores``, ``tortuosity_factor_<phase>``
 through the layer, ``specific_interface_area_1_m``, ``percolating_fraction_active``):
 ``parameter_file`` names such a file, whose values fill every one of these keys the section leaves
-unset (a phase's tortuosity factor only where no other rule is given for it; the factor across the
-layer, x), and ``particle_radius_um`` with the radius of spheres of the measured volume-to-surface
+unset (a phase's tortuosity factors along x, y and z only where no other rule is given for it),
+and ``particle_radius_um`` with the radius of spheres of the measured volume-to-surface
 ratio, r = 3 eps_AM / a_s (the surface counted is the one in contact with the electrolyte: a
 particle cut by the collector keeps its radius, a particle half in contact has its diffusion
 length doubled).
@@ -30,7 +32,7 @@ from pydantic import Field, model_validator
 
 from ssbfem.errors import InputError
 from ssbfem.settings.types import (
-    AtLeastOne,
+    AtLeastOneOrPerAxis,
     BelowOne,
     Fraction,
     NonNegative,
@@ -97,11 +99,16 @@ class Homogenised(Section):
     grain_boundary_exponent_active: NonNegative | None = Field(
         None, description="grain-boundary exponent beta_GB of the active phase, added to beta_tort (default 0)"
     )
-    tortuosity_factor_electrolyte: AtLeastOne | None = Field(
-        None, description="electrolyte's tortuosity factor tau: sigma_eff = eps_SE / tau sigma (replaces the exponents)"
+    tortuosity_factor_electrolyte: AtLeastOneOrPerAxis | None = Field(
+        None,
+        description="electrolyte's tortuosity factor tau, or [tau_x, tau_y, tau_z]: sigma_eff = eps_SE / tau sigma, "
+        "a diagonal tensor on a 2D/3D macro mesh (x through the stack; inf: no conduction along y or z; a 1D mesh "
+        "takes tau_x); replaces the exponents",
     )
-    tortuosity_factor_active: AtLeastOne | None = Field(
-        None, description="tortuosity factor tau of the active phase: sigma_eff = eps_AM / tau sigma"
+    tortuosity_factor_active: AtLeastOneOrPerAxis | None = Field(
+        None,
+        description="tortuosity factor tau, or [tau_x, tau_y, tau_z], of the active phase: sigma_eff = eps_AM / tau "
+        "sigma (as for the electrolyte)",
     )
     conductivity_ratio_electrolyte: UnitInterval | None = Field(
         None, description="effective to bulk conductivity ratio of the electrolyte (replaces everything above)"
@@ -135,8 +142,8 @@ class Homogenised(Section):
         for phase in PHASES:
             rules = ("conductivity_ratio", "tortuosity_factor", "tortuosity_exponent")
             if all(getattr(self, f"{rule}_{phase}") is None for rule in rules):
-                tau = getattr(measured, f"tortuosity_factor_{phase}")[0]
-                if tau == float("inf"):
+                tau = list(getattr(measured, f"tortuosity_factor_{phase}"))
+                if tau[0] == float("inf"):
                     raise InputError(
                         "homogenised.parameter_file",
                         f"the {phase} phase of {measured.mesh} does not span the layer (tortuosity factor inf)",
@@ -147,6 +154,12 @@ class Homogenised(Section):
     @model_validator(mode="after")
     def _one_rule_per_phase(self) -> Homogenised:
         for phase in PHASES:
+            tau = getattr(self, f"tortuosity_factor_{phase}")
+            if isinstance(tau, list) and tau[0] == float("inf"):
+                raise InputError(
+                    f"homogenised.tortuosity_factor_{phase}",
+                    "tau_x must be finite: the current crosses the layer along x (inf is allowed along y and z)",
+                )
             given = [
                 key
                 for key in (f"conductivity_ratio_{phase}", f"tortuosity_factor_{phase}", f"tortuosity_exponent_{phase}")
@@ -162,12 +175,16 @@ class Homogenised(Section):
                 )
         return self
 
-    def conductivity_factor(self, phase: str, fraction: float) -> float:
-        """sigma_eff / sigma of a phase of volume fraction `fraction` (see the module's rules)."""
+    def conductivity_factor(self, phase: str, fraction: float) -> float | tuple[float, float, float]:
+        """sigma_eff / sigma of a phase of volume fraction `fraction` (see the module's rules): a
+        number, or per direction (x, y, z) when the tortuosity factor is given per direction (0
+        where it is inf)."""
         ratio = getattr(self, f"conductivity_ratio_{phase}")
         if ratio is not None:
             return ratio
         tau = getattr(self, f"tortuosity_factor_{phase}")
+        if isinstance(tau, list):
+            return tuple(fraction / t for t in tau)
         if tau is not None:
             return fraction / tau
         beta = getattr(self, f"tortuosity_exponent_{phase}")
@@ -179,28 +196,42 @@ class Homogenised(Section):
 def check_homogenised(settings: Settings) -> None:
     """What the homogenised model takes.
 
-    The rule: the cell is a single planar stack Li | electrolyte | composite positive [| collector],
-    Li unmeshed. A ``composite`` config is homogenised as it is (its [cell.composite] gives the
-    volume fractions and particle size); a ``thin-film`` config is read as the same stack with the
-    positive layer a composite, so [homogenised] must give its active volume fraction and
+    The rule: a single cell Li | electrolyte | composite positive [| collector]. A ``composite``
+    config is homogenised as it is (its [cell.composite] gives the volume fractions and particle
+    size), on a planar stack with Li unmeshed; a ``thin-film`` config is read as the same stack
+    with the positive layer a composite, and an ``interdigitated`` one keeps its meshed geometry
+    (pillars or plates, coating, Li meshed in the trenches) with the positive region (base film
+    and pillars) a composite; for both [homogenised] must give the active volume fraction and
     particle radius. Any thermal model (the composite's heat capacity and conductivity mix its
     phases'); without mechanics, double layers or stacks in this version.
     """
     cell, hom = settings.cell, settings.homogenised
-    if cell.architecture not in ("composite", "thin-film"):
+    if cell.architecture not in ("composite", "thin-film", "interdigitated"):
         raise InputError(
-            "cell.architecture", f"the homogenised model takes composite or thin-film cells, not {cell.architecture!r}"
+            "cell.architecture",
+            f"the homogenised model takes composite, thin-film or interdigitated cells, not {cell.architecture!r}",
         )
-    if cell.architecture == "thin-film":
+    if cell.architecture != "composite":
         for key in ("volume_fraction_active", "particle_radius_um"):
             if getattr(hom, key) is None:
-                raise InputError(f"homogenised.{key}", "required for a thin-film config (it has no [cell.composite])")
+                raise InputError(
+                    f"homogenised.{key}", f"required for a {cell.architecture} config (it has no [cell.composite])"
+                )
         if cell.units != 1:
             raise InputError("cell.units", "the homogenised model is a single cell")
+    if cell.architecture == "thin-film":
         if cell.contact is not None:
             raise InputError("cell.contact", "patchy Li contact is not part of the homogenised model")
         if cell.negative.thickness_um or cell.negative_current_collector is not None:
-            raise InputError("cell.negative.thickness_um", "Li is not meshed in the homogenised model: leave it unset")
+            raise InputError(
+                "cell.negative.thickness_um", "Li is not meshed in a homogenised thin-film cell: leave it unset"
+            )
+    if cell.architecture == "interdigitated" and hom.dimension not in (None, cell.dimension):
+        raise InputError(
+            "homogenised.dimension",
+            f"an interdigitated cell's macro mesh is its own geometry, of cell.dimension = {cell.dimension}: "
+            "leave homogenised.dimension unset",
+        )
     if cell.composite is not None and cell.composite.contact_loss_fraction > 0.0:
         raise InputError(
             "cell.composite.contact_loss_fraction",

@@ -7,6 +7,7 @@ in that unit.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -73,6 +74,27 @@ AtLeastOne = Annotated[float, *AT_LEAST_ONE]
 PositiveInt = Annotated[int, *POSITIVE]
 NonNegativeInt = Annotated[int, *NONNEGATIVE]
 CellTemperature = Annotated[float, *CELL_TEMPERATURE]
+
+
+def _at_least_one_or_per_axis(value: Any) -> float | list[float]:
+    """A finite number >= 1, or a list of three numbers >= 1, one per direction x, y, z (inf
+    allowed: no transport along that direction)."""
+    number = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+    if number(value):
+        if not math.isfinite(value) or value < 1:
+            raise ValueError(f"must be a finite number of at least 1, got {value!r}")
+        return float(value)
+    if isinstance(value, (list, tuple)) and len(value) == 3 and all(number(v) for v in value):
+        if any(math.isnan(v) or v < 1 for v in value):
+            raise ValueError(f"each of [x, y, z] must be at least 1 (inf allowed), got {list(value)!r}")
+        return [float(v) for v in value]
+    raise ValueError(f"must be a number >= 1 or a list [x, y, z] of three numbers >= 1, got {value!r}")
+
+
+#: A number at least 1, or one per direction x, y, z (a tortuosity factor: inf where the phase
+#: does not conduct along that direction). The Range states it for the reference; the validator checks it.
+_EACH_AT_LEAST_ONE = Range(">= 1 (each; inf allowed in a list)", "must be at least 1", lambda v: True)
+AtLeastOneOrPerAxis = Annotated[float | list[float], PlainValidator(_at_least_one_or_per_axis), _EACH_AT_LEAST_ONE]
 
 # A material property: a number, an Arrhenius table or a law (ssbfem.materials.property); the
 # range applies to the number, or to the table's value at the reference temperature.
