@@ -499,6 +499,7 @@ __all__ = [
     "ELASTICITY_ITERATIVE_ABOVE_DOFS",
     "ITERATIVE_ABOVE_DOFS",
     "CellProblem",
+    "ConstantBlocks",
     "JacobianCallback",
     "PETSc",
     "block_offsets",
@@ -508,4 +509,5 @@ __all__ = [
     "iterative_options",
     "number_of_dofs",
     "owned_blocks",
+    "split_constant",
 ]
