@@ -225,8 +225,9 @@ class JacobianCallback:
     other function), such as each conductor's Laplacian and the lithium's mass matrix, are
     assembled into a matrix of their own (:class:`ConstantBlocks`) only when a constant they
     hold (the time step, the BDF weights) has changed, and copied into the Jacobian in place of
-    zeroing it: on the 3D composite cathode of benchmarks/assembly.py this leaves the interface
-    integrals (``ufl_jacobian``: the Jacobian's UFL blocks, split as :func:`split_constant`).
+    zeroing it: on the 3D composite cathode of benchmarks/assembly.py only the interface integrals
+    are then assembled at each Newton iteration (``ufl_jacobian``: the Jacobian's UFL blocks,
+    split as :func:`split_constant`; without them every integral is assembled at every call).
     """
 
     def __init__(self, problem: CellProblem, model: Model, factorised: bool, ufl_jacobian: list | None = None):
@@ -287,20 +288,22 @@ class ConstantBlocks:
         self.matrix: PETSc.Mat | None = None
         self.assemblies = 0
         self._constants: list[np.ndarray] = []
+        self._pattern_of: int | None = None  # the handle of the Jacobian whose pattern `matrix` has
 
     def copy_into(self, J: PETSc.Mat) -> None:
         """J's values := the constant integrals' (J keeps its pattern), assembled again first if
         this is the first call, J is another matrix, or one of their Constants has changed."""
         constants = [_cpp.fem.pack_constants(form) for _, _, form in self.blocks]
-        fresh = self.matrix is not None and self.matrix.getSizes() == J.getSizes()
+        fresh = self.matrix is not None and self._pattern_of == J.handle
         if not fresh or any(not np.array_equal(a, b) for a, b in zip(constants, self._constants, strict=True)):
             self._assemble(J, constants)
         self.matrix.copy(J, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
 
     def _assemble(self, J: PETSc.Mat, constants: list[np.ndarray]) -> None:
-        if self.matrix is None or self.matrix.getSizes() != J.getSizes():
+        if self.matrix is None or self._pattern_of != J.handle:
             self.destroy()
             self.matrix = J.duplicate(copy=False)
+            self._pattern_of = J.handle
             self.matrix.setLGMap(*J.getLGMap())
             # The pattern is the Jacobian's; DOLFINx's only writes outside it are zeros.
             self.matrix.setOption(PETSc.Mat.Option.NEW_NONZERO_LOCATIONS, False)
