@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import ufl
 
 from ssbfem._dolfinx import PETSc, dolfinx
 from ssbfem.model_interface import Model
@@ -179,8 +180,8 @@ class CellProblem:
 
     def destroy(self) -> None:
         """Free the PETSc objects (collective: call it on every rank at once)."""
-        for name in ("solver", "A", "b", "x"):
-            if hasattr(self, name):  # not all made if the set-up failed
+        for name in ("solver", "A", "b", "x", "jacobian_callback"):
+            if getattr(self, name, None) is not None:  # not all made if the set-up failed
                 getattr(self, name).destroy()
 
     def __del__(self):
@@ -201,7 +202,7 @@ def create_solver(model: Model, petsc_options: dict | None = None, linear_solver
     jacobian = dolfinx.fem.forms.derivative_block(model.residuals, model.unknowns)
     problem = CellProblem(model, jacobian, options, prefix)
     factorised = options.get("ksp_type") == "preonly" and options.get("pc_type") in ("lu", "cholesky")
-    problem.jacobian_callback = JacobianCallback(problem, model, factorised)
+    problem.jacobian_callback = JacobianCallback(problem, model, factorised, jacobian)
     problem.solver.setJacobian(problem.jacobian_callback, problem.A, None)
     if options.get("pc_type") == "fieldsplit":
         _set_field_splits(problem, model, prefix, options)
@@ -223,10 +224,16 @@ class JacobianCallback:
     Without Dirichlet conditions the blocks are assembled straight into the monolithic matrix
     from a list of the blocks and their index sets made once: DOLFINx's generic block assembly
     finds the function spaces and builds the index sets again at every call, which took more time
-    than the integrals on a thin film's 200 unknowns.
+    than the integrals on a thin film's 200 unknowns. The integrals that hold no unknown (nor any
+    other function), such as each conductor's Laplacian and the lithium's mass matrix, are
+    assembled into a matrix of their own (:class:`ConstantBlocks`) only when a constant they
+    hold (the time step, the BDF weights) has changed, and copied into the Jacobian in place of
+    zeroing it: on the 3D composite cathode of benchmarks/assembly.py only the interface integrals
+    are then assembled at each Newton iteration (``ufl_jacobian``: the Jacobian's UFL blocks,
+    split as :func:`split_constant`; without them every integral is assembled at every call).
     """
 
-    def __init__(self, problem: CellProblem, model: Model, factorised: bool):
+    def __init__(self, problem: CellProblem, model: Model, factorised: bool, ufl_jacobian: list | None = None):
         self.factorised = factorised
         self.mode = "newton"
         self.assemblies = 0
@@ -234,7 +241,17 @@ class JacobianCallback:
         # cycle through the problem would leave its PETSc objects to the garbage collector.
         self._unknowns, self._forms, self._bcs = problem.u, problem.J, model.bcs
         self._arrays, self._offsets = problem.layout
-        self._blocks = [] if model.bcs else _jacobian_blocks(problem.J)
+        self._blocks: list = []
+        self.constant: ConstantBlocks | None = None
+        if model.bcs:
+            return
+        if ufl_jacobian is None:
+            self._blocks = _jacobian_blocks(problem.J)
+            return
+        varying, constant = _split_jacobian(problem.J, ufl_jacobian, model.entity_maps)
+        self._blocks = _jacobian_blocks(varying, problem.J)
+        if any(form is not None for row in constant for form in row):
+            self.constant = ConstantBlocks(_jacobian_blocks(constant, problem.J))
 
     def __call__(self, snes, x: PETSc.Vec, J: PETSc.Mat, _P: PETSc.Mat | None) -> None:
         if self.mode == "keep":
@@ -247,21 +264,142 @@ class JacobianCallback:
             return
         x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
         scatter(x, self._arrays, self._offsets)
-        J.zeroEntries()
-        for rows, columns, form in self._blocks:
-            block = J.getLocalSubMatrix(rows, columns)
-            constants, coefficients = _cpp.fem.pack_constants(form), _cpp.fem.pack_coefficients(form)
-            _cpp.fem.petsc.assemble_matrix(block, form, constants, coefficients, [], True)
-            J.restoreLocalSubMatrix(rows, columns, block)
+        if self.constant is not None:
+            self.constant.copy_into(J)
+        else:
+            J.zeroEntries()
+        _assemble_blocks(J, self._blocks)
         J.assemble()
 
+    def destroy(self) -> None:
+        """Free the matrix of the constant integrals."""
+        if self.constant is not None:
+            self.constant.destroy()
 
-def _jacobian_blocks(jacobian: list[list]) -> list[tuple[PETSc.IS, PETSc.IS, object]]:
+
+class ConstantBlocks:
+    """The integrals of a Jacobian that depend on no function, only on Constants and the mesh:
+    assembled into a matrix with the Jacobian's pattern when first asked for and again when a
+    Constant they hold has changed (compared by value), and copied into the Jacobian at every
+    assembly (a copy of the values array, no integration).
+
+    ``blocks``: (row index set, column index set, compiled form) as :func:`_jacobian_blocks`.
+    """
+
+    def __init__(self, blocks: list[tuple[PETSc.IS, PETSc.IS, object]]):
+        self.blocks = blocks
+        self.matrix: PETSc.Mat | None = None
+        self.assemblies = 0
+        self._constants: list[np.ndarray] = []
+        self._pattern_of: int | None = None  # the handle of the Jacobian whose pattern `matrix` has
+
+    def copy_into(self, J: PETSc.Mat) -> None:
+        """J's values := the constant integrals' (J keeps its pattern), assembled again first if
+        this is the first call, J is another matrix, or one of their Constants has changed."""
+        constants = [_cpp.fem.pack_constants(form) for _, _, form in self.blocks]
+        fresh = self.matrix is not None and self._pattern_of == J.handle
+        if not fresh or any(not np.array_equal(a, b) for a, b in zip(constants, self._constants, strict=True)):
+            self._assemble(J, constants)
+        self.matrix.copy(J, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
+
+    def _assemble(self, J: PETSc.Mat, constants: list[np.ndarray]) -> None:
+        if self.matrix is None or self._pattern_of != J.handle:
+            self.destroy()
+            self.matrix = J.duplicate(copy=False)
+            self._pattern_of = J.handle
+            self.matrix.setLGMap(*J.getLGMap())
+            # The pattern is the Jacobian's; DOLFINx's only writes outside it are zeros.
+            self.matrix.setOption(PETSc.Mat.Option.NEW_NONZERO_LOCATIONS, False)
+            self.matrix.setOption(PETSc.Mat.Option.IGNORE_ZERO_ENTRIES, True)
+        self.matrix.zeroEntries()
+        _assemble_blocks(self.matrix, self.blocks, constants)
+        self.matrix.assemble()
+        self._constants = constants
+        self.assemblies += 1
+
+    def destroy(self) -> None:
+        if self.matrix is not None:
+            self.matrix.destroy()
+            self.matrix = None
+
+
+def _assemble_blocks(J: PETSc.Mat, blocks: list, constants: list[np.ndarray] | None = None) -> None:
+    """Add each block's form into its local submatrix of J (`constants`: each form's, packed)."""
+    for k, (rows, columns, form) in enumerate(blocks):
+        block = J.getLocalSubMatrix(rows, columns)
+        packed = _cpp.fem.pack_constants(form) if constants is None else constants[k]
+        _cpp.fem.petsc.assemble_matrix(block, form, packed, _cpp.fem.pack_coefficients(form), [], True)
+        J.restoreLocalSubMatrix(rows, columns, block)
+
+
+#: The order in which DOLFINx 0.11 assembles a form's integrals into a matrix (each type by
+#: subdomain id, "otherwise" first).
+_ASSEMBLY_ORDER = ("cell", "interior_facet", "exterior_facet", "vertex")
+
+
+def _assembly_position(integral_type: str, subdomain: object) -> tuple[int, int] | None:
+    """Where DOLFINx assembles the integrals of a type and subdomain; None where unknown."""
+    if integral_type not in _ASSEMBLY_ORDER or not isinstance(subdomain, int | str):
+        return None
+    if isinstance(subdomain, str) and subdomain != "otherwise":
+        return None
+    return _ASSEMBLY_ORDER.index(integral_type), -1 if subdomain == "otherwise" else subdomain
+
+
+def split_constant(form: ufl.Form | None) -> tuple[ufl.Form | None, ufl.Form | None]:
+    """(the rest, integrals that depend on no function) of a form, either None when empty.
+
+    The integrals are grouped as the form compiler groups them into kernels (by integral type
+    and subdomain); a group is constant when none of its integrands holds a coefficient. The
+    constant part is the constant groups DOLFINx assembles before any other: added first, their
+    values and then the others' sum in each entry in the same order as the whole form's, so that
+    the matrix is the same to the last bit.
+    """
+    if form is None:
+        return None, None
+    groups: dict[tuple, list] = {}
+    for integral in ufl.algorithms.expand_derivatives(form).integrals():
+        groups.setdefault((integral.integral_type(), integral.subdomain_id()), []).append(integral)
+    positions = {key: _assembly_position(*key) for key in groups}
+    varying, constant = [], []
+    ordered = sorted(groups, key=lambda key: positions[key] or (len(_ASSEMBLY_ORDER), 0))
+    for count, key in enumerate(ordered):
+        fixed = positions[key] is not None and not any(
+            ufl.algorithms.extract_coefficients(i.integrand()) for i in groups[key]
+        )
+        if not fixed:
+            varying = [i for later in ordered[count:] for i in groups[later]]
+            break
+        constant.extend(groups[key])
+    return (ufl.Form(varying) if varying else None), (ufl.Form(constant) if constant else None)
+
+
+def _split_jacobian(compiled: list[list], jacobian: list[list], entity_maps: list) -> tuple[list, list]:
+    """The compiled block Jacobian split into (varying, constant) block Jacobians of compiled
+    forms (None where a block has no such integrals; the compiled block itself where it has only
+    one kind, new forms where it has both)."""
+    n, m = len(jacobian), len(jacobian[0])
+    varying = [[None] * m for _ in range(n)]
+    constant = [[None] * m for _ in range(n)]
+    for i, j in itertools.product(range(n), range(m)):
+        if compiled[i][j] is None:
+            continue
+        parts = split_constant(jacobian[i][j])
+        if parts[0] is None or parts[1] is None:
+            kept = varying if parts[1] is None else constant
+            kept[i][j] = compiled[i][j]
+            continue
+        varying[i][j], constant[i][j] = (dolfinx.fem.form(part, entity_maps=entity_maps) for part in parts)
+    return varying, constant
+
+
+def _jacobian_blocks(jacobian: list[list], like: list[list] | None = None) -> list[tuple[PETSc.IS, PETSc.IS, object]]:
     """(row index set, column index set, compiled form) of every block of a block Jacobian that
-    has a form: the local index sets of DOLFINx's monolithic layout."""
+    has a form: the local index sets of DOLFINx's monolithic layout, that of the block Jacobian
+    `like` (by default `jacobian` itself: every row and column must then hold a form)."""
     index_sets = []
     for index in (0, 1):
-        spaces = dolfinx.fem.extract_function_spaces(jacobian, index)
+        spaces = dolfinx.fem.extract_function_spaces(like or jacobian, index)
         maps = [(V.dofmaps[0].index_map, V.dofmaps[0].index_map_bs) for V in spaces]
         index_sets.append(_cpp.la.petsc.create_index_sets(maps))
     rows, columns = index_sets
@@ -367,6 +505,7 @@ __all__ = [
     "ELASTICITY_ITERATIVE_ABOVE_DOFS",
     "ITERATIVE_ABOVE_DOFS",
     "CellProblem",
+    "ConstantBlocks",
     "JacobianCallback",
     "PETSc",
     "block_offsets",
@@ -376,4 +515,5 @@ __all__ = [
     "iterative_options",
     "number_of_dofs",
     "owned_blocks",
+    "split_constant",
 ]

@@ -117,3 +117,38 @@ def test_jacobian_callback_assembles_when_told(model):
     db, prefix = PETSc.Options(), iterative.solver.getOptionsPrefix()
     for name in [name for name in db.getAll() if name.startswith(prefix)]:  # never used: no solve here
         db.delValue(name)
+
+
+@pytest.mark.mpi
+def test_constant_integrals_are_reused_until_a_constant_changes(model):
+    """The integrals that hold no function (Laplacians, the lithium's mass matrix) are assembled
+    once and copied into the Jacobian; at a new state, and after the time step changed, the
+    Jacobian is DOLFINx's assembly of the whole forms (the same to the last bit on one rank)."""
+    problem = create_solver(model, linear_solver="direct")
+    constant = problem.jacobian_callback.constant
+    assert constant is not None and constant.assemblies == 0
+    rng = np.random.default_rng(7)
+    for const in (*model.mode, *model.bdf, model.inv_dt):
+        const.value = rng.uniform(0.5, 1.0)
+
+    def difference_from_dolfinx() -> float:
+        for u in model.unknowns:
+            u.x.array[:] = rng.uniform(0.5, 0.9, u.x.array.size) + (0.0 if u is model.theta else -0.7)
+        x = problem.x.duplicate()
+        dolfinx.fem.petsc.assign(model.unknowns, x)
+        problem.solver.computeJacobian(x, problem.A)
+        reference = dolfinx.fem.petsc.assemble_matrix(problem.J, kind="mpi")
+        reference.assemble()
+        reference.axpy(-1.0, problem.A)
+        relative = reference.norm() / problem.A.norm()
+        for obj in (x, reference):
+            obj.destroy()
+        return relative
+
+    tolerance = 0.0 if MPI.COMM_WORLD.size == 1 else 1e-14
+    assert difference_from_dolfinx() <= tolerance
+    assert difference_from_dolfinx() <= tolerance  # a new state: the constant part is reused
+    assert constant.assemblies == 1
+    model.inv_dt.value = 10.0 * model.inv_dt.value  # the mass matrix's weight changes
+    assert difference_from_dolfinx() <= tolerance
+    assert constant.assemblies == 2
