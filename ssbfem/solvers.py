@@ -65,6 +65,11 @@ ELASTICITY_ITERATIVE_ABOVE_DOFS = 100_000
 def iterative_options(model: Model) -> dict:
     """Newton-Krylov: GMRES, right-preconditioned by a multiplicative field split.
 
+    The preconditioner is a fixed linear operator (one pass of block Gauss-Seidel, each block one
+    GAMG V-cycle with Chebyshev smoothing), so GMRES with right preconditioning takes the same
+    iterations as flexible GMRES with half its vectors (FGMRES also keeps the preconditioned
+    ones): on a 55k-unknown composite 63 iterations either way and 11 MiB less.
+
     The linear tolerance is tight (rtol 1e-10) so that Newton keeps its quadratic convergence and
     the same stopping test as the direct preset; GAMG needs no near-null space for the scalar
     blocks (constants are its default).
@@ -72,7 +77,8 @@ def iterative_options(model: Model) -> dict:
     options = default_options(model)
     options.update(
         {
-            "ksp_type": "fgmres",
+            "ksp_type": "gmres",
+            "ksp_pc_side": "right",  # the true residual's norm, as the stopping test has always seen it
             "ksp_rtol": 1e-10,
             "ksp_atol": 1e-14 * model.terminal_area,
             "ksp_max_it": 1000,

@@ -1,0 +1,84 @@
+"""Benchmark: the memory of a coupled 3D cell, phase by phase.
+
+Usage (serial or under mpiexec; the figures are summed over the ranks):
+
+    python benchmarks/memory.py CONFIG [--set key=value ...]
+
+Builds the cell of CONFIG (typically a composite from a ``mesh.file``), its model, its nonlinear
+solver, and takes one backward-Euler step of 1 s at 1C from rest, recording the resident memory
+after each phase: the interpreter with ssbfem and DOLFINx imported, the mesh, the model (forms
+compiled), the solver (vectors and the Jacobian matrix), the step (preconditioner or factorisation
+set up, Krylov or LU work). Prints the resident and peak memory after each phase and the peak per
+unknown, over everything and above the imports (what grows with the problem).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+
+from mpi4py import MPI
+
+from ssbfem._dolfinx import PETSc
+from ssbfem.model import CellModel
+from ssbfem.runner import build_mesh, one_c_current
+from ssbfem.settings import load_settings
+from ssbfem.solvers import create_solver, number_of_dofs
+
+
+def resident_mib() -> float:
+    """This process's resident set now, MiB (Linux)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("config")
+    parser.add_argument("--set", action="append", default=[], dest="overrides")
+    args = parser.parse_args()
+    comm = MPI.COMM_WORLD
+    phases = [("imports", resident_mib(), peak_mib())]
+
+    def mark(name: str) -> None:
+        comm.barrier()
+        phases.append((name, resident_mib(), peak_mib()))
+
+    settings = load_settings(args.config, args.overrides)
+    cellmesh = build_mesh(settings, comm)
+    mark("mesh")
+    model = CellModel(cellmesh, settings.cell, degree=settings.mesh.degree, thermal=settings.thermal)
+    model.set_initial_state()
+    mark("model (forms compiled)")
+    problem = create_solver(model, settings.solver.petsc_options, settings.solver.linear_solver)
+    mark("solver (vectors, Jacobian matrix)")
+    model.set_control("current", one_c_current(settings.cell))
+    model.inv_dt.value = 1.0
+    for u, u_n, u_nm1, _ in model.dynamic:
+        u_n.x.array[:] = u.x.array
+        u_nm1.x.array[:] = u.x.array
+    problem.solve()
+    mark("one time step")
+    dofs = number_of_dofs(model)
+    nonzeros = problem.A.getInfo(PETSc.Mat.InfoType.GLOBAL_SUM)["nz_used"]
+    summed = [(name, comm.allreduce(rss), comm.allreduce(peak)) for name, rss, peak in phases]
+    if comm.rank == 0:
+        snes = problem.solver
+        print(f"ranks {comm.size}; unknowns {dofs}; Jacobian nonzeros {nonzeros:.0f}")
+        print(f"step: {snes.getIterationNumber()} Newton, {snes.getLinearSolveIterations()} {snes.getKSP().getType()}")
+        print(f"{'phase':36s} {'resident MiB':>12s} {'peak MiB':>10s}")
+        for name, rss, peak in summed:
+            print(f"{name:36s} {rss:12.1f} {peak:10.1f}")
+        peak, base = summed[-1][2], summed[0][1]
+        print(f"peak per unknown: {peak * 2**20 / dofs:.0f} B; above the imports: {(peak - base) * 2**20 / dofs:.0f} B")
+
+
+if __name__ == "__main__":
+    main()
