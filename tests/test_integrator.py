@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import DEMO_CONFIG, REPO
+from conftest import DEMO_CONFIG, REPO, simulate, thin_film
 from mpi4py import MPI
 
 from ssbfem.config import load_config
@@ -25,6 +25,7 @@ from ssbfem.integrator import (
 )
 from ssbfem.runner import build_mesh, resolved_model, run
 from ssbfem.settings import load_settings
+from ssbfem.simulation import lithium_charge_balance
 from ssbfem.solvers import JacobianCallback, create_solver
 
 
@@ -272,3 +273,22 @@ def test_fourth_order_discharge_against_a_fine_reference():
     capacity = lambda r: r.series["capacity_mAh_cm2"][-1]
     assert capacity(fourth) == pytest.approx(capacity(fine), rel=1e-4)
     assert fourth.simulation.accepted_steps < 0.75 * second.simulation.accepted_steps
+
+
+def test_balances_close_at_fourth_order():
+    """The ledgers integrate with the BDF formula of each step's order (a0 Q_{n+1} + sum_j a_j
+    Q_{n+1-j} = h rate over the kept charge increments): at max_order 4, over a discharge and a
+    rest, the charge passed equals F times the lithium inserted (verification case K) and the heat
+    generated equals the heat removed plus the heat stored, to solver tolerance."""
+    raw = thin_film(
+        cell={"positive": {"density_kg_m3": 5050.0, "heat_capacity_J_kg_K": 740.0}, "negative": {"thickness_um": 2.0}},
+        thermal={"model": "full", "boundaries": {"positive_terminal": {"type": "convection", "h_W_m2K": 10.0}}},
+        experiment={"steps": ["Discharge at 4C until 3.0 V", "Rest for 10 minutes"]},
+        solver={"max_order": 4},
+    )
+    s = simulate(raw).series
+    charge, inserted = lithium_charge_balance(s.rows)
+    assert charge > 0 and abs(charge - inserted) <= 1e-6 * charge
+    generated, lost, stored = s["heat_generated_J"][-1], s["heat_removed_J"][-1], s["heat_stored_J"][-1]
+    assert generated > 0 and lost > 0  # the rest cools the cell back: little is left stored
+    assert abs(generated - lost - stored) <= 1e-6 * generated
