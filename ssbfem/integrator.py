@@ -177,7 +177,7 @@ class BDFIntegrator:
         problem,
         tolerances: dict[str, float],
         before_solve: Callable[[float], None] | None = None,
-        max_order: int = 2,
+        max_order: int = 4,
     ):
         self.model = model
         self.problem = problem

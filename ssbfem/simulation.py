@@ -58,7 +58,7 @@ class StepperSettings:
     petsc_options: dict | None = None
     linear_solver: str = "auto"
     max_retries: int = 12
-    max_order: int = 2
+    max_order: int = 4
 
     @classmethod
     def from_config(cls, solver: Solver | dict | None = None) -> StepperSettings:

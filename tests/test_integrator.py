@@ -59,12 +59,13 @@ def _voltages_at(times, extra):
 
 
 def test_global_error_falls_as_the_tolerance_to_the_two_thirds():
-    """Local error per step held at tol with LTE ~ h^3 gives h ~ tol^(1/3) and a global error
-    ~ h^2 ~ tol^(2/3): each eightfold tighter tolerance divides it by 4."""
+    """BDF2 (max_order 2): local error per step held at tol with LTE ~ h^3 gives h ~ tol^(1/3) and
+    a global error ~ h^2 ~ tol^(2/3): each eightfold tighter tolerance divides it by 4."""
     times = [60.0, 300.0, 600.0, 1200.0]
     tolerance = lambda scale: [
         f"solver.voltage_tolerance_V={1e-5 * scale}",
         f"solver.stoichiometry_tolerance={5e-6 * scale}",
+        "solver.max_order=2",
     ]
     reference, _ = _voltages_at(times, tolerance(1 / 32768))
     errors, rows = [], []
@@ -265,7 +266,7 @@ def test_fourth_order_discharge_against_a_fine_reference():
     capacity within 1e-4, in fewer steps than BDF2 at the same tolerances."""
     fourth = _discharge(["solver.max_order=4"])
     second = _discharge(["solver.max_order=2"])
-    fine = _discharge(["solver.voltage_tolerance_V=1e-7", "solver.stoichiometry_tolerance=5e-8"])
+    fine = _discharge(["solver.voltage_tolerance_V=1e-7", "solver.stoichiometry_tolerance=5e-8", "solver.max_order=2"])
     t, v = fourth.series["time_s"], fourth.series["voltage_V"]
     ref_t, ref_v = fine.series["time_s"], fine.series["voltage_V"]
     flat = t <= 0.9 * ref_t[-1]
