@@ -12,6 +12,7 @@ from conftest import DEMO_CONFIG, REPO, simulate, thin_film
 from mpi4py import MPI
 
 from ssbfem.config import load_config
+from ssbfem.errors import InputError
 from ssbfem.integrator import (
     MAX_GROWTH,
     BDFIntegrator,
@@ -293,3 +294,9 @@ def test_balances_close_at_fourth_order():
     generated, lost, stored = s["heat_generated_J"][-1], s["heat_removed_J"][-1], s["heat_stored_J"][-1]
     assert generated > 0 and lost > 0  # the rest cools the cell back: little is left stored
     assert abs(generated - lost - stored) <= 1e-6 * generated
+
+
+@pytest.mark.parametrize("order", [0, 6])
+def test_max_order_outside_one_to_five_is_refused(order):
+    with pytest.raises(InputError, match=r"solver\.max_order"):
+        load_settings(DEMO_CONFIG, [f"solver.max_order={order}"])
