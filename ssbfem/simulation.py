@@ -552,7 +552,7 @@ class Simulation:
             st.heat_generated_J_m2 += increments[0]
             st.heat_removed_J_m2 += increments[1]
         st.accepted_steps += 1
-        # BDF-k takes k points, its predictor k + 1, the error estimate at order k + 1 k + 2
+        # BDF-k takes k points, its predictor k + 1, the estimate at order k + 1 takes k + 2
         st.history = [*st.history, point][-(self.settings.max_order + 1) :]
         st.dt_prev = dt
         self._emit(point, heat)
