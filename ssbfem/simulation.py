@@ -9,7 +9,8 @@ time, the residual block that did not converge).
 Step ends: a duration is hit exactly; an event (voltage cut-off, current limit, charge passed,
 temperature) is located by re-solving the last step with a shorter length (Illinois regula
 falsi) until it is met within ``event_tolerance_V`` (or 1e-4 relative for a current or a
-charge).
+charge); each trial is a BDF step of the current order through the same past points, not an
+interpolant, so the located point is a solution like any other.
 
 The capacity is integrated with the same BDF formula as the lithium balance (the same order and
 coefficients, over the increments of the segment's last points), so the charge passed equals F
