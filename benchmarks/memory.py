@@ -61,9 +61,8 @@ def main() -> None:
     mark("solver (vectors, Jacobian matrix)")
     model.set_control("current", one_c_current(settings.cell))
     model.inv_dt.value = 1.0
-    for u, u_n, u_nm1, _ in model.dynamic:
-        u_n.x.array[:] = u.x.array
-        u_nm1.x.array[:] = u.x.array
+    for u, u_hist, _ in model.dynamic:  # backward Euler from the initial state (a0 = 1)
+        u_hist.x.array[:] = -u.x.array
     problem.solve()
     mark("one time step")
     dofs = number_of_dofs(model)

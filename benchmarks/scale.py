@@ -86,9 +86,8 @@ def main() -> None:
     problem = create_solver(model, settings.solver.petsc_options, settings.solver.linear_solver)
     model.set_control("current", one_c_current(settings.cell))
     model.inv_dt.value = 1.0
-    for u, u_n, u_nm1, _ in model.dynamic:
-        u_n.x.array[:] = u.x.array
-        u_nm1.x.array[:] = u.x.array
+    for u, u_hist, _ in model.dynamic:  # backward Euler from the initial state (a0 = 1)
+        u_hist.x.array[:] = -u.x.array
     snes = problem.solver
     jacobian_s = _time_jacobian(snes)
     comm.barrier()

@@ -15,7 +15,7 @@ is solved in its real block form
     [ w M   J ] [Im u_hat] = [0]
 
 with the model's direct solver, so the real PETSc build serves. J and M come from the model's
-own Jacobian: its time derivatives are inv_dt (u - u_n) with u_n = u0, so J is the Jacobian at
+own Jacobian: its time derivatives are inv_dt (u - u0) (a0 = 1, u_hist = -u0), so J is the Jacobian at
 inv_dt = 0 and M its increment per unit inv_dt (taken over a large increment, see impedance()).
 """
 
@@ -68,11 +68,9 @@ def impedance(
     restored afterwards.
     """
     saved = [float(c.value) for c in (*model.mode, *model.setpoint, model.inv_dt, *model.bdf)]
-    for u, u_n, u_nm1, _ in model.dynamic:  # time derivatives vanish at the steady state
-        u_n.x.array[:] = u.x.array
-        u_nm1.x.array[:] = u.x.array
-    for const, a in zip(model.bdf, (1.0, -1.0, 0.0), strict=True):
-        const.value = a
+    for u, u_hist, _ in model.dynamic:  # time derivatives inv_dt (u - u0) vanish at the steady state
+        u_hist.x.array[:] = -u.x.array
+    model.bdf[0].value = 1.0
     try:
         model.set_control("current", 0.0)
         model.inv_dt.value = 0.0

@@ -1,15 +1,35 @@
-"""Time integration of a model's dynamic fields: variable-step BDF2 with local error control.
+"""Time integration of a model's dynamic fields: variable-order (1 to 5), variable-step BDF with
+local error control.
 
 The integrator knows the model and its nonlinear solver, not the experiment. Within a segment
-of constant control it takes BDF2 steps,
+of constant control it takes BDF steps of order k,
 
-    (a0 u_{n+1} + a1 u_n + a2 u_{n-1}) / h = f(u_{n+1}),   a = ((1+2w)/(1+w), -(1+w), w^2/(1+w)),
+    (a0 u_{n+1} + a1 u_n + ... + ak u_{n+1-k}) / h = f(u_{n+1}),   h = t_{n+1} - t_n,
 
-w = h / h_prev, and estimates each step's local error by Milne's device: the predictor is the
-quadratic through the last three points (the method's order), and for a smooth solution both
-its error and BDF2's are proportional to h^3 u''' with constants that depend on the last three
-step lengths only (:func:`milne_factor`), so LTE = K (u - u_pred). The next step follows the
-error with the exponent 1/3.
+a_j = h l_j'(t_{n+1}), l_j the Lagrange basis polynomials through the k + 1 times t_{n+1}, ...,
+t_{n+1-k} (:func:`bdf_coefficients`; for k = 2, a = ((1+2w)/(1+w), -(1+w), w^2/(1+w)), w = h /
+h_prev). The forms see d(u)/dt = inv_dt (a0 u + u_hist): the integrator sums u_hist = a1 u_n +
+... + ak u_{n+1-k} from the points it keeps before every solve (:meth:`BDFIntegrator.prepare`).
+
+Each step's local error is estimated by the generalised Milne device: the predictor of order k
+is the polynomial through the last k + 1 points extrapolated to t_{n+1}, and for a smooth
+solution both its error and BDF-k's are proportional to h^{k+1} u^{(k+1)} with constants that
+depend on the last k + 1 step lengths only (:func:`error_factor`), so LTE = K (u - u_pred). For
+constant steps K = 1 / (1 + (k+1) H_k), H_k = 1 + 1/2 + ... + 1/k (1/3, 2/11, 6/35, 12/61,
+60/347 for k = 1..5). The next step follows the error with the exponent 1/(k+1).
+
+The order follows the policy of DASSL and IDA (Brenan, Campbell & Petzold, Numerical Solution
+of Initial-Value Problems in DAEs, 1996, ch. 5): after each accepted step the error is
+estimated as if the step had been taken at orders k - 1 and k + 1 too, each by the same device
+with the predictor of that order (the (k+1)-th and (k+3)-th divided differences of the computed
+points); the order allowing the largest next step is taken. The order rises only after k + 1
+steps at order k (so that the points behind the k + 1 estimate come from one method) and only
+to :attr:`BDFIntegrator.max_order`; it does not fall below 2 after a segment's start (BDF2 is
+A-stable; a stiff cell needs no order 1). A step of order k grows by at most
+:data:`MAX_GROWTH` [k] over the last, inside the zero-stability bound of variable-step BDF-k
+for a constant step ratio (1 + sqrt 2, 1.618, 1.281, 1.128 for k = 2..5: Grigorieff, Numer.
+Math. 42, 1983; :func:`ratio_bound` computes them). With ``max_order = 2`` this is the
+variable-step BDF2 of earlier versions, step for step.
 
 A change of control (a new experiment step) makes the algebraic unknowns (the potentials)
 jump while the dynamic fields (stoichiometry, temperature) are continuous. The segment then
@@ -17,8 +37,8 @@ starts from a consistent point: the dynamic fields as they were, the algebraic u
 for the new control (:meth:`BDFIntegrator.consistent_start`). Its first step is backward Euler
 checked by step doubling (one step h against two of h/2, backward Euler then BDF2; their
 difference bounds the error of the half steps, which are kept), sized with the exponent 1/2;
-from the second step on the
-segment has the three points BDF2's estimate needs. Every step is checked.
+from the second step on the segment has the three points BDF2's estimate needs, and the order
+rises from there. Every step is checked.
 
 Errors are measured on the cell voltage and on every dynamic field, each against its own
 tolerance (the maximum over the mesh), and reduced over MPI ranks.
@@ -64,6 +84,26 @@ class Point:
     current: float
 
 
+#: The largest growth of a step of order k over the last (index k): below the constant-ratio
+#: zero-stability bound of variable-step BDF-k (:func:`ratio_bound`: 1 + sqrt 2, 1.618, 1.281,
+#: 1.128 for k = 2..5), with a margin for ratios that vary.
+MAX_GROWTH = (0.0, 2.0, 2.0, 1.5, 1.2, 1.1)
+
+
+def bdf_coefficients(times: list[float]) -> np.ndarray:
+    """(a0, ..., ak) of the variable-step BDF formula through times = [t_{n+1}, t_n, ...,
+    t_{n+1-k}]: d(u)/dt (t_{n+1}) = sum_j a_j u(t_{n+1-j}) / h, h = t_{n+1} - t_n, exact for
+    polynomials of degree k (a_j = h l_j'(t_{n+1}), l_j the Lagrange basis)."""
+    t0, h = times[0], times[0] - times[1]
+    a = [h * sum(1.0 / (t0 - tm) for tm in times[1:])]
+    for j in range(1, len(times)):
+        others = [tm for m, tm in enumerate(times) if m not in (0, j)]
+        numerator = math.prod(t0 - tm for tm in others)
+        denominator = math.prod(times[j] - tm for m, tm in enumerate(times) if m != j)
+        a.append(h * numerator / denominator)
+    return np.array(a)
+
+
 def bdf2_coefficients(h: float, h_prev: float | None) -> tuple[float, float, float]:
     """(a0, a1, a2) of variable-step BDF2 (backward Euler when there is no previous step)."""
     if h_prev is None:
@@ -72,18 +112,43 @@ def bdf2_coefficients(h: float, h_prev: float | None) -> tuple[float, float, flo
     return (1 + 2 * w) / (1 + w), -(1 + w), w**2 / (1 + w)
 
 
-def milne_factor(h: float, h1: float, h2: float) -> float:
-    """K such that the local error of a BDF2 step is K (u - u_pred), u_pred the quadratic
-    through the three previous points.
+def error_factor(times: list[float]) -> float:
+    """K such that the local error of a BDF-k step is K (u - u_pred), u_pred the polynomial through
+    the k + 1 previous points; times = [t_{n+1}, t_n, ..., t_{n-k}] (k + 2 of them).
 
-    h is the step, h1 and h2 the two before it. For u = u''' (t - t_{n+1})^3 / 6 the BDF2
-    residual of the exact solution is tau = u'''/6 (a1 (-h)^3 + a2 (-(h + h1))^3), so
-    u - u_exact = -tau / a0; the predictor misses by u'''/6 h (h + h1)(h + h1 + h2). K is the
-    first over their sum (2/11 for constant steps)."""
+    For u = (t - t_{n+1})^{k+1} (times u^{(k+1)}/(k+1)!) the BDF residual of the exact solution is
+    tau = sum_{j>=1} a_j u(t_{n+1-j}) (u and u' vanish at t_{n+1}), so u - u_exact = -tau / a0;
+    the predictor misses by prod_{i=0..k} (t_{n+1} - t_{n-i}). K is the first over their sum: for
+    constant steps 1 / (1 + (k+1) H_k), H_k = 1 + 1/2 + ... + 1/k."""
+    k = len(times) - 2
+    a = bdf_coefficients(times[: k + 1])
+    bdf = -sum(a[j] * (times[j] - times[0]) ** (k + 1) for j in range(1, k + 1)) / a[0]
+    predictor = math.prod(times[0] - ti for ti in times[1:])
+    return bdf / (bdf + predictor)
+
+
+def milne_factor(h: float, h1: float, h2: float) -> float:
+    """:func:`error_factor` of BDF2: h the step, h1 and h2 the two before it (2/11 for constant
+    steps)."""
     a0, a1, a2 = bdf2_coefficients(h, h1)
     bdf = -(a1 * (-h) ** 3 + a2 * (-(h + h1)) ** 3) / a0
     predictor = h * (h + h1) * (h + h1 + h2)
     return bdf / (bdf + predictor)
+
+
+def ratio_bound(order: int) -> float:
+    """The largest constant step ratio w = h_{n+1}/h_n for which variable-step BDF of `order` is
+    zero-stable: the roots of sum_j a_j z^(k-j) other than 1 inside the unit circle (to 1e-3)."""
+
+    def stable(w: float) -> bool:
+        steps = np.cumsum([w ** (-i) for i in range(order)])
+        roots = np.roots(bdf_coefficients([0.0, *(-steps)]))
+        return np.sort(np.abs(roots))[-2] < 1.0 - 1e-9 if order > 1 else True
+
+    w = 1.0
+    while stable(w + 1e-3) and w < 10.0:
+        w += 1e-3
+    return w
 
 
 def extrapolate(points: list[Point], t: float) -> list[np.ndarray]:
@@ -103,6 +168,7 @@ class BDFIntegrator:
             ("stoichiometry", "temperature" K, "potential" V).
         before_solve: Called with the time a step ends at, before it is solved (a time-dependent
             control sets itself there).
+        max_order: The highest BDF order (1 to 5).
     """
 
     def __init__(
@@ -111,11 +177,14 @@ class BDFIntegrator:
         problem,
         tolerances: dict[str, float],
         before_solve: Callable[[float], None] | None = None,
+        max_order: int = 4,
     ):
         self.model = model
         self.problem = problem
         self.tolerances = tolerances
         self.before_solve = before_solve or (lambda t: None)
+        self.max_order = max_order
+        self.coefficients = np.array([1.0, -1.0])  # (a0, ..., ak) of the step last prepared
         self.comm = model.cellmesh.mesh.comm
         self.newton_iterations = 0
         self._index = {id(u): k for k, u in enumerate(model.unknowns)}
@@ -131,27 +200,31 @@ class BDFIntegrator:
             u.x.array[:] = a
 
     # -- one implicit step
-    def prepare(self, history: list[Point], h: float, h_prev: float | None) -> None:
-        """Set the BDF coefficients and the dynamic fields' previous values of a step of h from
-        the last point (BDF2 with h_prev, else backward Euler): what the residual's rates, and
-        every form that holds them, see."""
+    def prepare(self, history: list[Point], h: float, order: int) -> None:
+        """Set the BDF coefficients of a step of h and `order` from the last point, and each
+        dynamic field's u_hist = a1 u_n + ... + ak u_{n+1-k} from the last `order` points: what
+        the residual's rates, and every form that holds them, see."""
         m = self.model
-        for const, a in zip(m.bdf, bdf2_coefficients(h, h_prev), strict=True):
-            const.value = a
+        times = [history[-1].t + h, *(p.t for p in reversed(history[-order:]))]
+        a = bdf_coefficients(times)
+        self.coefficients = a
+        m.bdf[0].value = a[0]
         m.inv_dt.value = 1.0 / h
-        for u, u_n, u_nm1, _ in m.dynamic:
-            u_n.x.array[:] = history[-1].arrays[self._index[id(u)]]
-            if h_prev is not None:
-                u_nm1.x.array[:] = history[-2].arrays[self._index[id(u)]]
+        for u, u_hist, _ in m.dynamic:
+            k = self._index[id(u)]
+            u_hist.x.array[:] = a[1] * history[-1].arrays[k]
+            for j in range(2, order + 1):
+                u_hist.x.array[:] += a[j] * history[-j].arrays[k]
 
-    def solve(self, history: list[Point], h: float, h_prev: float | None) -> tuple[bool, str]:
-        """Solve from the last point over h (BDF2 with h_prev, else backward Euler), starting
-        Newton from the extrapolation of the last points. Returns (ok, why not)."""
+    def solve(self, history: list[Point], h: float, order: int) -> tuple[bool, str]:
+        """Solve from the last point over h with BDF of `order` (the last `order` points), starting
+        Newton from the predictor of that order (the last order + 1 points extrapolated; the last
+        point at a segment's start). Returns (ok, why not)."""
         m = self.model
-        self.prepare(history, h, h_prev)
+        self.prepare(history, h, order)
         last = history[-1]
         self.before_solve(last.t + h)
-        guess = history[-3:] if h_prev is not None else history[-1:]
+        guess = history[-(order + 1) :]
         predicted = extrapolate(guess, last.t + h) if len(guess) > 1 else last.arrays
         self.restore(predicted)
         if m.T_lagged is not None:  # lagged coupling: the electrochemistry takes the predicted T
@@ -209,40 +282,56 @@ class BDFIntegrator:
         m, tol = self.model, self.tolerances
         k = self._index[id(m.voltage)]
         local = [abs(float(a[k][0]) - float(b[k][0])) / tol["voltage"] if a[k].size else 0.0]
-        for u, _, _, kind in m.dynamic:
+        for u, _, kind in m.dynamic:
             k = self._index[id(u)]
             local.append(np.abs(a[k] - b[k]).max(initial=0.0) / tol[kind])
         return self._max(local).max()
 
-    def step(self, history: list[Point], h: float, h_prev: float) -> tuple[bool, float, str, list[Point]]:
-        """A BDF2 step with its error estimate (needs three points of the segment). The model is
-        left holding the new point, prepared for this step.
+    def step(self, history: list[Point], h: float, order: int) -> tuple[bool, dict[int, float], str, list[Point]]:
+        """A BDF step of `order` with its error estimate (needs order + 1 points of the segment).
+        The model is left holding the new point, prepared for this step.
 
-        Returns (ok, estimated error / tolerance, why not, [the new point])."""
+        Returns (ok, estimated error / tolerance by order, why not, [the new point]): the error of
+        this step at `order`, and as if it had been taken at order - 1 (down to 2) and order + 1
+        (up to :attr:`max_order`, when history has the order + 2 points its estimate needs).
+        """
         last = history[-1]
-        ok, why = self.solve(history, h, h_prev)
+        ok, why = self.solve(history, h, order)
         if not ok:
-            return False, math.inf, why, []
+            return False, {order: math.inf}, why, []
         new = self.capture(last.t + h)
-        h2 = history[-2].t - history[-3].t
-        error = abs(milne_factor(h, h_prev, h2)) * self.distance(new.arrays, self.predicted)
-        return True, error, "", [new]
+        errors = {order: self._estimate(history, new, order, self.predicted)}
+        if order > 2:
+            errors[order - 1] = self._estimate(history, new, order - 1)
+        if order < self.max_order and len(history) >= order + 2:
+            errors[order + 1] = self._estimate(history, new, order + 1)
+        return True, errors, "", [new]
+
+    def _estimate(self, history: list[Point], new: Point, order: int, predicted: list | None = None) -> float:
+        """|K| |u - u_pred| / tolerance of a step of `order` to `new` (the predictor of that order,
+        through the last order + 1 points of history)."""
+        points = history[-(order + 1) :]
+        if predicted is None:
+            predicted = extrapolate(points, new.t)
+        times = [new.t, *(p.t for p in reversed(points))]
+        return abs(error_factor(times)) * self.distance(new.arrays, predicted)
 
     def first_step(self, history: list[Point], h: float) -> tuple[bool, float, str, list[Point]]:
         """Backward Euler over h from a segment's start, checked by two steps of h/2 (backward
-        Euler, then BDF2): their difference is the error of the single step, an upper bound of
-        that of the two. The model is left holding the second half point, prepared for its step.
+        Euler, then BDF2, or backward Euler again with max_order 1): their difference is the error
+        of the single step, an upper bound of that of the two. The model is left holding the
+        second half point, prepared for its step.
         Returns (ok, estimated error of the half steps / tolerance, why not, [both half points])."""
         start = history[-1]
-        ok, why = self.solve([start], h, None)
+        ok, why = self.solve([start], h, 1)
         if not ok:
             return False, math.inf, why, []
         full = [u.x.array.copy() for u in self.model.unknowns]
-        ok, why = self.solve([start], 0.5 * h, None)
+        ok, why = self.solve([start], 0.5 * h, 1)
         if not ok:
             return False, math.inf, why, []
         middle = self.capture(start.t + 0.5 * h)
-        ok, why = self.solve([start, middle], 0.5 * h, 0.5 * h)
+        ok, why = self.solve([start, middle], 0.5 * h, min(2, self.max_order))
         if not ok:
             return False, math.inf, why, []
         end = self.capture(start.t + h)
@@ -252,14 +341,14 @@ class BDFIntegrator:
         """The start of a new segment: the dynamic fields of `point`, the algebraic unknowns
         solved for the control now set (the point itself if that solve fails)."""
         h = CONSISTENT_FRACTION * first_step
-        ok, _ = self.solve([point], h, None)
+        ok, _ = self.solve([point], h, 1)
         if not ok:
             ok = self._continued(point, h)
         if not ok:
             self.restore(point.arrays)
             return point
         arrays = [u.x.array.copy() for u in self.model.unknowns]
-        for u, _, _, _ in self.model.dynamic:
+        for u, _, _ in self.model.dynamic:
             k = self._index[id(u)]
             arrays[k] = point.arrays[k].copy()
         self.restore(arrays)
@@ -269,7 +358,7 @@ class BDFIntegrator:
         """The consistent-start solve reached through :data:`CONTINUATION`'s fractions of the
         current and power set-points (a voltage set-point is left as it is)."""
         m = self.model
-        self.prepare([point], h, None)
+        self.prepare([point], h, 1)
         self.before_solve(point.t + h)
         controls = (m.setpoint[0], m.setpoint[2])
         targets = [float(c.value) for c in controls]

@@ -15,8 +15,9 @@ Unknowns (named fields, :class:`ssbfem.fem.Fields`), each on the cells where it 
   on the whole mesh (collectors included) or one lumped value.
 
 The residual is a set of named terms per field (:class:`ssbfem.fem.Residual`) that the blocks
-add. Time enters through d(u)/dt = inv_dt (a0 u + a1 u_n + a2 u_nm1) for the dynamic fields:
-backward Euler or variable-step BDF2 depending on the coefficients the time stepper sets.
+add. Time enters through d(u)/dt = inv_dt (a0 u + u_hist) for the dynamic fields, u_hist the
+sum of the past values with their BDF weights: variable-step BDF of the order and with the
+coefficients the time stepper sets (:mod:`ssbfem.integrator`).
 """
 
 from __future__ import annotations
@@ -169,7 +170,7 @@ class CellModel:
         self.mode = tuple(c(x) for x in (1.0, 0.0, 0.0))
         self.setpoint = tuple(c(0.0) for _ in range(3))
         self.inv_dt = c(0.0)
-        self.bdf = tuple(c(x) for x in (1.0, -1.0, 0.0))
+        self.bdf = (c(1.0),)  # a0 of the BDF formula; the rest of it is in each field's u_hist
         # The mechanical shift of Li's equilibrium potential (V, 0 unless the mechanics feeds back:
         # set by ssbfem.mechanics.CellMechanics from its latest solve).
         self.mechanical_shift_negative = c(0.0)
@@ -189,7 +190,7 @@ class CellModel:
         self.T0 = self.thermal.initial_temperature_K
         self.temperature_rise = fem.Function(space, name="temperature_rise")
         self.temperature = self.T0 + self.temperature_rise
-        self.T_n, self.T_nm1 = fem.Function(space), fem.Function(space)
+        self.T_hist = fem.Function(space)
         self._T_electrochemistry = self.temperature
         if self.thermal.coupling == "lagged":
             self.T_lagged = fem.Function(space)
@@ -331,7 +332,7 @@ class CellModel:
     def set_initial_state(self) -> None:
         """Rest at the initial stoichiometry: no current, phi_e = 0, V = U(x0)."""
         if self.temperature_rise is not None:
-            for f in (self.temperature_rise, self.T_n, self.T_nm1, self.T_lagged or self.T_n):
+            for f in (self.temperature_rise, self.T_hist, self.T_lagged or self.T_hist):
                 f.x.array[:] = 0.0
         self.set_equilibrium(self.cell.positive.initial_stoichiometry)
 
@@ -342,8 +343,8 @@ class CellModel:
             if f is not self.temperature_rise:
                 f.x.array[:] = 0.0
         theta = self.fields["theta"]
-        for f in (theta.u, theta.u_n, theta.u_nm1):
-            f.x.array[:] = stoichiometry
+        theta.u.x.array[:] = stoichiometry
+        theta.u_hist.x.array[:] = -stoichiometry  # at rest: a0 = 1, the rate is zero
         self.voltage.x.array[:] = float(self.ocp(stoichiometry, np))
 
     def stoichiometry_at_ocp(self, voltage: float) -> float:

@@ -34,7 +34,7 @@ class Model(Protocol):
 
     # -- time discretisation and controls: Constants the integrator and the experiment set
     inv_dt: fem.Constant
-    bdf: tuple[fem.Constant, fem.Constant, fem.Constant]
+    bdf: tuple[fem.Constant]  # (a0,): d(u)/dt = inv_dt (a0 u + u_hist)
     mode: tuple[fem.Constant, fem.Constant, fem.Constant]
     setpoint: tuple[fem.Constant, fem.Constant, fem.Constant]
     temperature: ufl.core.expr.Expr  # K: a Constant (isothermal, ramps) or T0 + temperature_rise
@@ -56,7 +56,7 @@ class Model(Protocol):
     @property
     def entity_maps(self) -> list: ...
     @property
-    def dynamic(self) -> list[tuple[fem.Function, fem.Function, fem.Function, str]]: ...
+    def dynamic(self) -> list[tuple[fem.Function, fem.Function, str]]: ...
     @property
     def bcs(self) -> list: ...
     def cells_in(self, space: fem.FunctionSpace, cells: np.ndarray) -> np.ndarray: ...

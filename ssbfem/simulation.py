@@ -1,6 +1,6 @@
 """Run a cell model through an experiment: the experiment's steps, events and ledgers around
-the time integrator of :mod:`ssbfem.integrator` (variable-step BDF2 with local error control,
-every step checked, a consistent start after every change of control).
+the time integrator of :mod:`ssbfem.integrator` (variable-order, variable-step BDF with local
+error control, every step checked, a consistent start after every change of control).
 
 A step that fails (Newton divergence, NaN, a stoichiometry leaving (0, 1)) is retried with a
 quarter of the step, a bounded number of times; then the run stops with a diagnosis (step,
@@ -9,10 +9,12 @@ time, the residual block that did not converge).
 Step ends: a duration is hit exactly; an event (voltage cut-off, current limit, charge passed,
 temperature) is located by re-solving the last step with a shorter length (Illinois regula
 falsi) until it is met within ``event_tolerance_V`` (or 1e-4 relative for a current or a
-charge).
+charge); each trial is a BDF step of the current order through the same past points, not an
+interpolant, so the located point is a solution like any other.
 
-The capacity is integrated with the same BDF formula as the lithium balance, so the charge
-passed equals F times the lithium inserted to solver tolerance (verification case K).
+The capacity is integrated with the same BDF formula as the lithium balance (the same order and
+coefficients, over the increments of the segment's last points), so the charge passed equals F
+times the lithium inserted to solver tolerance (verification case K).
 
 All the stepper's state lives in one :class:`StepperState`, so that a run can be checkpointed
 after any accepted step and resumed to give the same numbers as an uninterrupted run.
@@ -33,7 +35,7 @@ from ssbfem.constants import FARADAY
 from ssbfem.errors import SimulationError
 from ssbfem.experiment import Event, Experiment, Step
 from ssbfem.impedance import frequencies, impedance
-from ssbfem.integrator import BDFIntegrator, Point
+from ssbfem.integrator import MAX_GROWTH, BDFIntegrator, Point
 from ssbfem.model_interface import Model
 from ssbfem.observables import Observable
 from ssbfem.settings.run import Solver
@@ -57,6 +59,7 @@ class StepperSettings:
     petsc_options: dict | None = None
     linear_solver: str = "auto"
     max_retries: int = 12
+    max_order: int = 4
 
     @classmethod
     def from_config(cls, solver: Solver | dict | None = None) -> StepperSettings:
@@ -69,9 +72,11 @@ class StepperSettings:
 class StepperState:
     """Everything the time loop carries from one accepted step to the next.
 
-    ``history`` holds the last three points of the current experiment step (its consistent start
-    among them until it drops out): the BDF2 and predictor history; ``steps`` the summaries of
-    finished steps.
+    ``history`` holds the last max_order + 1 points of the current experiment step (its
+    consistent start among them until it drops out): the BDF, predictor and error-estimate
+    history; ``last_dq`` and ``last_heat`` the charge and heat increments between them (most
+    recent last); ``order`` the BDF order of the next step and ``steps_at_order`` how many
+    accepted steps it has taken; ``steps`` the summaries of finished steps.
     """
 
     step_index: int = 0
@@ -80,7 +85,7 @@ class StepperState:
     step_energy_J_m2: float = 0.0
     capacity_C_m2: float = 0.0
     energy_J_m2: float = 0.0
-    last_dq: float = 0.0
+    last_dq: list[float] = field(default_factory=list)
     dt: float = 0.0
     dt_prev: float | None = None
     fields_written: int = 0
@@ -89,9 +94,18 @@ class StepperState:
     newton_iterations: int = 0
     heat_generated_J_m2: float = 0.0
     heat_removed_J_m2: float = 0.0
-    last_heat: tuple[float, float] = (0.0, 0.0)
+    last_heat: list[tuple[float, float]] = field(default_factory=list)
+    order: int = 2
+    steps_at_order: int = 0
     history: list[Point] = field(default_factory=list)
     steps: list[dict] = field(default_factory=list)
+
+    def __post_init__(self):
+        # a checkpoint of the BDF2-only stepper holds the last increment alone
+        if not isinstance(self.last_dq, list):
+            self.last_dq = [self.last_dq]
+        if self.last_heat and not isinstance(self.last_heat[0], list | tuple):
+            self.last_heat = [tuple(self.last_heat)]
 
     def scalars(self) -> dict:
         """The state without the arrays (JSON-ready)."""
@@ -150,7 +164,9 @@ class Simulation:
             "stoichiometry": s.stoichiometry_tolerance,
             "temperature": s.temperature_tolerance_K,
         }
-        self.integrator = BDFIntegrator(model, self.problem, tolerances, before_solve=self._control_at)
+        self.integrator = BDFIntegrator(
+            model, self.problem, tolerances, before_solve=self._control_at, max_order=s.max_order
+        )
         self._last_checkpoint = (0, time.monotonic())
 
     # -- observers
@@ -213,9 +229,14 @@ class Simulation:
         if step.temperature_ramp is not None:
             m.temperature.value = self._ramp(step, t)
 
+    def _order(self) -> int:
+        """The BDF order of a step from the last accepted point: the state's, or lower while the
+        segment has fewer points (backward Euler from its start)."""
+        return min(self.state.order, len(self.state.history))
+
     def _solve(self, dt: float) -> bool:
         """Solve from the last accepted point over dt (for event location); counts iterations."""
-        ok, _ = self._counted(self.integrator.solve, self.state.history, dt, self.state.dt_prev)
+        ok, _ = self._counted(self.integrator.solve, self.state.history, dt, self._order())
         return ok
 
     def _counted(self, method, *args):
@@ -245,8 +266,18 @@ class Simulation:
         at rest, where the current is zero by control and what the solver leaves is round-off."""
         if self.step.mode == "rest":
             return 0.0
-        a0, _, a2 = (float(c.value) for c in self.model.bdf)
-        return (dt * current + a2 * self.state.last_dq) / a0
+        return self._increment(dt * current, self.state.last_dq)
+
+    def _increment(self, h_rate: float, increments: list[float]) -> float:
+        """Q_{n+1} - Q_n of a quantity whose rate is integrated by the BDF formula of the step just
+        prepared: a0 Q_{n+1} + sum_j a_j Q_{n+1-j} = h rate, with Q_{n+1-j} - Q_n = -(the last
+        j - 1 increments) and sum_j a_j = 0."""
+        a = self.integrator.coefficients
+        behind, total = 0.0, h_rate
+        for j in range(2, len(a)):
+            behind += increments[-(j - 1)]
+            total += a[j] * behind
+        return total / a[0]
 
     def _event_value(self, event: Event, point: Point, dt: float) -> float:
         """Signed distance to the event: it has happened when the value is <= 0."""
@@ -368,9 +399,10 @@ class Simulation:
         st.step_index = index
         st.step_start_s = st.history[-1].t
         st.history = st.history[-1:]
-        st.dt, st.dt_prev, st.last_dq = self.settings.initial_step_s, None, 0.0
+        st.dt, st.dt_prev, st.last_dq = self.settings.initial_step_s, None, []
+        st.order, st.steps_at_order = min(2, self.settings.max_order), 0
         st.step_capacity_C_m2 = st.step_energy_J_m2 = 0.0
-        st.last_heat = (0.0, 0.0)
+        st.last_heat = []
         self._apply_control()
 
     def _limit(self) -> float:
@@ -396,11 +428,12 @@ class Simulation:
         dt = min(st.dt, s.max_step_s, self._limit() - point.t)
         retries, rejected = 0, False
         while True:
-            first = st.dt_prev is None  # backward Euler checked by step doubling; then BDF2
+            first = st.dt_prev is None  # backward Euler checked by step doubling; then BDF
             if first:
                 ok, error, why, points = self._counted(self.integrator.first_step, st.history, dt)
             else:
-                ok, error, why, points = self._counted(self.integrator.step, st.history, dt, st.dt_prev)
+                ok, errors, why, points = self._counted(self.integrator.step, st.history, dt, st.order)
+                error = errors[st.order]
             if ok and error <= 1.0:
                 break
             st.rejected_steps += 1
@@ -414,14 +447,25 @@ class Simulation:
                         f"gave up after {retries} tries, last dt = {dt:.3g} s"
                     )
                 dt *= 0.25
-            else:
-                dt *= max(0.2, 0.9 * error ** (-1.0 / (2.0 if first else 3.0)))
+            elif first:
+                dt *= max(0.2, 0.9 * error**-0.5)
+            else:  # the lower order if it allows the longer step
+                order, factor = self._next_order(errors, st.order, raise_order=False)
+                if order != st.order:
+                    st.order, st.steps_at_order = order, 0
+                dt *= factor
         event, substep = self._accept_points(points, dt / len(points))
         new = st.history[-1]
-        # The local error scales as h^2 per backward-Euler step, h^3 per BDF2 step; the next step
-        # grows at most twofold over the last (variable-step BDF2 is zero-stable below 1 + sqrt 2).
-        growth = 1.0 if rejected else 2.0
-        factor = max(0.2, 0.9 * max(error, 1e-10) ** (-1.0 / (2.0 if first else 3.0)))
+        # The local error scales as h^2 per backward-Euler step, h^(k+1) per BDF-k step; the next
+        # step grows at most by MAX_GROWTH[k] over the last (zero stability of variable steps).
+        if first:
+            factor = max(0.2, 0.9 * max(error, 1e-10) ** -0.5)
+        else:
+            st.steps_at_order += 1
+            order, factor = self._next_order(errors, st.order, raise_order=st.steps_at_order >= st.order + 1)
+            if order != st.order:
+                st.order, st.steps_at_order = order, 0
+        growth = 1.0 if rejected else MAX_GROWTH[st.order]
         st.dt = min(dt * min(growth, factor), 2.0 * substep)
         due = [ft for ft in self.field_times[st.fields_written :] if ft <= new.t * (1 + 1e-12) + 1e-12]
         if due:
@@ -438,6 +482,17 @@ class Simulation:
             self._notify("on_snapshot", new.t)
         return reason
 
+    @staticmethod
+    def _next_order(errors: dict[int, float], order: int, raise_order: bool) -> tuple[int, float]:
+        """The order whose error estimate allows the longest next step, among `order`, the one
+        below and (when `raise_order`) the one above, and that step's factor over the last (at
+        least 0.2, 0.9 times the error's (k+1)-th root); `order` when they tie."""
+        factors = {
+            k: max(0.2, 0.9 * max(e, 1e-10) ** (-1.0 / (k + 1))) for k, e in errors.items() if k <= order or raise_order
+        }
+        best = max(factors, key=lambda k: (factors[k], k == order))
+        return best, factors[best]
+
     def _accept_points(self, points: list[Point], h: float) -> tuple[Event | None, float]:
         """Accept the new points in turn, each after h, until one passes an event: that one is
         shortened to the event. Returns the event (or None) and the last accepted step's length."""
@@ -445,7 +500,7 @@ class Simulation:
             # The model holds the point it books and the step that led to it (heat, rows): the
             # integrator leaves it holding the last point, so a single one is already in place.
             if len(points) > 1:
-                self.integrator.prepare(self.state.history, h, self.state.dt_prev)
+                self.integrator.prepare(self.state.history, h, self._order())
                 self._restore(point.arrays)
             event = self._triggered(point, h)
             if event is not None:
@@ -480,7 +535,7 @@ class Simulation:
         """Book-keep an accepted step: capacity with the BDF weights of the lithium balance."""
         st = self.state
         dq = self._dq(point.current, dt)
-        st.last_dq = dq
+        st.last_dq = [*st.last_dq, dq][-self.settings.max_order :]
         st.capacity_C_m2 += dq
         st.step_capacity_C_m2 += dq
         energy = 0.0 if self.step.mode == "rest" else dt * point.current * point.voltage
@@ -488,15 +543,15 @@ class Simulation:
         st.step_energy_J_m2 += energy
         heat = self.model.heat()
         if heat:  # integrated like the capacity, so the energy balance closes exactly
-            a0, _, a2 = (float(c.value) for c in self.model.bdf)
             generated = sum(v for k, v in heat.items() if k not in ("removed", "stored"))
             rates = (generated, heat.get("removed", 0.0))
-            increments = tuple((dt * r + a2 * last) / a0 for r, last in zip(rates, st.last_heat, strict=True))
-            st.last_heat = increments
+            increments = tuple(self._increment(dt * r, [h[i] for h in st.last_heat]) for i, r in enumerate(rates))
+            st.last_heat = [*st.last_heat, increments][-self.settings.max_order :]
             st.heat_generated_J_m2 += increments[0]
             st.heat_removed_J_m2 += increments[1]
         st.accepted_steps += 1
-        st.history = [*st.history, point][-3:]  # BDF2 needs two; the predictor takes the last two
+        # BDF-k takes k points, its predictor k + 1, the estimate at order k + 1 takes k + 2
+        st.history = [*st.history, point][-(self.settings.max_order + 1) :]
         st.dt_prev = dt
         self._emit(point, heat)
 

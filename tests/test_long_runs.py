@@ -59,9 +59,12 @@ def read_series(path) -> dict[str, np.ndarray]:
     return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
 
 
-def test_sigterm_then_restart_reproduces_the_uninterrupted_run(tmp_path):
+@pytest.mark.parametrize("max_order", [2, 4])
+def test_sigterm_then_restart_reproduces_the_uninterrupted_run(tmp_path, max_order):
+    """Also at order 4, whose checkpoint holds five points, the order and the charge increments."""
     reference, interrupted = tmp_path / "reference", tmp_path / "interrupted"
-    proc = ssbfem("run", str(DEMO_CONFIG), "-o", str(reference), "--set", CYCLING, *QUIET)
+    order = ["--set", f"solver.max_order={max_order}"]
+    proc = ssbfem("run", str(DEMO_CONFIG), "-o", str(reference), "--set", CYCLING, *QUIET, *order)
     assert proc.wait(timeout=600) == 0, proc.stderr.read()
 
     # Interrupted mid-cycle, between two periodic checkpoints: the stop writes its own.
@@ -76,6 +79,7 @@ def test_sigterm_then_restart_reproduces_the_uninterrupted_run(tmp_path):
         "--set",
         CYCLING,
         *QUIET,
+        *order,
         "--set",
         "output.checkpoint_every_steps=25",
         sigterm_after_steps=stop_after,

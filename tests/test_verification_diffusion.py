@@ -74,6 +74,7 @@ def dt_errors() -> list[float]:
             "stoichiometry_tolerance": 1e3,
             "initial_step_s": horizon / n,
             "max_step_s": horizon / n,
+            "max_order": 2,
         }
         errors.append(surface_u([0.2], mesh={"positive_elements": 96}, solver=fixed)[0.2] - U_SURFACE[0.2])
     return errors

@@ -52,7 +52,7 @@ class ThermalBalance(Block):
 
     def declare(self, model: CellModel) -> None:
         model.fields.add("temperature_rise", model.temperature_rise)
-        model.fields.make_dynamic("temperature_rise", "temperature", (model.T_n, model.T_nm1))
+        model.fields.make_dynamic("temperature_rise", "temperature", model.T_hist)
 
     def residual(self, model: CellModel) -> None:
         rise = model.fields["temperature_rise"]

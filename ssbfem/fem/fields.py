@@ -1,10 +1,11 @@
 """Named unknowns: each field lives on the cells of its domain (a submesh of the cell mesh), on
 the whole mesh, or is one global value (a Real space).
 
-A field that changes in time keeps its two previous values; its rate is the time stepper's
-formula d(u)/dt = inv_dt (a0 u + a1 u_n + a2 u_nm1) (backward Euler or variable-step BDF2,
-whichever coefficients the stepper sets), and its kind ("stoichiometry", "potential",
-"temperature") selects its local-error tolerance.
+A field that changes in time has one history function; its rate is the time stepper's formula
+d(u)/dt = inv_dt (a0 u + u_hist), u_hist = a1 u_n + ... + ak u_{n+1-k} (variable-step BDF of order
+k = 1..5, whose coefficients and past values the stepper combines before every solve, so that no
+form depends on the order), and its kind ("stoichiometry", "potential", "temperature") selects
+its local-error tolerance.
 """
 
 from __future__ import annotations
@@ -44,12 +45,11 @@ class Field:
     v: ufl.Argument
     submesh: Submesh | None = None
     kind: str | None = None  # tolerance kind of a dynamic field
-    u_n: fem.Function | None = None
-    u_nm1: fem.Function | None = None
+    u_hist: fem.Function | None = None  # the BDF formula's sum over the past values
 
     @property
     def dynamic(self) -> bool:
-        return self.u_n is not None
+        return self.u_hist is not None
 
 
 class Fields:
@@ -92,20 +92,20 @@ class Fields:
         self._fields[name] = field
         return field
 
-    def make_dynamic(self, name: str, kind: str, history: tuple[fem.Function, fem.Function] | None = None) -> Field:
-        """Give a field its two previous values (new ones unless given) and its tolerance kind."""
+    def make_dynamic(self, name: str, kind: str, history: fem.Function | None = None) -> Field:
+        """Give a field its history function (a new one unless given) and its tolerance kind."""
         field = self._fields[name]
         if not field.dynamic:
-            space = field.u.function_space
-            field.u_n, field.u_nm1 = history or (fem.Function(space), fem.Function(space))
+            field.u_hist = history or fem.Function(field.u.function_space)
             field.kind = kind
             self._dynamic_order.append(name)
         return field
 
     def rate(self, name: str, inv_dt, bdf) -> ufl.core.expr.Expr:
-        """d(u)/dt by the stepper's formula (the field must be dynamic)."""
+        """d(u)/dt by the stepper's formula inv_dt (a0 u + u_hist), bdf = (a0,) (the field must be
+        dynamic)."""
         f = self._fields[name]
-        return inv_dt * (bdf[0] * f.u + bdf[1] * f.u_n + bdf[2] * f.u_nm1)
+        return inv_dt * (bdf[0] * f.u + f.u_hist)
 
     def __getitem__(self, name: str) -> Field:
         return self._fields[name]
@@ -121,9 +121,9 @@ class Fields:
         return [f.u for f in self._fields.values()]
 
     @property
-    def dynamic(self) -> list[tuple[fem.Function, fem.Function, fem.Function, str]]:
-        """(u, u at t_n, u at t_n-1, tolerance kind) of every field that changes in time."""
-        return [(f.u, f.u_n, f.u_nm1, f.kind) for f in (self._fields[n] for n in self._dynamic_order)]
+    def dynamic(self) -> list[tuple[fem.Function, fem.Function, str]]:
+        """(u, its history function u_hist, tolerance kind) of every field that changes in time."""
+        return [(f.u, f.u_hist, f.kind) for f in (self._fields[n] for n in self._dynamic_order)]
 
     @property
     def entity_maps(self) -> list[dolfinx.mesh.EntityMap]:
