@@ -56,7 +56,8 @@ def ssbfem_discharge(c_rate: float, repeats: int = 3) -> dict:
     }
 
 
-def pybamm_discharge(c_rate: float) -> dict | None:
+def pybamm_discharge(c_rate: float, times: np.ndarray) -> dict | None:
+    """PyBaMM's run of the same discharge; its voltage at `times` (s) from IDA's own interpolant."""
     try:
         sys.path.insert(0, str(Path(__file__).parent))
         import pybamm_thin_film as reference
@@ -68,9 +69,11 @@ def pybamm_discharge(c_rate: float) -> dict | None:
     built.solver.solve(built.model, np.array([0.0, reference.end_time_bound(c_rate)]))
     cold_s = time.perf_counter() - start
     result = reference.solve(built, c_rate)  # warm: the best of three solves after a warm-up
-    # The timed solves report IDA's own steps only; for the comparison, an untimed dense output.
+    # The timed solves report IDA's own steps only; for the comparison, an untimed output at our
+    # steps' ends (IDA's interpolant is of its step's order: no linear interpolation either side).
     end = result["time_s"][-1]
-    dense = built.solver.solve(built.model, np.array([0.0, end]), t_interp=np.linspace(0.0, end, 4000))
+    inside = np.unique(np.clip(times, 0.0, end))
+    dense = built.solver.solve(built.model, np.array([0.0, end]), t_interp=inside)
     return {
         "time_s": dense.t,
         "voltage_V": dense["Voltage [V]"].data,
@@ -91,16 +94,22 @@ def main() -> None:
             f"{rate:g}C  ssbfem: {ours['wall_s']:.3f} s ({ours['steps']} steps, {ours['newton']} Newton iterations), "
             f"capacity {ours['capacity']:.6f} mAh/cm2"
         )
-        ref = pybamm_discharge(rate)
+        ref = pybamm_discharge(rate, ours["time_s"])
         if ref is not None:
+            # at our own steps' ends, where both solutions are computed rather than interpolated
+            # between points (a higher-order integrator takes long steps); apart, the first second,
+            # where the diffusion layer's onset is thinner than PyBaMM's 400 finite volumes resolve
             horizon = 0.9 * ref["time_s"][-1]
-            t = np.linspace(0.0, horizon, 2000)[1:]
-            dv = np.abs(np.interp(t, ours["time_s"], ours["voltage_V"]) - np.interp(t, ref["time_s"], ref["voltage_V"]))
+            t = ours["time_s"]
+            dv = np.abs(ours["voltage_V"] - np.interp(t, ref["time_s"], ref["voltage_V"]))
+            early = dv[(t > 0.0) & (t < 1.0)]
+            dv = dv[(t >= 1.0) & (t <= horizon)]
             line += (
                 f"\n      PyBaMM IDAKLU (400 FV): warm solve {ref['wall_s'] * 1e3:.1f} ms, "
                 f"cold (build, set-up, first solve) {ref['cold_s']:.2f} s, "
                 f"capacity {ref['capacity']:.6f} mAh/cm2\n"
-                f"      difference: max |dV| to 90 % of the time {dv.max() * 1e3:.3f} mV, "
+                f"      difference: max |dV| from 1 s to 90 % of the time {dv.max() * 1e3:.3f} mV "
+                f"(in the first second {early.max(initial=0.0) * 1e3:.3f} mV), "
                 f"capacity {(ours['capacity'] / ref['capacity'] - 1) * 100:+.4f} %"
             )
         else:
