@@ -407,7 +407,9 @@ class _SigtermAfter(Observer):
 @pytest.mark.parametrize("thermal", ["isothermal", "lumped"])
 def test_stop_and_restart_reproduce_the_run(tmp_path, thermal):
     """A homogenised run stopped by SIGTERM resumes from its checkpoint (the particle field and
-    the temperature included) and ends where the uninterrupted run ends, to 1e-10."""
+    the temperature included) and ends where the uninterrupted run ends, each column to 1e-10 of
+    its largest value (the heat stored decays towards 0 in the rest: the restart's round-off in
+    the temperature, 1e-13 K, is far above 1e-10 of its last values)."""
     raw = homogenised(experiment={"steps": ["Discharge at 4 A/m2 until 3.9 V", "Rest for 60 s"]})
     names = ["time_s", "voltage_V", "capacity_mAh_cm2", "surface_stoichiometry", "lithium_mol_m2"]
     if thermal == "lumped":
@@ -423,7 +425,9 @@ def test_stop_and_restart_reproduce_the_run(tmp_path, thermal):
     a, b = (read_table(tmp_path / name / "timeseries.csv") for name in ("reference", "stopped"))
     assert len(a) == len(b) == len(reference.series.rows)
     for name in names:
-        assert np.allclose([float(r[name]) for r in b], [float(r[name]) for r in a], rtol=1e-10, atol=1e-13), name
+        resumed_column, reference_column = (np.array([float(r[name]) for r in t]) for t in (b, a))
+        scale = np.abs(reference_column).max()
+        assert np.allclose(resumed_column, reference_column, rtol=1e-10, atol=1e-10 * scale), name
 
 
 def test_parameter_file_fills_the_unset_keys(tmp_path):
