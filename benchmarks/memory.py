@@ -16,14 +16,19 @@ from __future__ import annotations
 
 import argparse
 import resource
+import sys
+from pathlib import Path
 
 from mpi4py import MPI
 
 from ssbfem._dolfinx import PETSc
 from ssbfem.model import CellModel
-from ssbfem.runner import build_mesh, one_c_current
+from ssbfem.runner import build_mesh
 from ssbfem.settings import load_settings
 from ssbfem.solvers import create_solver, number_of_dofs
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scale import prepare_step_from_rest
 
 
 def resident_mib() -> float:
@@ -59,10 +64,7 @@ def main() -> None:
     mark("model (forms compiled)")
     problem = create_solver(model, settings.solver.petsc_options, settings.solver.linear_solver)
     mark("solver (vectors, Jacobian matrix)")
-    model.set_control("current", one_c_current(settings.cell))
-    model.inv_dt.value = 1.0
-    for u, u_hist, _ in model.dynamic:  # backward Euler from the initial state (a0 = 1)
-        u_hist.x.array[:] = -u.x.array
+    prepare_step_from_rest(model, settings)
     problem.solve()
     mark("one time step")
     dofs = number_of_dofs(model)

@@ -10,6 +10,7 @@ import pytest
 from mpi4py import MPI
 
 from conftest import thin_film
+from test_composite import COMPOSITE
 from ssbfem._dolfinx import dolfinx
 from ssbfem.config import resolve
 from ssbfem.effective import effective_parameters
@@ -24,22 +25,6 @@ from ssbfem.simulation import lithium_charge_balance
 
 SEPARATOR, COLLECTOR, SIZE = 1.0, 0.5, 0.7
 PACKING = pack_spheres((5.0, 5.0, 5.0), 0.5, diameter_um=2.5, overlap=0.1, seed=3)
-
-COMPOSITE = {
-    "architecture": "composite",
-    "dimension": 3,
-    "positive": {"thickness_um": 5.0},
-    "electrolyte": {"thickness_um": 1.5},
-    "positive_current_collector": {"material": "Al", "thickness_um": 0.5},
-    "composite": {
-        "volume_fraction": 0.5,
-        "particle_diameter_um": 2.5,
-        "length_um": 5.0,
-        "width_um": 5.0,
-        "mesh_size_um": 0.7,
-        "seed": 3,
-    },
-}
 
 
 def _mesh(loss: float, seed: int = 0):

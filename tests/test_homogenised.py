@@ -14,6 +14,7 @@ import pytest
 from scipy.optimize import brentq
 
 from conftest import REPO, merge, simulate, thin_film
+from test_thermal import LICOO2_THERMAL, assert_heat_balance
 from ssbfem.cli import main
 from ssbfem.config import load_config, resolve
 from ssbfem.constants import FARADAY, GAS_CONSTANT
@@ -574,7 +575,6 @@ def test_a_large_current_from_rest_is_reached_by_continuation(monkeypatch):
 
 # -- thermal coupling: the homogenised cell in the lumped and full energy balances
 
-LICOO2_THERMAL = {"density_kg_m3": 5050.0, "heat_capacity_J_kg_K": 750.0}  # test values, as in test_thermal
 LIPON_RHO_CP = 2680.0 * 1400.0  # J/(m3 K), the material library's LiPON
 
 
@@ -595,11 +595,7 @@ def test_homogenised_energy_balance(model):
     raw = thermal_homogenised({"model": model, "boundaries": boundaries})
     raw["experiment"] = {"steps": ["Discharge at 4C for 240 s"]}
     s = simulate(raw).series
-    generated, lost, stored = s["heat_generated_J"][-1], s["heat_removed_J"][-1], s["heat_stored_J"][-1]
-    assert generated > 0 and lost > 0 and stored > 0
-    assert abs(generated - lost - stored) <= 1e-6 * generated
-    for name in ("joule", "reaction"):
-        assert np.all(s[f"heat_{name}_W"] >= -1e-15)
+    assert_heat_balance(s)
     if model == "full":  # a field: the cooled face is the coolest
         assert s["temperature_max_K"][-1] > s["temperature_min_K"][-1]
 
