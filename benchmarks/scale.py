@@ -6,7 +6,7 @@ Usage (serial and on 2 ranks, for the speed-up):
     mpiexec -n 2 python benchmarks/scale.py CONFIG [--set key=value ...]
 
 Builds the cell of CONFIG, takes one backward-Euler step of 1 s at 1C from rest with the solver
-the config selects (the iterative field-split preset above 200k unknowns), and times it beside
+the config selects (the iterative field-split preset above 20k unknowns), and times it beside
 one Poisson solve -div(grad u) = 1 (u = 0 on the positive terminal) with CG + GAMG, rtol 1e-8,
 in the same polynomial degree on the whole mesh, assembly included. A Newton step is one
 iteration of Newton's method (assemble the residual and the Jacobian, solve the linear system);

@@ -35,11 +35,11 @@ from ssbfem.constants import FARADAY
 from ssbfem.errors import SimulationError
 from ssbfem.experiment import Event, Experiment, Step
 from ssbfem.impedance import frequencies, impedance
-from ssbfem.integrator import MAX_GROWTH, BDFIntegrator, Point
+from ssbfem.integrator import MAX_GROWTH, NEWTON_FRACTION, BDFIntegrator, Point
 from ssbfem.model_interface import Model
 from ssbfem.observables import Observable
 from ssbfem.settings.run import Solver
-from ssbfem.solvers import create_solver
+from ssbfem.solvers import NewtonConvergence, create_solver
 
 if TYPE_CHECKING:
     from ssbfem.observers import Observer
@@ -60,6 +60,7 @@ class StepperSettings:
     linear_solver: str = "auto"
     max_retries: int = 12
     max_order: int = 4
+    newton_fraction: float | None = None
 
     @classmethod
     def from_config(cls, solver: Solver | dict | None = None) -> StepperSettings:
@@ -76,7 +77,9 @@ class StepperState:
     consistent start among them until it drops out): the BDF, predictor and error-estimate
     history; ``last_dq`` and ``last_heat`` the charge and heat increments between them (most
     recent last); ``order`` the BDF order of the next step and ``steps_at_order`` how many
-    accepted steps it has taken; ``steps`` the summaries of finished steps.
+    accepted steps it has taken; ``newton_rate_factor`` the Newton iterations' last measured
+    rate / (1 - rate) (:class:`ssbfem.solvers.NewtonConvergence`); ``steps`` the summaries of
+    finished steps.
     """
 
     step_index: int = 0
@@ -92,6 +95,7 @@ class StepperState:
     accepted_steps: int = 0
     rejected_steps: int = 0
     newton_iterations: int = 0
+    newton_rate_factor: float = NewtonConvergence.UNKNOWN_RATE_FACTOR
     heat_generated_J_m2: float = 0.0
     heat_removed_J_m2: float = 0.0
     last_heat: list[tuple[float, float]] = field(default_factory=list)
@@ -165,9 +169,22 @@ class Simulation:
             "temperature": s.temperature_tolerance_K,
         }
         self.integrator = BDFIntegrator(
-            model, self.problem, tolerances, before_solve=self._control_at, max_order=s.max_order
+            model,
+            self.problem,
+            tolerances,
+            before_solve=self._control_at,
+            max_order=s.max_order,
+            newton_fraction=self._newton_fraction(),
         )
         self._last_checkpoint = (0, time.monotonic())
+
+    def _newton_fraction(self) -> float:
+        """The settings' newton_fraction, or by default NEWTON_FRACTION with an iterative linear
+        solver and 0 (the residual test alone) with a factorisation."""
+        if self.settings.newton_fraction is not None:
+            return self.settings.newton_fraction
+        jacobian = getattr(self.problem, "jacobian_callback", None)
+        return 0.0 if jacobian is None or jacobian.factorised else NEWTON_FRACTION
 
     # -- observers
     def _notify(self, hook: str, *args) -> None:
@@ -240,11 +257,18 @@ class Simulation:
         return ok
 
     def _counted(self, method, *args):
+        """Call an integrator method, counting its Newton iterations; the Newton convergence
+        rate it measures is part of the state (a restart takes the same iterations)."""
         before = self.integrator.newton_iterations
+        convergence = getattr(self.problem, "convergence", None)
+        if convergence is not None:
+            convergence.rate_factor = self.state.newton_rate_factor
         try:
             return method(*args)
         finally:
             self.state.newton_iterations += self.integrator.newton_iterations - before
+            if convergence is not None:
+                self.state.newton_rate_factor = convergence.rate_factor
 
     def _exhausted(self, point: Point, step: Step) -> str:
         """When the electrode is full or empty, say that the step's limit cannot be reached."""

@@ -215,6 +215,7 @@ def test_iterative_preset_on_a_composite_matches_direct(degree):
                 "max_step_s": 1.0,
                 "voltage_tolerance_V": 1.0,
                 "stoichiometry_tolerance": 1.0,
+                "newton_fraction": 0.0,  # Newton converged to the residual tolerance
                 "linear_solver": solver,
             },
             experiment={"steps": ["Discharge at 1C for 5 seconds"]},
