@@ -209,7 +209,9 @@ def test_warmer_cell_delivers_more_at_4C_by_arrhenius():
 
 def test_lagged_coupling_matches_monolithic():
     """The lagged (extrapolated-temperature) coupling against the monolithic one on a 4C
-    discharge heating a poorly cooled film by about 10 K: the splitting error is small."""
+    discharge heating a poorly cooled film by about 10 K: the splitting error is small (at
+    tolerances of 1e-5 V and 5e-6: it grows with the steps; 0.23 mV at the end of the discharge
+    at the default tolerances, ten times looser)."""
     series = {}
     for coupling in ("monolithic", "lagged"):
         raw = thin_film(
@@ -220,6 +222,7 @@ def test_lagged_coupling_matches_monolithic():
                 "boundaries": {"positive_terminal": {"type": "convection", "h_W_m2K": 0.05}},
             },
             experiment={"steps": ["Discharge at 4C until 3.0 V"]},
+            solver={"voltage_tolerance_V": 1e-5, "stoichiometry_tolerance": 5e-6},
         )
         series[coupling] = simulate(raw).series
     a, b = series["monolithic"], series["lagged"]
