@@ -41,7 +41,10 @@ from the second step on the segment has the three points BDF2's estimate needs, 
 rises from there. Every step is checked.
 
 Errors are measured on the cell voltage and on every dynamic field, each against its own
-tolerance (the maximum over the mesh), and reduced over MPI ranks.
+tolerance, and reduced over MPI ranks: a field's error is by default its maximum over the dofs,
+optionally its root mean square (the weighted RMS norm of IDA and of PETSc's TS adaptors), which
+resolves the thin diffusion layer under a particle's surface at the start of a discharge less
+finely: on a 3D composite about as many steps as the maximum at the same voltage error.
 
 Each implicit step starts Newton from the predictor. With a factorising linear solver (LU, every
 thin film) it is a modified Newton method: the Jacobian assembled and factorised once, at the
@@ -179,6 +182,8 @@ class BDFIntegrator:
         before_solve: Called with the time a step ends at, before it is solved (a time-dependent
             control sets itself there).
         max_order: The highest BDF order (1 to 5).
+        error_norm: "max" (a field's error is its largest over the dofs) or "rms" (its root mean
+            square).
         newton_fraction: Newton stops once its estimated error is below this fraction of the
             tolerances (0: the solver's residual test only).
     """
@@ -191,12 +196,14 @@ class BDFIntegrator:
         before_solve: Callable[[float], None] | None = None,
         max_order: int = 4,
         newton_fraction: float = 0.0,
+        error_norm: str = "max",
     ):
         self.model = model
         self.problem = problem
         self.tolerances = tolerances
         self.before_solve = before_solve or (lambda t: None)
         self.max_order = max_order
+        self.error_norm = error_norm
         self.coefficients = np.array([1.0, -1.0])  # (a0, ..., ak) of the step last prepared
         self.comm = model.cellmesh.mesh.comm
         self.newton_iterations = 0
@@ -302,14 +309,26 @@ class BDFIntegrator:
         return ok, reason
 
     def distance(self, a: list[np.ndarray], b: list[np.ndarray]) -> float:
-        """max over the voltage and the dynamic fields of |a - b| / tolerance (MPI-reduced)."""
+        """The largest of |a - b| / tolerance over the voltage and each dynamic field, a field's
+        either its maximum over the dofs (``error_norm`` "max") or its root mean square ("rms", the
+        weighted RMS norm of IDA and PETSc's TS); MPI-reduced."""
         m, tol = self.model, self.tolerances
         k = self._index[id(m.voltage)]
-        local = [abs(float(a[k][0]) - float(b[k][0])) / tol["voltage"] if a[k].size else 0.0]
+        voltage = abs(float(a[k][0]) - float(b[k][0])) / tol["voltage"] if a[k].size else 0.0
+        maxima, squares, counts = [voltage], [], []
         for u, _, kind in m.dynamic:
             k = self._index[id(u)]
-            local.append(np.abs(a[k] - b[k]).max(initial=0.0) / tol[kind])
-        return self._max(local).max()
+            owned = u.function_space.dofmap.index_map.size_local * u.function_space.dofmap.index_map_bs
+            scaled = (a[k][:owned] - b[k][:owned]) / tol[kind]
+            maxima.append(np.abs(scaled).max(initial=0.0))
+            squares.append(float(scaled @ scaled))
+            counts.append(owned)
+        if self.error_norm == "max":
+            return self._max(maxima).max()
+        sums = self.comm.allreduce(np.array([*squares, *counts], dtype=float), op=MPI.SUM)
+        n = len(squares)
+        rms = [math.sqrt(sums[i] / sums[n + i]) if sums[n + i] else 0.0 for i in range(n)]
+        return max(self._max([voltage]).max(), *rms)
 
     def step(self, history: list[Point], h: float, order: int) -> tuple[bool, dict[int, float], str, list[Point]]:
         """A BDF step of `order` with its error estimate (needs order + 1 points of the segment).

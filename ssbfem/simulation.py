@@ -61,6 +61,7 @@ class StepperSettings:
     max_retries: int = 12
     max_order: int = 4
     newton_fraction: float | None = None
+    error_norm: str = "max"
 
     @classmethod
     def from_config(cls, solver: Solver | dict | None = None) -> StepperSettings:
@@ -175,6 +176,7 @@ class Simulation:
             before_solve=self._control_at,
             max_order=s.max_order,
             newton_fraction=self._newton_fraction(),
+            error_norm=s.error_norm,
         )
         self._last_checkpoint = (0, time.monotonic())
 

@@ -318,3 +318,25 @@ def test_balances_close_at_fourth_order():
 def test_max_order_outside_one_to_five_is_refused(order):
     with pytest.raises(InputError, match=r"solver\.max_order"):
         load_settings(DEMO_CONFIG, [f"solver.max_order={order}"])
+
+
+@pytest.mark.parametrize("norm", ["max", "rms"])
+def test_error_norms(norm):
+    """The step error of a field is its largest |a - b| / tolerance over the dofs ("max") or
+    their root mean square ("rms"); the voltage counts on its own."""
+    result = _discharge([f"solver.error_norm={norm}", "experiment.steps=['Discharge at 1C for 10 s']"])
+    integrator = result.simulation.integrator
+    model = integrator.model
+    a = [u.x.array.copy() for u in model.unknowns]
+    b = [x.copy() for x in a]
+    k = model.unknowns.index(model.theta)
+    tol = integrator.tolerances["stoichiometry"]
+    owned = model.theta.function_space.dofmap.index_map.size_local
+    deviations = np.zeros(owned)
+    deviations[:4] = tol * np.array([3.0, -1.0, 2.0, 0.5])
+    b[k][:owned] += deviations
+    expected = 3.0 if norm == "max" else math.sqrt(np.sum((deviations / tol) ** 2) / owned)
+    assert integrator.distance(a, b) == pytest.approx(expected, rel=1e-12)
+    kv = model.unknowns.index(model.voltage)
+    b[kv][:] += 50.0 * integrator.tolerances["voltage"]  # the voltage's own error dominates
+    assert integrator.distance(a, b) == pytest.approx(50.0, rel=1e-12)

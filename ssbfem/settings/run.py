@@ -166,6 +166,12 @@ class Solver(Section):
     temperature_tolerance_K: Positive = Field(
         1.0e-2, description="local error tolerance of a time step on the temperature, K"
     )
+    error_norm: Literal["max", "rms"] = Field(
+        "max",
+        description="a field's local error against its tolerance: its largest value over the dofs (max) or its "
+        "root mean square (rms, as IDA and PETSc's TS); the voltage's is always its own. At the same voltage "
+        "error both take about as many steps (benchmarks/RESULTS.md)",
+    )
     event_tolerance_V: Positive = Field(1.0e-4, description="how close a voltage cut-off is hit, V")
     newton_fraction: NonNegative | None = Field(
         None,
