@@ -340,3 +340,37 @@ def test_error_norms(norm):
     kv = model.unknowns.index(model.voltage)
     b[kv][:] += 50.0 * integrator.tolerances["voltage"]  # the voltage's own error dominates
     assert integrator.distance(a, b) == pytest.approx(50.0, rel=1e-12)
+
+
+def test_first_step_factor_follows_the_observed_order():
+    """A rejected first step is cut as if its error went as h^(1/2) (a sqrt(t) start), then with
+    the exponent the last two tries show; never below 1/100."""
+    from ssbfem.simulation import first_step_factor
+
+    assert first_step_factor(0.1, 4.0, None) == pytest.approx(0.9 / 16.0)
+    # two tries whose errors went as h^2: the next cut takes that exponent
+    assert first_step_factor(0.05, 4.0, (0.1, 16.0)) == pytest.approx(0.9 * 4.0**-0.5)
+    # errors that went as h^(1/2), as the first retry assumed
+    assert first_step_factor(0.05, 4.0, (0.1, 4.0 * math.sqrt(2.0))) == pytest.approx(0.9 / 16.0)
+    assert first_step_factor(0.1, 1e4, None) == 0.01
+
+
+def test_a_sqrt_t_start_takes_one_retry(monkeypatch):
+    """The 3D composite's 1C discharge from rest with a first step of 0.1 s (its config's): the
+    lithium under the particles' surfaces goes as sqrt(t) and the first step is retried once."""
+    import ssbfem.simulation as simulation
+
+    tries = []
+    original = simulation.BDFIntegrator.first_step
+
+    def counted(self, history, h):
+        tries.append(h)
+        return original(self, history, h)
+
+    monkeypatch.setattr(simulation.BDFIntegrator, "first_step", counted)
+    small = ["cell.composite.length_um=8", "cell.composite.width_um=8", "cell.positive.thickness_um=8"]
+    cfg = load_config(REPO / "demos" / "configs" / "composite_cathode.toml", ["output.fields=false", *small])
+    cfg["experiment"]["steps"] = ["Discharge at 1C for 1 s"]
+    run(cfg, None)
+    assert tries[0] == 0.1
+    assert len(tries) == 2
