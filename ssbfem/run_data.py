@@ -20,9 +20,10 @@ a label (``step``, ``cycle``, ``text``). ``run.units`` joins the mappings of all
 Fields are read from the VTX (ADIOS2 BP4) files with the ``adios2`` Python module rather than
 from ``checkpoint.npz``: the VTX files hold every snapshot in the quantities a user sees (c in
 mol/m3, absolute phi_s in V), while a checkpoint holds only the last state, in scaled unknowns
-(theta = c/c_max). The points are the mesh nodes of each snapshot in micrometres; a run on
-several ranks wrote one block per rank, which are concatenated (a node on a partition boundary
-appears once per rank that holds it). Where DOLFINx is installed it is imported before
+(theta = c/c_max). The points are the mesh nodes of each snapshot in micrometres, sorted by
+coordinates (x, then y, then z) and each once: a run on several ranks wrote one block per rank,
+which are joined, a node shared by two ranks kept once, so the arrays do not depend on the
+number of ranks. Where DOLFINx is installed it is imported before
 ``adios2``: the libraries of the two wheels agree only in that order.
 """
 
@@ -215,7 +216,7 @@ class Run:
 
     def field(self, name: str, time_s: float | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Field file `name` at the snapshot nearest `time_s` (None: the last): the node
-        coordinates (n, 3) in micrometres and each function in the file by its name (c in mol/m3,
+        coordinates (n, 3) in micrometres, sorted and each function in the file by its name (c in mol/m3,
         potentials in V; a vector field as (n, components))."""
         snapshots = [s for s in self.fields if s.name == name]
         if not snapshots:
@@ -324,7 +325,9 @@ def _bp_read(path: Path, index: int) -> tuple[np.ndarray, dict[str, np.ndarray]]
             points = _blocks(stream, "geometry", blocks)
             values = {n: _blocks(stream, n, blocks) for n in names}
             values = {n: v[:, 0] if v.ndim == 2 and v.shape[1] == 1 else v for n, v in values.items()}
-            return points, values
+            # a node on a partition boundary is in the block of every rank that holds it: keep one
+            _, first = np.unique(np.round(points, 9), axis=0, return_index=True)
+            return points[first], {n: v[first] for n, v in values.items()}
     raise InputError("field", f"{path} has no step {index}")
 
 
@@ -333,5 +336,6 @@ def _blocks(stream, name: str, blocks: int) -> np.ndarray:
     for b in range(blocks):
         variable = stream.inquire_variable(name)
         variable.set_block_selection(b)
-        parts.append(np.asarray(stream.read(variable)))
+        if np.prod(variable.count()) > 0:  # a rank that holds none of the field's domain
+            parts.append(np.asarray(stream.read(variable)))
     return np.concatenate(parts) if len(parts) > 1 else parts[0]

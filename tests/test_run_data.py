@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -221,3 +222,28 @@ def test_impedance_spectra(tmp_path):
     # the low-frequency end of the spectrum is above the series resistance
     assert spectrum["z_real_ohm_cm2"][np.argmin(spectrum["frequency_Hz"])] > 18.3
     assert loaded.plot_impedance(tmp_path / "z.png").is_file()
+
+
+@pytest.mark.mpi
+def test_fields_do_not_depend_on_the_number_of_ranks(tmp_path):
+    """A field written by every rank reads back as the serial run's: each node once, in order."""
+    from mpi4py import MPI
+
+    from ssbfem.config import resolve
+    from ssbfem.runner import run
+
+    comm = MPI.COMM_WORLD
+    root = Path(comm.bcast(str(tmp_path), root=0))  # rank 0's folder for both ranks
+    settings = resolve(thin_film(output={"fields": True, "plot": False, "field_times_s": [600.0]}))
+    run(settings, root / "parallel", comm)
+    if comm.rank == 0:
+        run(settings, root / "serial", MPI.COMM_SELF)
+    comm.barrier()
+    parallel, serial = ssbfem.load(root / "parallel"), ssbfem.load(root / "serial")
+    for name in ("c", "phi_e"):
+        for t in (0.0, 600.0, None):
+            points, values = parallel.field(name, t)
+            expected_points, expected = serial.field(name, t)
+            np.testing.assert_array_equal(points, expected_points)
+            for key, value in expected.items():
+                np.testing.assert_allclose(values[key], value, rtol=1e-9, atol=1e-12, err_msg=f"{name} {key} at {t}")
