@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -93,7 +93,8 @@ ax.set_xlabel("Time (h)")
 ax.set_ylabel("Mean in-plane stress (MPa)")
 ax.legend()
 ax.grid(alpha=0.3)
-plt.show()
+display(fig)  # shown whichever backend the run left matplotlib in
+plt.close(fig)
 swing = [1.5 * r["hydrostatic_mean_Pa[positive]"] for r in rows if r["time_s"] > 3600.0]
 print(f"LiCoO2 in-plane stress during cycling: {min(swing) / 1e6:.1f} to {max(swing) / 1e6:.1f} MPa")
 

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -107,7 +107,8 @@ ax.set_ylabel("Temperature rise (K)")
 ax.set_yscale("log")
 ax.legend()
 ax.grid(alpha=0.3)
-plt.show()
+display(fig)  # shown whichever backend the run left matplotlib in
+plt.close(fig)
 
 # %% [markdown]
 # ## A reduced model
