@@ -77,3 +77,6 @@ def test_committed_notebook_holds_its_outputs(path):
     outputs = [o for cell in code for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert any("image/png" in o.get("data", {}) for o in outputs)
+    # a figure that reached the page as text ("<Figure size 640x480 with 1 Axes>") was not shown
+    shown_as_text = [o for o in outputs if o.get("data", {}).get("text/plain", "").startswith("<Figure size")]
+    assert not shown_as_text, f"{len(shown_as_text)} figure(s) shown as text"

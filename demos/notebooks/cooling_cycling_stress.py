@@ -93,8 +93,9 @@ ax.set_xlabel("Time (h)")
 ax.set_ylabel("Mean in-plane stress (MPa)")
 ax.legend()
 ax.grid(alpha=0.3)
-display(fig)  # shown whichever backend the run left matplotlib in
+fig.savefig(OUTPUT / "stress_swing.png", dpi=110)  # a PNG shows whichever backend the runs left matplotlib in
 plt.close(fig)
+display(Image(OUTPUT / "stress_swing.png"))
 swing = [1.5 * r["hydrostatic_mean_Pa[positive]"] for r in rows if r["time_s"] > 3600.0]
 print(f"LiCoO2 in-plane stress during cycling: {min(swing) / 1e6:.1f} to {max(swing) / 1e6:.1f} MPa")
 

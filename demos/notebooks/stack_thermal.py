@@ -107,8 +107,9 @@ ax.set_ylabel("Temperature rise (K)")
 ax.set_yscale("log")
 ax.legend()
 ax.grid(alpha=0.3)
-display(fig)  # shown whichever backend the run left matplotlib in
+fig.savefig(OUTPUT / "stack_conductivity.png", dpi=110)  # a PNG shows whichever backend the runs left matplotlib in
 plt.close(fig)
+display(Image(OUTPUT / "stack_conductivity.png"))
 
 # %% [markdown]
 # ## A reduced model

@@ -82,8 +82,9 @@ ax.set_xlabel("Distance from the electrolyte interface (um)")
 ax.set_ylabel("c (mol/m$^3$)")
 ax.legend(fontsize=8)
 ax.grid(alpha=0.3)
-display(fig)  # shown whichever backend the run left matplotlib in
+fig.savefig(OUTPUT / "concentration_profiles.png", dpi=110)  # a PNG shows whichever backend the runs left matplotlib in
 plt.close(fig)
+display(Image(OUTPUT / "concentration_profiles.png"))
 x_m = x_um * 1e-6
 inventory = np.sum((x_m[2::2] - x_m[0:-1:2]) / 6 * (c[0:-1:2] + 4 * c[1::2] + c[2::2]))
 expected = finished.timeseries["lithium_mol_m2"].iloc[-1]
@@ -138,5 +139,6 @@ ax1.set_xlabel("C-rate")
 ax1.set_ylabel("Capacity to 3.0 V (mAh/cm$^2$)")
 for ax in (ax0, ax1):
     ax.grid(alpha=0.3)
-display(fig)  # shown whichever backend the run left matplotlib in
+fig.savefig(OUTPUT / "rate_capability.png", dpi=110)  # a PNG shows whichever backend the runs left matplotlib in
 plt.close(fig)
+display(Image(OUTPUT / "rate_capability.png"))
