@@ -172,6 +172,19 @@ def test_plot_helpers_write_pngs(finished, tmp_path):
         run.plot_impedance()
 
 
+def test_plot_helpers_keep_the_callers_matplotlib_backend(finished, tmp_path):
+    """The figures are written through Agg, and a notebook's backend is given back after."""
+    import matplotlib
+
+    previous = matplotlib.get_backend()
+    matplotlib.use("pdf")
+    try:
+        ssbfem.load(finished[2]).plot_voltage(tmp_path / "voltage.png")
+        assert matplotlib.get_backend() == "pdf"
+    finally:
+        matplotlib.use(previous)
+
+
 def test_not_a_run_directory(tmp_path):
     with pytest.raises(InputError, match="no such directory"):
         ssbfem.load(tmp_path / "absent")
