@@ -8,7 +8,9 @@ What a run writes (see :mod:`ssbfem.runner`) comes back as:
 - ``run.status``, ``run.message``, ``run.metadata`` (all of ``run.json``), ``run.geometry``
   (``geometry.json``);
 - ``run.fields``: the field snapshots written to ``fields/*.bp`` (name, time), and
-  ``run.field(name, time)``: one snapshot as numpy arrays (points in micrometres, values);
+  ``run.field(name, time)``: one snapshot as numpy arrays (points in micrometres, values), and
+  ``run.function(name, time)``: a scalar one as a DOLFINx Function on the mesh rebuilt from the
+  settings (where DOLFINx is installed);
 - ``run.plot_voltage()``, ``run.plot_losses()``, ... : the figures of :mod:`ssbfem.results`.
 
 Units. Every column name ends in its unit (``voltage_V``, ``capacity_mAh_cm2``,
@@ -224,6 +226,42 @@ class Run:
         snap = snapshots[-1] if time_s is None else min(snapshots, key=lambda s: abs(s.time_s - time_s))
         return _bp_read(snap.file, snap.index)
 
+    def function(self, name: str, time_s: float | None = None, comm=None):
+        """Field file `name` at the snapshot nearest `time_s` as a DOLFINx Function (DOLFINx
+        installed), on the run's mesh rebuilt from its settings (the builders are deterministic;
+        a ``mesh.file`` is read again) in the function space of the run's model, on `comm`
+        (default: this process alone). Offered for the scalar fields (``c``, ``phi_e``,
+        ``phi_s_positive``, ``phi_s_negative``, ``temperature``): every dof takes the value of
+        the snapshot node at its coordinates."""
+        from mpi4py import MPI
+
+        from ssbfem._dolfinx import dolfinx
+        from ssbfem.runner import MODELS, build_mesh
+
+        points, values = self.field(name, time_s)
+        if len(values) != 1 or next(iter(values.values())).ndim != 1:
+            raise InputError("field", f"{name!r} is not one scalar field; read it with Run.field")
+        ((key, snapshot),) = values.items()
+        model, _ = MODELS[self.settings.model](self.settings, build_mesh(self.settings, comm or MPI.COMM_SELF))
+        unknown = {
+            "c": "theta",
+            "phi_e": "phi_e",
+            "phi_s_positive": "psi_pos",
+            "phi_s_negative": "psi_neg",
+            "temperature": "temperature_rise",
+        }.get(name)
+        template = getattr(model, unknown, None) if unknown else None
+        if template is None or template.function_space.dofmap.index_map_bs != 1:
+            raise InputError("field", f"{name!r} has no scalar space in the model; read it with Run.field")
+        function = dolfinx.fem.Function(template.function_space, name=key)
+        saved, mine = _node_keys(points), _node_keys(function.function_space.tabulate_dof_coordinates())
+        order = np.argsort(saved)
+        where = np.minimum(np.searchsorted(saved[order], mine), len(order) - 1)
+        if not np.array_equal(saved[order][where], mine):
+            raise InputError("field", f"the nodes of {name!r} do not match the mesh rebuilt from the run's settings")
+        function.x.array[:] = snapshot[order][where]
+        return function
+
     # -- plots ----------------------------------------------------------------------------
     def plot_voltage(self, path: str | Path | None = None) -> Path:
         """Voltage against capacity and time as a PNG (default: ``voltage.png`` in a temporary
@@ -271,6 +309,12 @@ class Run:
         with _keep_backend():
             function(data, path)
         return path
+
+
+def _node_keys(points: np.ndarray) -> np.ndarray:
+    """Node coordinates (um) rounded to 1e-9 um, as one sortable string per node."""
+    ints = np.round(np.asarray(points, dtype=float) * 1e9).astype(np.int64)
+    return np.array([f"{x:+021d}{y:+021d}{z:+021d}" for x, y, z in ints])
 
 
 @contextlib.contextmanager

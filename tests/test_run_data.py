@@ -158,6 +158,23 @@ def test_field_snapshots_read_back(finished):
     np.testing.assert_allclose(phi_s["phi_s"], df_last(run, "voltage_V"), atol=1e-6)
 
 
+def test_snapshot_as_a_dolfinx_function(finished):
+    """On the rebuilt mesh: the initial c is the constant; the integral of the last c over the
+    electrode (mesh in um) is the time series' lithium inventory, mol/m2."""
+    import ufl
+
+    from ssbfem._dolfinx import dolfinx
+
+    run = ssbfem.load(finished[2])
+    initial = run.function("c", 0.0)
+    np.testing.assert_allclose(initial.x.array, INITIAL_C, rtol=1e-12)
+    last = run.function("c")
+    integral = dolfinx.fem.assemble_scalar(dolfinx.fem.form(last * ufl.dx(domain=last.function_space.mesh)))
+    assert integral * 1e-6 == pytest.approx(df_last(run, "lithium_mol_m2"), rel=1e-9)
+    with pytest.raises(InputError, match="no field 'stress'"):
+        run.function("stress")
+
+
 def test_unknown_field_names_the_written_ones(finished):
     with pytest.raises(InputError, match=r"no field 'temperature'.*\['c', 'phi_e', 'phi_s_positive'\]"):
         ssbfem.load(finished[2]).field("temperature")
