@@ -67,19 +67,21 @@ UNIT_SUFFIXES: tuple[tuple[str, str], ...] = (
 )
 
 #: Words that mark a dimensionless column (unit "1").
-DIMENSIONLESS_WORDS = ("stoichiometry", "efficiency", "fraction", "ratio")
+DIMENSIONLESS_WORDS = ("stoichiometry", "efficiency", "fraction", "ratio", "indicator")
 
 #: The states of ``run.json`` whose files are complete and consistent.
 FINISHED = ("complete", "incomplete")
 
 
 def column_units(names: list[str]) -> dict[str, str]:
-    """The unit of each column from the suffix of its name: "1" dimensionless, "" a counter or label."""
+    """The unit of each column from the suffix of its name (before a ``[layer]`` qualifier): "1"
+    dimensionless, "" a counter or label."""
     units = {}
     for name in names:
-        unit = next((u for suffix, u in UNIT_SUFFIXES if name.endswith(suffix)), None)
+        quantity = name.split("[", 1)[0]  # a per-layer column: hydrostatic_mean_Pa[positive]
+        unit = next((u for suffix, u in UNIT_SUFFIXES if quantity.endswith(suffix)), None)
         if unit is None:
-            unit = "1" if any(w in name for w in DIMENSIONLESS_WORDS) else ""
+            unit = "1" if any(w in quantity for w in DIMENSIONLESS_WORDS) else ""
         units[name] = unit
     return units
 

@@ -107,6 +107,23 @@ def test_every_column_comes_back_with_its_unit(finished, table, units):
             assert list(df[name]) == texts
 
 
+def test_units_of_per_layer_and_other_columns():
+    from ssbfem.run_data import column_units
+
+    names = [
+        "hydrostatic_mean_Pa[positive]",
+        "fracture_indicator[electrolyte]",
+        "heat_removed_W",
+        "power_W_m2",
+        "z_imag_ohm_cm2",
+        "frequency_Hz",
+        "displacement_um",
+        "coulombic_efficiency",
+        "end_reason",
+    ]
+    assert list(column_units(names).values()) == ["Pa", "1", "W", "W/m2", "ohm cm2", "Hz", "um", "1", ""]
+
+
 def test_timeseries_equals_the_run_in_memory(finished):
     _, result, output = finished
     df = ssbfem.load(output).timeseries
