@@ -169,7 +169,7 @@ class Run:
 
     @property
     def status(self) -> str:
-        """ "complete", "incomplete", "failed" or "running" (from run.json)."""
+        """The status in run.json: "complete", "incomplete", "failed" or "running"."""
         return self.metadata.get("status", "")
 
     @property
