@@ -1,4 +1,5 @@
-"""Every demo notebook (jupytext percent sources in demos/notebooks/) executes without error.
+"""Every demo notebook (jupytext percent sources in demos/notebooks/, each paired with the
+executed .ipynb that the documentation shows) executes without error.
 
 Each is converted to .ipynb and run by a Jupyter kernel in its own folder, with SSBFEM_QUICK=1
 (small meshes, fewer cases) and its results in a temporary folder. The notebooks assert their
