@@ -2,6 +2,7 @@
 # make test  - set up the same way and run the test suite, serial and under mpiexec -n 2
 # make bench - run the benchmarks in benchmarks/
 # make docs  - build the documentation into site/ (warnings are errors)
+# make notebooks - install the notebooks extra and write demos/notebooks/*.ipynb, executed
 
 SHELL := /bin/bash
 VENV := .venv
@@ -13,7 +14,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 \
 	$$(ls -d $$(pyenv root 2>/dev/null)/versions/3.1[2-9]*/bin/python3 2>/dev/null); do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: venv run test lint test-serial test-mpi bench docs verification-report clean
+.PHONY: venv run test lint test-serial test-mpi bench docs notebooks verification-report clean
 
 venv: $(STAMP)
 
@@ -21,7 +22,7 @@ $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found (on PATH or via pyenv)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dolfinx,test]"
+	$(BIN)/pip install --quiet -e ".[dolfinx,test,notebooks]"
 	touch $(STAMP)
 
 run: venv
@@ -48,6 +49,12 @@ bench: venv
 
 docs: venv
 	$(BIN)/mkdocs build --strict --site-dir site
+
+# The notebooks as a user installs them (pip install "ssbfem[dolfinx,notebooks]"), executed with
+# SSBFEM_QUICK=1 into demos/notebooks/*.ipynb (the site shows their outputs); commit the result.
+notebooks: venv
+	$(BIN)/pip install --quiet -e ".[dolfinx,notebooks]"
+	$(BIN)/python docs/scripts/execute_notebooks.py
 
 # Regenerate docs/verification.md from package runs (a few minutes); commit the result.
 verification-report: venv

@@ -26,6 +26,9 @@ def test_docs_build_strict(tmp_path):
     materials = (tmp_path / "site" / "materials" / "index.html").read_text()
     assert "LiPON" in materials and "Pang2021" in materials  # generated from the library
     assert "Benchmark results" in (tmp_path / "site" / "performance" / "index.html").read_text()
+    # the notebooks are pages with their outputs: the figures and printed numbers
+    notebook = (tmp_path / "site" / "examples" / "thin_film_discharge" / "index.html").read_text()
+    assert notebook.count("data:image/png") >= 5 and "largest breakdown residual" in notebook
 
 
 def test_verification_report_holds_what_the_package_computes():

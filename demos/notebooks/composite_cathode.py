@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -36,12 +36,12 @@ from pathlib import Path
 import numpy as np
 from IPython.display import Image, display
 
+import ssbfem
 from ssbfem.config import load_config
 from ssbfem.geometry import tags
 from ssbfem.mechanics import CellMechanics
 from ssbfem.microstructure import effective_conductivity, utilisations
 from ssbfem.model import CellModel
-from ssbfem.results import read_table
 from ssbfem.runner import build_mesh, run
 
 QUICK = os.environ.get("SSBFEM_QUICK") == "1"
@@ -156,7 +156,7 @@ steps = [
 ]
 runcfg = load_config(CONFIG, [*SIZE, *MECHANICS, f"experiment.steps={steps!r}"])
 result = run(runcfg, OUTPUT)
-stress = read_table(OUTPUT / "mechanics.csv")
+stress = ssbfem.load(OUTPUT).mechanics.to_dict("records")  # mechanics.csv, one dict per row
 after_cooling, end = stress[1], stress[-1]
 for phase in (tags.POSITIVE, tags.ELECTROLYTE):
     key = f"hydrostatic_mean_Pa[{phase}]"

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -21,7 +21,6 @@
 # of three; `SSBFEM_OUTPUT` sets where results go (default `results/`).
 
 # %%
-import csv
 import os
 from pathlib import Path
 
@@ -29,6 +28,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Image, display
 
+import ssbfem
 from ssbfem.config import load_config
 from ssbfem.runner import run
 
@@ -67,7 +67,8 @@ display(Image(OUTPUT / "voltage.png"))
 # resolved config's data:
 
 # %%
-rows = [{k: float(v) for k, v in r.items()} for r in csv.DictReader((OUTPUT / "mechanics.csv").open())]
+stresses = ssbfem.load(OUTPUT).mechanics  # mechanics.csv as a DataFrame, units in .attrs["units"]
+rows = stresses.to_dict("records")
 cooled = next(r for r in rows if abs(r["time_s"] - 3600.0) < 1e-6)
 dT = 298.15 - 1023.15
 for layer, section in (("electrolyte", "electrolyte"), ("positive", "positive")):
@@ -93,7 +94,9 @@ ax.set_xlabel("Time (h)")
 ax.set_ylabel("Mean in-plane stress (MPa)")
 ax.legend()
 ax.grid(alpha=0.3)
-plt.show()
+fig.savefig(OUTPUT / "stress_swing.png", dpi=110)  # a PNG shows whichever backend the runs left matplotlib in
+plt.close(fig)
+display(Image(OUTPUT / "stress_swing.png"))
 swing = [1.5 * r["hydrostatic_mean_Pa[positive]"] for r in rows if r["time_s"] > 3600.0]
 print(f"LiCoO2 in-plane stress during cycling: {min(swing) / 1e6:.1f} to {max(swing) / 1e6:.1f} MPa")
 

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -107,7 +107,9 @@ ax.set_ylabel("Temperature rise (K)")
 ax.set_yscale("log")
 ax.legend()
 ax.grid(alpha=0.3)
-plt.show()
+fig.savefig(OUTPUT / "stack_conductivity.png", dpi=110)  # a PNG shows whichever backend the runs left matplotlib in
+plt.close(fig)
+display(Image(OUTPUT / "stack_conductivity.png"))
 
 # %% [markdown]
 # ## A reduced model
