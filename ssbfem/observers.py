@@ -2,10 +2,11 @@
 
 The :class:`~ssbfem.simulation.Simulation` tells each observer what happens, in order:
 ``on_start`` (before the first step, or after a restart), ``on_row`` (every accepted time step:
-one row of scalars), ``on_snapshot`` (when fields are due), ``on_spectrum`` (an EIS step's
-impedance), ``on_checkpoint`` (a checkpoint is due), ``on_stop`` (the run ended: "complete",
-"incomplete" or "failed"). An observer that must survive a restart returns its state from
-``state()`` (a JSON-ready dict, stored in the checkpoint) and takes it back in ``load_state``.
+one row of scalars), ``on_step_end`` (an experiment step finished: its summary), ``on_snapshot``
+(when fields are due), ``on_spectrum`` (an EIS step's impedance), ``on_checkpoint`` (a
+checkpoint is due), ``on_stop`` (the run ended: "complete", "incomplete" or "failed"). An
+observer that must survive a restart returns its state from ``state()`` (a JSON-ready dict,
+stored in the checkpoint) and takes it back in ``load_state``.
 
 Research code attaches its own: ``run(cfg, output, observers=[MyObserver()])``.
 """
@@ -37,6 +38,9 @@ class Observer:
 
     def on_row(self, sim: Simulation, row: dict) -> None:
         """An accepted time step's row of scalars (the time series)."""
+
+    def on_step_end(self, sim: Simulation, summary: dict) -> None:
+        """An experiment step finished: its summary (a row of ``steps.csv``)."""
 
     def on_snapshot(self, sim: Simulation, t: float) -> None:
         """Fields are due at time t (s); the model holds them."""
@@ -151,6 +155,35 @@ class SpectrumRecorder(Observer):
         )
         if self.path is not None and self.comm.rank == 0:
             write_table(self.path, self.rows)
+
+
+class StepLog(Observer):
+    """``run.log``: a line per finished experiment step, with the solver's work in it (time
+    steps, rejected steps, Newton and linear iterations) and its wall time."""
+
+    def __init__(self, log: logging.Logger):
+        self.log = log
+        self.wall = time.monotonic()
+
+    def on_start(self, sim: Simulation) -> None:
+        self.wall = time.monotonic()
+
+    def on_step_end(self, sim: Simulation, summary: dict) -> None:
+        wall, self.wall = time.monotonic() - self.wall, time.monotonic()
+        self.log.info(
+            "step %d %r: %s at t = %.6g s, %.4f V; %d time steps, %d rejected, %d Newton iterations, "
+            "%d linear iterations; %.2f s",
+            summary["step"],
+            summary["text"],
+            summary["end_reason"] or "ended",
+            summary["end_s"],
+            summary["end_voltage_V"],
+            summary["time_steps"],
+            summary["rejected_steps"],
+            summary["newton_iterations"],
+            summary["linear_iterations"],
+            wall,
+        )
 
 
 class CheckpointWriter(Observer):

@@ -76,6 +76,7 @@ class FieldWriter:
     def __init__(self, model: CellModel, directory: Path, suffix: str = "", mechanics=None):
         directory.mkdir(parents=True, exist_ok=True)
         self.model = model
+        self.seconds = 0.0  # wall time spent writing
         comm = model.cellmesh.mesh.comm
         fem = dolfinx.fem
         self.phi_s_pos = fem.Function(model.psi_pos.function_space, name="phi_s")
@@ -99,6 +100,7 @@ class FieldWriter:
             self.writers.append(vtx(comm, directory / f"temperature{suffix}.bp", [self.temperature], engine="BP4"))
 
     def __call__(self, t: float) -> None:
+        start = time.perf_counter()
         m = self.model
         self.phi_s_pos.x.array[:] = m.psi_pos.x.array + m.cell_voltage()
         self.c.x.array[:] = m.theta.x.array * m.max_concentration
@@ -106,6 +108,7 @@ class FieldWriter:
             self.temperature.x.array[:] = m.temperature_rise.x.array + m.T0
         for w in self.writers:
             w.write(t)
+        self.seconds += time.perf_counter() - start
 
     def close(self) -> None:
         for w in self.writers:

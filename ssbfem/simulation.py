@@ -95,6 +95,8 @@ class StepperState:
     accepted_steps: int = 0
     rejected_steps: int = 0
     newton_iterations: int = 0
+    linear_iterations: int = 0
+    step_start_counts: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
     newton_rate_factor: float = NewtonConvergence.UNKNOWN_RATE_FACTOR
     heat_generated_J_m2: float = 0.0
     heat_removed_J_m2: float = 0.0
@@ -116,6 +118,10 @@ class StepperState:
         d = asdict(self)
         d["history"] = [{"t": p.t, "voltage": p.voltage, "current": p.current} for p in self.history]
         return d
+
+
+#: The solver's work in an experiment step, in its summary (``steps.csv``) and in ``run.log``.
+_STEP_COUNTS = ("time_steps", "rejected_steps", "newton_iterations", "linear_iterations")
 
 
 class Interrupted(Exception):
@@ -221,6 +227,10 @@ class Simulation:
     def newton_iterations(self) -> int:
         return self.state.newton_iterations
 
+    @property
+    def linear_iterations(self) -> int:
+        return self.state.linear_iterations
+
     def close(self) -> None:
         """Free the solver's PETSc objects now, on every rank at once: left to the garbage
         collector, their collective destruction can happen at different times on different
@@ -259,14 +269,15 @@ class Simulation:
     def _counted(self, method, *args):
         """Call an integrator method, counting its Newton iterations; the Newton convergence
         rate it measures is part of the state (a restart takes the same iterations)."""
-        before = self.integrator.newton_iterations
+        before = self.integrator.newton_iterations, self.integrator.linear_iterations
         convergence = getattr(self.problem, "convergence", None)
         if convergence is not None:
             convergence.rate_factor = self.state.newton_rate_factor
         try:
             return method(*args)
         finally:
-            self.state.newton_iterations += self.integrator.newton_iterations - before
+            self.state.newton_iterations += self.integrator.newton_iterations - before[0]
+            self.state.linear_iterations += self.integrator.linear_iterations - before[1]
             if convergence is not None:
                 self.state.newton_rate_factor = convergence.rate_factor
 
@@ -427,7 +438,13 @@ class Simulation:
         st.order, st.steps_at_order = min(2, self.settings.max_order), 0
         st.step_capacity_C_m2 = st.step_energy_J_m2 = 0.0
         st.last_heat = []
+        st.step_start_counts = self._counts()
         self._apply_control()
+
+    def _counts(self) -> list[int]:
+        """(accepted time steps, rejected, Newton iterations, linear iterations) so far."""
+        st = self.state
+        return [st.accepted_steps, st.rejected_steps, st.newton_iterations, st.linear_iterations]
 
     def _limit(self) -> float:
         """The next time the step must land on: its end, a field time or a profile breakpoint."""
@@ -596,8 +613,13 @@ class Simulation:
                 "mean_voltage_V": st.step_energy_J_m2 / q if abs(q) > 1e-12 else last.voltage,
                 "end_voltage_V": last.voltage,
                 "end_current_A_m2": last.current,
+                **{
+                    name: now - start
+                    for name, now, start in zip(_STEP_COUNTS, self._counts(), st.step_start_counts, strict=True)
+                },
             }
         )
+        self._notify("on_step_end", st.steps[-1])
 
     def _emit(self, point: Point, heat: dict[str, float]) -> None:
         m, st = self.model, self.state
