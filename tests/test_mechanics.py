@@ -451,5 +451,5 @@ def test_substrate_expansion_only_in_1d():
     raw = thin_film(mechanics={"enabled": True, "substrate_thermal_expansion_1_K": 1e-5})
     raw["cell"]["electrolyte"]["material"] = "LLZO"
     raw["cell"]["dimension"] = 2
-    with pytest.raises(InputError, match="mechanics.substrate_thermal_expansion_1_K"):
+    with pytest.raises(InputError, match=r"mechanics\.substrate_thermal_expansion_1_K"):
         validate(raw)
