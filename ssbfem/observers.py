@@ -13,6 +13,7 @@ Research code attaches its own: ``run(cfg, output, observers=[MyObserver()])``.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
@@ -21,7 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ssbfem.checkpoint import save_checkpoint
+from ssbfem.checkpoint import gather_points, read_npz, save_checkpoint, scatter_points, write_npz
+from ssbfem.integrator import Point
 from ssbfem.results import FieldWriter, Profiles, TimeSeries, write_table
 
 if TYPE_CHECKING:
@@ -98,16 +100,86 @@ class ProfileRecorder(Observer):
 
 
 class FieldRecorder(Observer):
-    """VTX fields (``fields/``) at every snapshot."""
+    """VTX fields (``fields/``) at every snapshot; a resumed run continues the same files.
 
-    def __init__(self, writer: FieldWriter):
-        self.writer = writer
+    VTX (ADIOS2 BP) files cannot be appended to, so the recorder keeps every snapshot's unknowns
+    and writes them with each checkpoint (`store`, partition-independent like the checkpoint);
+    a restart replays the snapshots up to its checkpoint into fresh files and the run goes on
+    writing into them: one series per field, whatever the number of restarts.
+    """
+
+    def __init__(self, writer: FieldWriter, store: Path | None = None):
+        self.writer, self.store = writer, store
+        self.snapshots: list[Point] = []
+        self.temperatures: list[float | None] = []  # an isothermal cell's temperature at each (a ramp's)
 
     def on_snapshot(self, sim: Simulation, t: float) -> None:
         self.writer(t)
+        if self.store is not None:
+            self.snapshots.append(sim.integrator.capture(t))
+            self.temperatures.append(_constant_temperature(sim.model))
+
+    def on_checkpoint(self, sim: Simulation) -> None:
+        if self.store is None:
+            return
+        data = gather_points(sim.comm, sim.model, self.snapshots, name="snapshot")
+        if sim.comm.rank == 0:
+            meta = {"times": [p.t for p in self.snapshots], "temperatures": self.temperatures}
+            write_npz(self.store, {**data, "meta": np.array(json.dumps(meta))})
+        sim.comm.barrier()
 
     def on_stop(self, sim: Simulation, status: str) -> None:
+        if status == "failed":  # the checkpoint of a failed run is written now too
+            self.on_checkpoint(sim)
         self.writer.close()
+
+    def state(self) -> dict:
+        return {"field_snapshots": len(self.snapshots)}
+
+    def load_state(self, state: dict) -> None:
+        count = state.get("field_snapshots", 0)
+        if not count:
+            return
+        if self.store is None or not self.store.is_file():  # a run from before the store: a second series
+            k = 1
+            while (self.writer.directory / f"c_restart{k}.bp").exists():
+                k += 1
+            self.writer.suffix = f"_restart{k}"
+            return
+        self._replay(read_npz(self.store, self.writer.model.cellmesh.mesh.comm), count)
+
+    def _replay(self, data: dict, count: int) -> None:
+        """Write the stored snapshots into fresh files, then put the model back as it was."""
+        model, mechanics = self.writer.model, self.writer.mechanics
+        meta = json.loads(str(data["meta"]))
+        times, temperatures = meta["times"][:count], meta["temperatures"][:count]
+        arrays = scatter_points(data, model, [{"voltage": 0.0}] * count, name="snapshot")
+        now = [u.x.array.copy() for u in model.unknowns]
+        temperature = _constant_temperature(model)
+        for t, T, values in zip(times, temperatures, arrays, strict=True):
+            self._set(model, values, T)
+            if mechanics is not None:
+                mechanics.solve()
+            self.writer(t)
+            self.snapshots.append(Point(t, values, model.cell_voltage(), 0.0))
+            self.temperatures.append(T)
+        self._set(model, now, temperature)
+        if mechanics is not None:  # its fields and any feedback of the current state
+            mechanics.solve()
+
+    @staticmethod
+    def _set(model, arrays: list[np.ndarray], temperature: float | None) -> None:
+        for u, a in zip(model.unknowns, arrays, strict=True):
+            u.x.array[:] = a
+            u.x.scatter_forward()
+        if temperature is not None:
+            model.temperature.value = temperature
+
+
+def _constant_temperature(model) -> float | None:
+    """An isothermal cell's temperature (a Constant, K); None when it is a field."""
+    value = getattr(model.temperature, "value", None)
+    return None if value is None else float(value)
 
 
 class StressRecorder(Observer):

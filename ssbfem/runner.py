@@ -291,6 +291,11 @@ def prepare_output(
 COMPILE_NOTICE = "ssbfem: compiling forms (the first run of a model takes ~20 s; cached afterwards)"
 
 
+#: The unknowns at every field snapshot, written with each checkpoint: a restart rewrites the
+#: earlier snapshots from it, so that the VTX files stay one series (see FieldRecorder).
+FIELD_SNAPSHOTS = "snapshots.npz"
+
+
 class _StopSignals:
     """SIGINT/SIGTERM set a flag that the time loop polls; the previous handlers come back after."""
 
@@ -500,8 +505,7 @@ class RunOutputs:
         series, log = TimeSeries(path("timeseries.csv"), comm), _logger(output, comm)
         out = cls(output, comm, series, Profiles(model), spectra, log)
         if output is not None and settings.output.fields:
-            suffix = _restart_suffix(output) if restart else ""
-            out.fields = FieldWriter(model, output / "fields", suffix=suffix, mechanics=mechanics)
+            out.fields = FieldWriter(model, output / "fields", mechanics=mechanics)
         if mechanics is not None:
             out.mechanics, out.stresses = mechanics, TimeSeries(path("mechanics.csv"), comm)
             out.feedback = settings.mechanics.kinetics_feedback
@@ -512,7 +516,7 @@ class RunOutputs:
         if self.mechanics is not None:
             found.append(StressRecorder(self.mechanics, self.stresses, self.feedback, self.comm))
         if self.fields is not None:
-            found.append(FieldRecorder(self.fields))
+            found.append(FieldRecorder(self.fields, self.output / "fields" / FIELD_SNAPSHOTS))
         found.append(SpectrumRecorder(self.output / "impedance.csv" if self.output else None, self.spectra, self.comm))
         if self.output is not None:
             found.append(CheckpointWriter(self.output / "checkpoint.npz", self.log))
@@ -609,14 +613,6 @@ def _write_outputs(
         plot_cycles(cycles, output / "cycles.png")
     if "heat_generated_J" in series.names:
         plot_heat(series, output / "heat.png")
-
-
-def _restart_suffix(output: Path) -> str:
-    """A new name for the fields a resumed run writes (VTX files cannot be appended to)."""
-    k = 1
-    while (output / "fields" / f"c_restart{k}.bp").exists():
-        k += 1
-    return f"_restart{k}"
 
 
 def restart_run(output: Path, comm: MPI.Comm = MPI.COMM_WORLD, progress: bool = False, command: str = "") -> RunResult:

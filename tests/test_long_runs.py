@@ -154,3 +154,49 @@ def test_restart_on_two_ranks_from_a_serial_checkpoint(tmp_path):
     assert len(resumed["time_s"]) == len(serial["time_s"])
     assert np.allclose(resumed["voltage_V"], serial["voltage_V"], rtol=1e-8, atol=1e-9)
     assert resumed["capacity_mAh_cm2"][-1] == pytest.approx(serial["capacity_mAh_cm2"][-1], rel=1e-8)
+
+
+# The steps' times and the last snapshot of a VTX file, read with the adios2 package in a process
+# of its own (DOLFINx carries its own ADIOS2 library).
+READ_BP = """
+import json, sys
+import adios2
+times, last = [], None
+with adios2.Stream(sys.argv[1], "r") as f:
+    for _ in f.steps():
+        times.append(float(f.read("step")))
+        last = f.read(sys.argv[2]).tolist()
+print(json.dumps({"times": times, "last": last}))
+"""
+
+
+def read_bp(path, variable: str) -> dict:
+    proc = subprocess.run([sys.executable, "-c", READ_BP, str(path), variable], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_restart_continues_the_field_files(tmp_path):
+    """Stopped mid-discharge and resumed, the run's VTX files hold every snapshot time in one
+    series, the same as the uninterrupted run's, with the same last field."""
+    pytest.importorskip("adios2")
+    reference, interrupted = tmp_path / "reference", tmp_path / "interrupted"
+    fields = ["--set", "experiment.steps=['Discharge at 1C until 3.2 V']", "--set", "output.plot=false"]
+    fields += ["--set", f"output.field_times_s={[100.0 * k for k in range(1, 18)]}"]
+    proc = ssbfem("run", str(DEMO_CONFIG), "-o", str(reference), *fields)
+    assert proc.wait(timeout=600) == 0, proc.stderr.read()
+    proc = ssbfem("run", str(DEMO_CONFIG), "-o", str(interrupted), *fields, sigterm_after_steps=60)
+    assert proc.wait(timeout=600) == 1, proc.stderr.read()
+    stopped = read_bp(interrupted / "fields" / "c.bp", "c")["times"]
+    proc = ssbfem("run", "--restart", str(interrupted))
+    assert proc.wait(timeout=600) == 0, proc.stderr.read()
+
+    assert not list((interrupted / "fields").glob("*_restart*"))
+    for name, variable in (("c", "c"), ("phi_e", "phi_e")):
+        a, b = (
+            read_bp(reference / "fields" / f"{name}.bp", variable),
+            read_bp(interrupted / "fields" / f"{name}.bp", variable),
+        )
+        assert len(b["times"]) == len(a["times"]) > len(stopped) > 1
+        assert b["times"] == pytest.approx(a["times"], rel=1e-12)
+        assert np.allclose(b["last"], a["last"], rtol=1e-8, atol=1e-12)
