@@ -388,6 +388,7 @@ class Simulation:
             self._emit(initial, self.model.heat())
             self._notify("on_snapshot", 0.0)
         else:
+            self._resume_temperature()
             self._apply_control()
         steps = self.experiment.steps
         while st.step_index < len(steps):
@@ -420,6 +421,13 @@ class Simulation:
     def _ramp(self, step: Step, t: float) -> float:
         start, end = step.temperature_ramp
         return start + (end - start) * min(max((t - self.state.step_start_s) / step.duration_s, 0.0), 1.0)
+
+    def _resume_temperature(self) -> None:
+        """On a restart, an isothermal cell's temperature where the last temperature ramp before
+        the current step left it (a ramp's end holds until the next ramp)."""
+        ramps = [s.temperature_ramp for s in self.experiment.steps[: self.state.step_index] if s.temperature_ramp]
+        if ramps and self.model.temperature_rise is None:
+            self.model.temperature.value = ramps[-1][1]
 
     def _apply_control(self) -> None:
         step = self.step

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import subprocess
 import sys
@@ -200,3 +201,26 @@ def test_restart_continues_the_field_files(tmp_path):
         assert len(b["times"]) == len(a["times"]) > len(stopped) > 1
         assert b["times"] == pytest.approx(a["times"], rel=1e-12)
         assert np.allclose(b["last"], a["last"], rtol=1e-8, atol=1e-12)
+
+
+def test_restart_after_a_temperature_ramp_keeps_its_temperature(tmp_path):
+    """demos/configs/thin_film_mechanics.toml stopped in the discharge that follows its warming
+    ramp: resumed at the ramp's end temperature (not the cell's initial one), it reproduces the
+    uninterrupted run's voltage and stresses, and its stress fields stay one series."""
+    config = REPO / "demos" / "configs" / "thin_film_mechanics.toml"
+    reference, interrupted = tmp_path / "reference", tmp_path / "interrupted"
+    quiet = ["--set", "output.plot=false", "--set", "output.fields=true"]
+    proc = ssbfem("run", str(config), "-o", str(reference), *quiet)
+    assert proc.wait(timeout=600) == 0, proc.stderr.read()
+    proc = ssbfem("run", str(config), "-o", str(interrupted), *quiet, sigterm_after_steps=40)
+    assert proc.wait(timeout=600) == 1, proc.stderr.read()
+    assert read_series(interrupted / "timeseries.csv")["step"][-1] == 1  # stopped after the ramp
+    proc = ssbfem("run", "--restart", str(interrupted))
+    assert proc.wait(timeout=600) == 0, proc.stderr.read()
+    a, b = read_series(reference / "timeseries.csv"), read_series(interrupted / "timeseries.csv")
+    assert np.allclose(b["voltage_V"], a["voltage_V"], rtol=1e-10)
+    sa, sb = read_series(reference / "mechanics.csv"), read_series(interrupted / "mechanics.csv")
+    assert np.allclose(sb["hydrostatic_mean_Pa[positive]"], sa["hydrostatic_mean_Pa[positive]"], rtol=1e-8)
+    if importlib.util.find_spec("adios2") is not None:
+        times = read_bp(interrupted / "fields" / "stress.bp", "hydrostatic_Pa")["times"]
+        assert times == pytest.approx(list(sa["time_s"]), rel=1e-12)
