@@ -399,13 +399,7 @@ def run(
     if restart:
         sim.load_observer_state(load_checkpoint(output / "checkpoint.npz", sim))
         outputs.log.info("restart from t = %.6g s", sim.state.history[-1].t)
-    meta = {"status": "running", "started": now(), "command": command, "ranks": comm.size, **versions()}
-    if mechanics is not None:
-        meta["monroe_newman_shear_modulus_ratio"] = mechanics.monroe_newman_ratio()
-    meta["num_dofs"] = geometry["num_dofs"] = number_of_dofs(model)
-    if output is not None and comm.rank == 0:
-        write_metadata(output / "run.json", meta)
-        write_metadata(output / "geometry.json", geometry)
+    meta = _start_metadata(model, mechanics, geometry, output, comm, command)
     outputs.log.info("run started: %d steps, %d dofs, %d ranks", len(experiment.steps), meta["num_dofs"], comm.size)
     clock = time.perf_counter()
     status, message = _simulate(sim, stop, restart, output)
@@ -418,6 +412,18 @@ def run(
     if status == "failed":
         raise SimulationError(message)
     return RunResult(status, outputs.series, steps, cycles, sim, output, message, _spectra(outputs.spectra))
+
+
+def _start_metadata(model: Model, mechanics, geometry: dict, output: Path | None, comm: MPI.Comm, command: str) -> dict:
+    """run.json's fields at the start (status "running"; written with geometry.json)."""
+    meta = {"status": "running", "started": now(), "command": command, "ranks": comm.size, **versions()}
+    if mechanics is not None:
+        meta["monroe_newman_shear_modulus_ratio"] = mechanics.monroe_newman_ratio()
+    meta["num_dofs"] = geometry["num_dofs"] = number_of_dofs(model)
+    if output is not None and comm.rank == 0:
+        write_metadata(output / "run.json", meta)
+        write_metadata(output / "geometry.json", geometry)
+    return meta
 
 
 def resolved_model(settings: Settings, cellmesh: CellMesh, extra_blocks: Sequence[Block] = ()) -> tuple[Model, dict]:
