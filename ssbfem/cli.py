@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--output", "-o", type=Path, help="output directory (default: results/<config name>_sweep)")
     sweep.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    sweep.add_argument("--overwrite", action="store_true", help="replace an earlier sweep in the output directory")
     sub.add_parser("info", help="versions of ssbfem, DOLFINx, PETSc (packages, build), MPI and the number of ranks")
     mesh = sub.add_parser("mesh", help="build the mesh of a config and write it as .msh")
     mesh.add_argument("config", type=Path)
@@ -117,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
             from ssbfem.sweep import run_sweep
 
             output = args.output or Path("results") / f"{args.config.stem}_sweep"
-            rows = run_sweep(args.config, args.vary, output, args.overrides, comm)
+            rows = run_sweep(args.config, args.vary, output, args.overrides, comm, overwrite=args.overwrite)
             failed = [r for r in rows if r["status"] != "complete"]
             if comm.rank == 0:
                 print(f"{len(rows) - len(failed)} of {len(rows)} cases complete -> {output / 'summary.csv'}")
