@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -102,67 +103,76 @@ class ProfileRecorder(Observer):
 class FieldRecorder(Observer):
     """VTX fields (``fields/``) at every snapshot; a resumed run continues the same files.
 
-    VTX (ADIOS2 BP) files cannot be appended to, so the recorder keeps every snapshot's unknowns
-    and writes them with each checkpoint (`store`, partition-independent like the checkpoint);
-    a restart replays the snapshots up to its checkpoint into fresh files and the run goes on
-    writing into them: one series per field, whatever the number of restarts.
+    VTX (ADIOS2 BP) files cannot be appended to, so the recorder keeps every snapshot's unknowns:
+    at each checkpoint the snapshots since the last one go to `store` (a folder, one ``.npz``
+    per snapshot, partition-independent like the checkpoint; each written once; removed when the
+    run completes). A restart
+    replays the snapshots up to its checkpoint into fresh files and the run goes on writing into
+    them: one series per field, whatever the number of restarts.
     """
 
     def __init__(self, writer: FieldWriter, store: Path | None = None):
         self.writer, self.store = writer, store
-        self.snapshots: list[Point] = []
-        self.temperatures: list[float | None] = []  # an isothermal cell's temperature at each (a ramp's)
+        self.count = 0  # snapshots written so far
+        self.pending: list[tuple[Point, float | None]] = []  # not yet in the store, with an isothermal T
 
     def on_snapshot(self, sim: Simulation, t: float) -> None:
         self.writer(t)
+        self.count += 1
         if self.store is not None:
-            self.snapshots.append(sim.integrator.capture(t))
-            self.temperatures.append(_constant_temperature(sim.model))
+            self.pending.append((sim.integrator.capture(t), _constant_temperature(sim.model)))
 
     def on_checkpoint(self, sim: Simulation) -> None:
         if self.store is None:
             return
-        data = gather_points(sim.comm, sim.model, self.snapshots, name="snapshot")
-        if sim.comm.rank == 0:
-            meta = {"times": [p.t for p in self.snapshots], "temperatures": self.temperatures}
-            write_npz(self.store, {**data, "meta": np.array(json.dumps(meta))})
+        first = self.count - len(self.pending)
+        for k, (point, temperature) in enumerate(self.pending):
+            data = gather_points(sim.comm, sim.model, [point], name="snapshot")
+            if sim.comm.rank == 0:
+                self.store.mkdir(parents=True, exist_ok=True)
+                meta = {"t": point.t, "temperature": temperature}
+                write_npz(self.store / f"{first + k:05d}.npz", {**data, "meta": np.array(json.dumps(meta))})
+        self.pending = []
         sim.comm.barrier()
 
     def on_stop(self, sim: Simulation, status: str) -> None:
         if status == "failed":  # the checkpoint of a failed run is written now too
             self.on_checkpoint(sim)
+        elif status == "complete" and self.store is not None and sim.comm.rank == 0:
+            shutil.rmtree(self.store, ignore_errors=True)  # only a restart needs it
         self.writer.close()
 
     def state(self) -> dict:
-        return {"field_snapshots": len(self.snapshots)}
+        return {"field_snapshots": self.count}
 
     def load_state(self, state: dict) -> None:
         count = state.get("field_snapshots", 0)
         if not count:
             return
-        if self.store is None or not self.store.is_file():  # a run from before the store: a second series
-            k = 1
+        if self.store is None or not (self.store / f"{count - 1:05d}.npz").is_file():
+            k = 1  # a run from before the store: its fields go on in a second series
             while (self.writer.directory / f"c_restart{k}.bp").exists():
                 k += 1
             self.writer.suffix = f"_restart{k}"
+            self.count = count
             return
-        self._replay(read_npz(self.store, self.writer.model.cellmesh.mesh.comm), count)
+        self._replay(count)
 
-    def _replay(self, data: dict, count: int) -> None:
+    def _replay(self, count: int) -> None:
         """Write the stored snapshots into fresh files, then put the model back as it was."""
         model, mechanics = self.writer.model, self.writer.mechanics
-        meta = json.loads(str(data["meta"]))
-        times, temperatures = meta["times"][:count], meta["temperatures"][:count]
-        arrays = scatter_points(data, model, [{"voltage": 0.0}] * count, name="snapshot")
+        comm = model.cellmesh.mesh.comm
         now = [u.x.array.copy() for u in model.unknowns]
         temperature = _constant_temperature(model)
-        for t, T, values in zip(times, temperatures, arrays, strict=True):
-            self._set(model, values, T)
+        for index in range(count):
+            data = read_npz(self.store / f"{index:05d}.npz", comm)
+            meta = json.loads(str(data["meta"]))
+            (values,) = scatter_points(data, model, [{"voltage": 0.0}], name="snapshot")
+            self._set(model, values, meta["temperature"])
             if mechanics is not None:
                 mechanics.solve()
-            self.writer(t)
-            self.snapshots.append(Point(t, values, model.cell_voltage(), 0.0))
-            self.temperatures.append(T)
+            self.writer(meta["t"])
+        self.count = count
         self._set(model, now, temperature)
         if mechanics is not None:  # its fields and any feedback of the current state
             mechanics.solve()

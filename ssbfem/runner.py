@@ -291,9 +291,10 @@ def prepare_output(
 COMPILE_NOTICE = "ssbfem: compiling forms (the first run of a model takes ~20 s; cached afterwards)"
 
 
-#: The unknowns at every field snapshot, written with each checkpoint: a restart rewrites the
-#: earlier snapshots from it, so that the VTX files stay one series (see FieldRecorder).
-FIELD_SNAPSHOTS = "snapshots.npz"
+#: The folder of the unknowns at every field snapshot (in ``fields/``), written with each
+#: checkpoint: a restart rewrites the earlier snapshots from it, so that the VTX files stay one
+#: series (see FieldRecorder).
+FIELD_SNAPSHOTS = "snapshots"
 
 
 class _StopSignals:
