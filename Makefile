@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: venv
-	$(BIN)/ssbfem run demos/configs/thin_film.toml --output results/thin_film
+	$(BIN)/ssbfem run demos/configs/thin_film.toml --output results/thin_film --overwrite
 
 test: lint test-serial test-mpi
 

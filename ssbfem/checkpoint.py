@@ -39,39 +39,52 @@ def is_real(space: fem.FunctionSpace) -> bool:
     return bool(getattr(space.ufl_element(), "is_real", False))
 
 
-def save_checkpoint(path: Path, sim: Simulation, extra: dict | None = None) -> None:
-    """Write the simulation's state (and `extra` metadata) to `path` (collective)."""
-    comm, model, state = sim.comm, sim.model, sim.state
+def gather_points(comm, model, points: list[Point], name: str = "history") -> dict[str, np.ndarray]:
+    """The unknowns of `points` keyed by their nodes' coordinates (on rank 0; empty elsewhere):
+    ``coords_<k>``, ``<name>_<i>_<k>`` for unknown k at point i, ``<name>_real_<i>_<k>`` for a
+    Real one (collective)."""
     data: dict[str, np.ndarray] = {}
+    real = "real" if name == "history" else f"{name}_real"  # the history's keys as they have always been
     for k, u in enumerate(model.unknowns):
         space = u.function_space
         nodes, bs = space.dofmap.index_map.size_local, space.dofmap.index_map_bs
         owned = nodes * bs
-        if is_real(space):  # the one owner's value, as a scalar per history point
-            values = [comm.gather(p.arrays[k][:owned], root=0) for p in state.history]
+        if is_real(space):  # the one owner's value, as a scalar per point
+            values = [comm.gather(p.arrays[k][:owned], root=0) for p in points]
             if comm.rank == 0:
                 for i, v in enumerate(values):
-                    data[f"real_{i}_{k}"] = np.asarray(np.concatenate(v)[0])
+                    data[f"{real}_{i}_{k}"] = np.asarray(np.concatenate(v)[0])
             continue
         coords = comm.gather(space.tabulate_dof_coordinates()[:nodes], root=0)
         shape = (nodes, bs) if bs > 1 else (nodes,)
-        values = [comm.gather(p.arrays[k][:owned].reshape(shape), root=0) for p in state.history]
+        values = [comm.gather(p.arrays[k][:owned].reshape(shape), root=0) for p in points]
         if comm.rank == 0:
             data[f"coords_{k}"] = np.concatenate(coords)
             for i, v in enumerate(values):
-                data[f"history_{i}_{k}"] = np.concatenate(v)
+                data[f"{name}_{i}_{k}"] = np.concatenate(v)
+    return data
+
+
+def save_checkpoint(path: Path, sim: Simulation, extra: dict | None = None) -> None:
+    """Write the simulation's state (and `extra` metadata) to `path` (collective)."""
+    comm, model, state = sim.comm, sim.model, sim.state
+    data = gather_points(comm, model, state.history)
     if comm.rank == 0:
         meta = {"state": state.scalars(), "extra": extra or {}, "unknowns": [u.name for u in model.unknowns]}
         data["meta"] = np.array(json.dumps(meta))
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, **data)
-        os.replace(tmp, path)
+        write_npz(path, data)
     comm.barrier()
 
 
-def load_checkpoint(path: Path, sim: Simulation) -> dict:
-    """Restore the simulation's state from `path`; returns the checkpoint's extra metadata."""
-    comm, model = sim.comm, sim.model
+def write_npz(path: Path, data: dict[str, np.ndarray]) -> None:
+    """Write `data` to `path` through a temporary name: a crash never leaves half a file."""
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, **data)
+    os.replace(tmp, path)
+
+
+def read_npz(path: Path, comm, key: str = "--restart") -> dict[str, np.ndarray]:
+    """An .npz file read by rank 0 and broadcast (InputError naming `key` when it is missing)."""
     data = None
     if comm.rank == 0:
         if not path.is_file():
@@ -81,7 +94,14 @@ def load_checkpoint(path: Path, sim: Simulation) -> dict:
                 data = {k: f[k] for k in f.files}
     data = comm.bcast(data, root=0)
     if isinstance(data, str):
-        raise InputError("--restart", data)
+        raise InputError(key, data)
+    return data
+
+
+def load_checkpoint(path: Path, sim: Simulation) -> dict:
+    """Restore the simulation's state from `path`; returns the checkpoint's extra metadata."""
+    comm, model = sim.comm, sim.model
+    data = read_npz(path, comm)
     meta = json.loads(str(data["meta"]))
     if meta["unknowns"] != [u.name for u in model.unknowns]:
         raise InputError(
@@ -89,11 +109,23 @@ def load_checkpoint(path: Path, sim: Simulation) -> dict:
         )
     scalars = meta["state"]
     history_meta = scalars.pop("history")
-    arrays: list[list[np.ndarray]] = [[] for _ in history_meta]
+    arrays = scatter_points(data, model, history_meta)
+    history = [Point(h["t"], a, h["voltage"], h["current"]) for h, a in zip(history_meta, arrays, strict=True)]
+    sim.state = StepperState(**scalars, history=history)
+    sim.integrator.restore(history[-1].arrays)
+    return meta["extra"]
+
+
+def scatter_points(data: dict, model, points_meta: list[dict], name: str = "history") -> list[list[np.ndarray]]:
+    """Each point's unknowns on this rank's nodes, from :func:`gather_points`'s arrays (any
+    partition); `points_meta` one dict per point (``voltage``: the voltage of an old checkpoint)."""
+    comm = model.cellmesh.mesh.comm
+    arrays: list[list[np.ndarray]] = [[] for _ in points_meta]
     for k, u in enumerate(model.unknowns):
         if is_real(u.function_space):
-            for i, h in enumerate(history_meta):
-                arrays[i].append(np.full(u.x.array.shape, _real_value(data, i, k, h, u is model.voltage)))
+            for i, h in enumerate(points_meta):
+                value = _real_value(data, i, k, h, u is model.voltage, name)
+                arrays[i].append(np.full(u.x.array.shape, value))
             continue
         saved = _keys(data[f"coords_{k}"])
         order = np.argsort(saved, order=("x", "y", "z"))
@@ -104,20 +136,18 @@ def load_checkpoint(path: Path, sim: Simulation) -> dict:
         if not comm.allreduce(bool(np.all(found))):
             raise InputError("--restart", f"the checkpoint's mesh does not match this run's mesh ({u.name})")
         index = order[where]
-        for i in range(len(history_meta)):
-            arrays[i].append(data[f"history_{i}_{k}"][index].reshape(-1))  # a vector field's rows, blocked
-    history = [Point(h["t"], a, h["voltage"], h["current"]) for h, a in zip(history_meta, arrays, strict=True)]
-    sim.state = StepperState(**scalars, history=history)
-    sim.integrator.restore(history[-1].arrays)
-    return meta["extra"]
+        for i in range(len(points_meta)):
+            arrays[i].append(data[f"{name}_{i}_{k}"][index].reshape(-1))  # a vector field's rows, blocked
+    return arrays
 
 
-def _real_value(data: dict, i: int, k: int, point: dict, voltage: bool) -> float:
+def _real_value(data: dict, i: int, k: int, point: dict, voltage: bool, name: str = "history") -> float:
     """A Real-space unknown's value at history point i. Checkpoints written before they were
     stored as scalars hold the voltage in the point's metadata only, and any other Real unknown
     as the gathered owned values (all copies of the one global value)."""
-    if f"real_{i}_{k}" in data:
-        return float(data[f"real_{i}_{k}"])
+    real = "real" if name == "history" else f"{name}_real"
+    if f"{real}_{i}_{k}" in data:
+        return float(data[f"{real}_{i}_{k}"])
     if voltage:
         return float(point["voltage"])
-    return float(data[f"history_{i}_{k}"][0])
+    return float(data[f"{name}_{i}_{k}"][0])

@@ -18,12 +18,18 @@ if TYPE_CHECKING:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ssbfem", description="Finite-element models of solid-state batteries.")
+    parser = argparse.ArgumentParser(
+        prog="ssbfem",
+        description="Finite-element models of solid-state batteries.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # --version's line unwrapped
+    )
+    parser.add_argument("--version", action="version", version=_version_text())
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a cell through its experiment")
     run.add_argument("config", type=Path, nargs="?", help="TOML config file")
     run.add_argument("--output", "-o", type=Path, help="output directory (default: results/<config name>)")
     run.add_argument("--restart", type=Path, metavar="DIR", help="resume the run in DIR from its last checkpoint")
+    run.add_argument("--overwrite", action="store_true", help="replace an earlier run in the output directory")
     run.add_argument(
         "--set",
         dest="overrides",
@@ -44,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--output", "-o", type=Path, help="output directory (default: results/<config name>_sweep)")
     sweep.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    sweep.add_argument("--overwrite", action="store_true", help="replace an earlier sweep in the output directory")
     sub.add_parser("info", help="versions of ssbfem, DOLFINx, PETSc (packages, build), MPI and the number of ranks")
     mesh = sub.add_parser("mesh", help="build the mesh of a config and write it as .msh")
     mesh.add_argument("config", type=Path)
@@ -62,6 +69,24 @@ def _parser() -> argparse.ArgumentParser:
         help="the layer's extent along x, um (default: from the separator's to the collector's face)",
     )
     return parser
+
+
+def _version_text() -> str:
+    """``ssbfem X (DOLFINx Y)``: the package's version and DOLFINx's, read from the installed
+    distributions' metadata (importing DOLFINx would start MPI and take seconds); ``ssbfem info``
+    gives the whole stack."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from ssbfem import __version__
+
+    text = f"ssbfem {__version__}"
+    for dist in ("dolfinx-solver-real", "dolfinx-solver-complex", "fenics-dolfinx"):
+        try:
+            text += f" (DOLFINx {version(dist)} from {dist})"
+            break
+        except PackageNotFoundError:
+            continue
+    return text + "; `ssbfem info` lists PETSc, MPI and the rest"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
             from ssbfem.sweep import run_sweep
 
             output = args.output or Path("results") / f"{args.config.stem}_sweep"
-            rows = run_sweep(args.config, args.vary, output, args.overrides, comm)
+            rows = run_sweep(args.config, args.vary, output, args.overrides, comm, overwrite=args.overwrite)
             failed = [r for r in rows if r["status"] != "complete"]
             if comm.rank == 0:
                 print(f"{len(rows) - len(failed)} of {len(rows)} cases complete -> {output / 'summary.csv'}")
@@ -103,7 +128,15 @@ def main(argv: list[str] | None = None) -> int:
             return _mesh(cfg, args, comm)
         output = args.output or Path("results") / args.config.stem
         base_dir = args.config.resolve().parent
-        result = run(cfg, output, comm, progress=sys.stderr.isatty(), command=command, base_dir=base_dir)
+        result = run(
+            cfg,
+            output,
+            comm,
+            progress=sys.stderr.isatty(),
+            command=command,
+            base_dir=base_dir,
+            overwrite=args.overwrite,
+        )
         return _report(result, output, comm)
     except InputError as exc:
         if comm.rank == 0:

@@ -207,6 +207,7 @@ class BDFIntegrator:
         self.coefficients = np.array([1.0, -1.0])  # (a0, ..., ak) of the step last prepared
         self.comm = model.cellmesh.mesh.comm
         self.newton_iterations = 0
+        self.linear_iterations = 0  # Krylov iterations (one per Newton iteration with a factorisation)
         self._index = {id(u): k for k, u in enumerate(model.unknowns)}
         self.predicted: list[np.ndarray] = []  # the Newton guess of the last solve
         convergence = getattr(problem, "convergence", None)
@@ -301,6 +302,7 @@ class BDFIntegrator:
             self.problem.solve()
             ok, reason, its = converged(self.problem)
             self.newton_iterations += its
+            self.linear_iterations += self.problem.solver.getLinearSolveIterations()
             if ok:
                 break
             self._forget_rate()

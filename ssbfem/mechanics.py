@@ -353,6 +353,14 @@ class CellMechanics:
     stress does not act back on the electrochemistry. Missing directions are confined (plane
     strain in 2D, a laterally confined stack in 1D, as on a rigid substrate).
 
+    In 1D the stack's in-plane strain is its substrate's: zero by default (a rigid substrate that
+    does not expand), or alpha_s (T - T_sf) with ``substrate_thermal_expansion_1_K``. Each layer
+    then carries the biaxial stress sigma = E/(1 - nu) (eps_s - eps*), cooling by dT giving
+    E/(1 - nu) (alpha_s - alpha) dT: a stiff substrate much thicker than the films (Stoney's
+    limit). The substrate's strain is isotropic, so it is solved for as the eigenstrain
+    eps* - eps_s on a confined stack; the stresses are exact and the through-thickness displacement
+    is then relative to the substrate's expansion, alpha_s (T - T_sf) x.
+
     Optional feedback (``kinetics_feedback``): the stress shifts the equilibrium potential of the
     Li | electrolyte interface (Monroe and Newman 2005, J. Electrochem. Soc. 152 A396, their
     pressure term only). A pressure p on Li metal raises its chemical potential by Omega_Li p
@@ -395,10 +403,11 @@ class CellMechanics:
         pos = model.cell.positive
         a, L = 0, 0
         self.stress = {}
+        substrate = mechanics.substrate_thermal_expansion_1_K or 0.0  # 1D only (checked by the settings)
         for layer in self.layers:
             prop = self._property_of(layer)
             lam, mu = el.lame(prop("youngs_modulus_Pa"), prop("poissons_ratio"))
-            eigen = prop("thermal_expansion_1_K") * (T - mechanics.stress_free_temperature_K)
+            eigen = (prop("thermal_expansion_1_K") - substrate) * (T - mechanics.stress_free_temperature_K)
             if layer == "positive":
                 c0 = pos.initial_stoichiometry
                 eigen = eigen + pos.partial_molar_volume_m3_mol * pos.max_concentration_mol_m3 * (self.theta - c0) / 3

@@ -2,17 +2,20 @@
 
 The :class:`~ssbfem.simulation.Simulation` tells each observer what happens, in order:
 ``on_start`` (before the first step, or after a restart), ``on_row`` (every accepted time step:
-one row of scalars), ``on_snapshot`` (when fields are due), ``on_spectrum`` (an EIS step's
-impedance), ``on_checkpoint`` (a checkpoint is due), ``on_stop`` (the run ended: "complete",
-"incomplete" or "failed"). An observer that must survive a restart returns its state from
-``state()`` (a JSON-ready dict, stored in the checkpoint) and takes it back in ``load_state``.
+one row of scalars), ``on_step_end`` (an experiment step finished: its summary), ``on_snapshot``
+(when fields are due), ``on_spectrum`` (an EIS step's impedance), ``on_checkpoint`` (a
+checkpoint is due), ``on_stop`` (the run ended: "complete", "incomplete" or "failed"). An
+observer that must survive a restart returns its state from ``state()`` (a JSON-ready dict,
+stored in the checkpoint) and takes it back in ``load_state``.
 
 Research code attaches its own: ``run(cfg, output, observers=[MyObserver()])``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -20,7 +23,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ssbfem.checkpoint import save_checkpoint
+from ssbfem.checkpoint import gather_points, read_npz, save_checkpoint, scatter_points, write_npz
+from ssbfem.integrator import Point
 from ssbfem.results import FieldWriter, Profiles, TimeSeries, write_table
 
 if TYPE_CHECKING:
@@ -37,6 +41,9 @@ class Observer:
 
     def on_row(self, sim: Simulation, row: dict) -> None:
         """An accepted time step's row of scalars (the time series)."""
+
+    def on_step_end(self, sim: Simulation, summary: dict) -> None:
+        """An experiment step finished: its summary (a row of ``steps.csv``)."""
 
     def on_snapshot(self, sim: Simulation, t: float) -> None:
         """Fields are due at time t (s); the model holds them."""
@@ -94,16 +101,95 @@ class ProfileRecorder(Observer):
 
 
 class FieldRecorder(Observer):
-    """VTX fields (``fields/``) at every snapshot."""
+    """VTX fields (``fields/``) at every snapshot; a resumed run continues the same files.
 
-    def __init__(self, writer: FieldWriter):
-        self.writer = writer
+    VTX (ADIOS2 BP) files cannot be appended to, so the recorder keeps every snapshot's unknowns:
+    at each checkpoint the snapshots since the last one go to `store` (a folder, one ``.npz``
+    per snapshot, partition-independent like the checkpoint; each written once; removed when the
+    run completes). A restart
+    replays the snapshots up to its checkpoint into fresh files and the run goes on writing into
+    them: one series per field, whatever the number of restarts.
+    """
+
+    def __init__(self, writer: FieldWriter, store: Path | None = None):
+        self.writer, self.store = writer, store
+        self.count = 0  # snapshots written so far
+        self.pending: list[tuple[Point, float | None]] = []  # not yet in the store, with an isothermal T
 
     def on_snapshot(self, sim: Simulation, t: float) -> None:
         self.writer(t)
+        self.count += 1
+        if self.store is not None:
+            self.pending.append((sim.integrator.capture(t), _constant_temperature(sim.model)))
+
+    def on_checkpoint(self, sim: Simulation) -> None:
+        if self.store is None:
+            return
+        first = self.count - len(self.pending)
+        for k, (point, temperature) in enumerate(self.pending):
+            data = gather_points(sim.comm, sim.model, [point], name="snapshot")
+            if sim.comm.rank == 0:
+                self.store.mkdir(parents=True, exist_ok=True)
+                meta = {"t": point.t, "temperature": temperature}
+                write_npz(self.store / f"{first + k:05d}.npz", {**data, "meta": np.array(json.dumps(meta))})
+        self.pending = []
+        sim.comm.barrier()
 
     def on_stop(self, sim: Simulation, status: str) -> None:
+        if status == "failed":  # the checkpoint of a failed run is written now too
+            self.on_checkpoint(sim)
+        elif status == "complete" and self.store is not None and sim.comm.rank == 0:
+            shutil.rmtree(self.store, ignore_errors=True)  # only a restart needs it
         self.writer.close()
+
+    def state(self) -> dict:
+        return {"field_snapshots": self.count}
+
+    def load_state(self, state: dict) -> None:
+        count = state.get("field_snapshots", 0)
+        if not count:
+            return
+        if self.store is None or not (self.store / f"{count - 1:05d}.npz").is_file():
+            k = 1  # a run from before the store: its fields go on in a second series
+            while (self.writer.directory / f"c_restart{k}.bp").exists():
+                k += 1
+            self.writer.suffix = f"_restart{k}"
+            self.count = count
+            return
+        self._replay(count)
+
+    def _replay(self, count: int) -> None:
+        """Write the stored snapshots into fresh files, then put the model back as it was."""
+        model, mechanics = self.writer.model, self.writer.mechanics
+        comm = model.cellmesh.mesh.comm
+        now = [u.x.array.copy() for u in model.unknowns]
+        temperature = _constant_temperature(model)
+        for index in range(count):
+            data = read_npz(self.store / f"{index:05d}.npz", comm)
+            meta = json.loads(str(data["meta"]))
+            (values,) = scatter_points(data, model, [{"voltage": 0.0}], name="snapshot")
+            self._set(model, values, meta["temperature"])
+            if mechanics is not None:
+                mechanics.solve()
+            self.writer(meta["t"])
+        self.count = count
+        self._set(model, now, temperature)
+        if mechanics is not None:  # its fields and any feedback of the current state
+            mechanics.solve()
+
+    @staticmethod
+    def _set(model, arrays: list[np.ndarray], temperature: float | None) -> None:
+        for u, a in zip(model.unknowns, arrays, strict=True):
+            u.x.array[:] = a
+            u.x.scatter_forward()
+        if temperature is not None:
+            model.temperature.value = temperature
+
+
+def _constant_temperature(model) -> float | None:
+    """An isothermal cell's temperature (a Constant, K); None when it is a field."""
+    value = getattr(model.temperature, "value", None)
+    return None if value is None else float(value)
 
 
 class StressRecorder(Observer):
@@ -151,6 +237,35 @@ class SpectrumRecorder(Observer):
         )
         if self.path is not None and self.comm.rank == 0:
             write_table(self.path, self.rows)
+
+
+class StepLog(Observer):
+    """``run.log``: a line per finished experiment step, with the solver's work in it (time
+    steps, rejected steps, Newton and linear iterations) and its wall time."""
+
+    def __init__(self, log: logging.Logger):
+        self.log = log
+        self.wall = time.monotonic()
+
+    def on_start(self, sim: Simulation) -> None:
+        self.wall = time.monotonic()
+
+    def on_step_end(self, sim: Simulation, summary: dict) -> None:
+        wall, self.wall = time.monotonic() - self.wall, time.monotonic()
+        self.log.info(
+            "step %d %r: %s at t = %.6g s, %.4f V; %d time steps, %d rejected, %d Newton iterations, "
+            "%d linear iterations; %.2f s",
+            summary["step"],
+            summary["text"],
+            summary["end_reason"] or "ended",
+            summary["end_s"],
+            summary["end_voltage_V"],
+            summary["time_steps"],
+            summary["rejected_steps"],
+            summary["newton_iterations"],
+            summary["linear_iterations"],
+            wall,
+        )
 
 
 class CheckpointWriter(Observer):

@@ -70,35 +70,43 @@ class FieldWriter:
     """VTX (ADIOS2) files of phi_e, phi_s and c, one per field domain, written at snapshots.
 
     Coordinates are in micrometres. phi_s is written as the absolute electronic potential
-    (V) on each side; c in mol/m3.
+    (V) on each side; c in mol/m3. The files are opened (an earlier file of the same name
+    replaced) at the first snapshot, not before: a restart that fails before it writes leaves
+    the earlier files alone.
     """
 
     def __init__(self, model: CellModel, directory: Path, suffix: str = "", mechanics=None):
         directory.mkdir(parents=True, exist_ok=True)
         self.model = model
-        comm = model.cellmesh.mesh.comm
+        self.directory, self.suffix, self.mechanics = directory, suffix, mechanics
+        self.seconds = 0.0  # wall time spent writing
         fem = dolfinx.fem
         self.phi_s_pos = fem.Function(model.psi_pos.function_space, name="phi_s")
         self.c = fem.Function(model.theta.function_space, name="c")
-        vtx = dolfinx.io.VTXWriter
-        self.writers = [
-            vtx(comm, directory / f"phi_e{suffix}.bp", [model.phi_e], engine="BP4"),
-            vtx(comm, directory / f"phi_s_positive{suffix}.bp", [self.phi_s_pos], engine="BP4"),
-            vtx(comm, directory / f"c{suffix}.bp", [self.c], engine="BP4"),
-        ]
-        if model.has_negative:
-            self.writers.append(vtx(comm, directory / f"phi_s_negative{suffix}.bp", [model.psi_neg], engine="BP4"))
-        if mechanics is not None:  # displacement in micrometres; stresses per cell, Pa
-            self.writers.append(
-                vtx(comm, directory / f"displacement{suffix}.bp", [mechanics.displacement], engine="BP4")
-            )
-            stress_fields = [mechanics.von_mises, mechanics.hydrostatic]
-            self.writers.append(vtx(comm, directory / f"stress{suffix}.bp", stress_fields, engine="BP4"))
         if model.thermal.model == "full":
             self.temperature = fem.Function(model.temperature_rise.function_space, name="temperature")
-            self.writers.append(vtx(comm, directory / f"temperature{suffix}.bp", [self.temperature], engine="BP4"))
+        self.writers: list = []
+
+    def _open(self) -> None:
+        model, mechanics, suffix = self.model, self.mechanics, self.suffix
+        comm = model.cellmesh.mesh.comm
+
+        def vtx(name: str, functions: list):
+            return dolfinx.io.VTXWriter(comm, self.directory / f"{name}{suffix}.bp", functions, engine="BP4")
+
+        self.writers = [vtx("phi_e", [model.phi_e]), vtx("phi_s_positive", [self.phi_s_pos]), vtx("c", [self.c])]
+        if model.has_negative:
+            self.writers.append(vtx("phi_s_negative", [model.psi_neg]))
+        if mechanics is not None:  # displacement in micrometres; stresses per cell, Pa
+            self.writers.append(vtx("displacement", [mechanics.displacement]))
+            self.writers.append(vtx("stress", [mechanics.von_mises, mechanics.hydrostatic]))
+        if model.thermal.model == "full":
+            self.writers.append(vtx("temperature", [self.temperature]))
 
     def __call__(self, t: float) -> None:
+        start = time.perf_counter()
+        if not self.writers:
+            self._open()
         m = self.model
         self.phi_s_pos.x.array[:] = m.psi_pos.x.array + m.cell_voltage()
         self.c.x.array[:] = m.theta.x.array * m.max_concentration
@@ -106,6 +114,7 @@ class FieldWriter:
             self.temperature.x.array[:] = m.temperature_rise.x.array + m.T0
         for w in self.writers:
             w.write(t)
+        self.seconds += time.perf_counter() - start
 
     def close(self) -> None:
         for w in self.writers:

@@ -10,9 +10,11 @@ time step: everything so far is written, with a checkpoint, and ``run.json`` say
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import shutil
 import signal
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -46,6 +48,7 @@ from ssbfem.observables import Observable
 from ssbfem.observers import (
     CheckpointWriter,
     FieldRecorder,
+    StepLog,
     Observer,
     ProfileRecorder,
     Progress,
@@ -243,20 +246,55 @@ class RunResult:
     spectra: list[dict] = field(default_factory=list)
 
 
-def prepare_output(output: Path, comm: MPI.Comm, marker: str = "run.json", kind: str = "run") -> None:
-    """Create an empty output directory, replacing an earlier ssbfem result (recognised by its
-    `marker` file); refuse a directory that holds anything else."""
+def check_output(
+    output: Path, comm: MPI.Comm, marker: str = "run.json", kind: str = "run", overwrite: bool = True
+) -> None:
+    """Raise an InputError (key ``output``) unless `output` may be made a fresh result directory:
+    absent, empty, or an earlier ssbfem result (recognised by its `marker` file) when `overwrite`.
+    A directory that holds anything else is always refused."""
     error = None
-    if comm.rank == 0:
-        if output.exists() and any(output.iterdir()) and not (output / marker).exists():
+    if comm.rank == 0 and output.exists() and any(output.iterdir()):
+        if not (output / marker).exists():
             error = f"{output} exists and is not an ssbfem {kind} directory; choose another output"
-        else:
-            if output.exists():
-                shutil.rmtree(output)  # nothing stale from the earlier result may remain
-            output.mkdir(parents=True)
+        elif not overwrite:
+            resumable = kind == "run" and (output / "checkpoint.npz").is_file() and _status(output) != "complete"
+            resume = f", resume it with --restart {output}" if resumable else ""
+            error = f"{output} holds an earlier {kind}: pass --overwrite to replace it{resume} or choose another output"
     error = comm.bcast(error, root=0)
     if error:
         raise InputError("output", error)
+
+
+def _status(output: Path) -> str | None:
+    """The status an earlier run in `output` recorded (None: unreadable)."""
+    try:
+        return json.loads((output / "run.json").read_text()).get("status")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def prepare_output(
+    output: Path, comm: MPI.Comm, marker: str = "run.json", kind: str = "run", overwrite: bool = True
+) -> None:
+    """Create an empty output directory, replacing an earlier ssbfem result when `overwrite`
+    (refusals: :func:`check_output`)."""
+    check_output(output, comm, marker, kind, overwrite)
+    if comm.rank == 0:
+        if output.exists():
+            shutil.rmtree(output)  # nothing stale from the earlier result may remain
+        output.mkdir(parents=True)
+    comm.barrier()
+
+
+#: What a run shows on the terminal (rank 0) while the forms compile: the first run of a model is
+#: silent for that long. FFCx caches the compiled forms, so later runs of the same model start at once.
+COMPILE_NOTICE = "ssbfem: compiling forms (the first run of a model takes ~20 s; cached afterwards)"
+
+
+#: The folder of the unknowns at every field snapshot (in ``fields/``), written with each
+#: checkpoint: a restart rewrites the earlier snapshots from it, so that the VTX files stay one
+#: series (see FieldRecorder).
+FIELD_SNAPSHOTS = "snapshots"
 
 
 class _StopSignals:
@@ -308,6 +346,7 @@ def run(
     observables: Sequence[Observable] = (),
     extra_blocks: Sequence[Block] = (),
     observers: Sequence[Observer] = (),
+    overwrite: bool = True,
 ) -> RunResult:
     """Run a config (settings, or a raw or resolved dict); write its outputs to `output` (None:
     keep them in memory only).
@@ -318,12 +357,19 @@ def run(
 
     Everything that can be checked is checked before the output directory is made, so bad
     input leaves no directory behind. With `restart`, `output` is an existing run directory and
-    the run resumes from its checkpoint.
+    the run resumes from its checkpoint; otherwise an earlier run in `output` is replaced, or
+    refused unless `overwrite` (the command line's default).
     """
     settings = validate(config)
     experiment = parse_steps(settings, base_dir)
     config_text = to_toml(settings.to_resolved_dict())  # a config that cannot be recorded stops here
+    if output is not None and not restart:
+        check_output(Path(output), comm, overwrite=overwrite)
+    clock = time.perf_counter()
     cellmesh = build_mesh(settings, comm)
+    timings = {"mesh_s": time.perf_counter() - clock}
+    if progress and comm.rank == 0:
+        print(COMPILE_NOTICE, file=sys.stderr, flush=True)
     wall0 = time.perf_counter()
     model, geometry = MODELS[settings.model](settings, cellmesh, extra_blocks)
     if settings.cell.architecture == "composite" or settings.model == "homogenised":  # 1C from the active volume
@@ -332,7 +378,7 @@ def run(
     if output is not None:
         output = Path(output)
         if not restart:
-            prepare_output(output, comm)
+            prepare_output(output, comm, overwrite=overwrite)
             if comm.rank == 0:
                 (output / "config.toml").write_text(config_text)
     outputs = RunOutputs.create(settings, model, mechanics, output, comm, restart)
@@ -349,9 +395,28 @@ def run(
         stop_requested=stop,
         observables=observables,
     )
+    timings["forms_s"] = time.perf_counter() - wall0
+    outputs.log.info("mesh %.2f s; model and forms (compiled, or from the cache) %.2f s", *timings.values())
     if restart:
         sim.load_observer_state(load_checkpoint(output / "checkpoint.npz", sim))
         outputs.log.info("restart from t = %.6g s", sim.state.history[-1].t)
+    meta = _start_metadata(model, mechanics, geometry, output, comm, command)
+    outputs.log.info("run started: %d steps, %d dofs, %d ranks", len(experiment.steps), meta["num_dofs"], comm.size)
+    clock = time.perf_counter()
+    status, message = _simulate(sim, stop, restart, output)
+    timings["solve_s"] = time.perf_counter() - clock
+    outputs.log.info("run %s %s", status, message)
+    steps = sim.state.steps
+    cycles = cycle_summaries(steps)
+    if output is not None:
+        outputs.write(settings, steps, cycles, meta, status, message, sim, time.perf_counter() - wall0, timings)
+    if status == "failed":
+        raise SimulationError(message)
+    return RunResult(status, outputs.series, steps, cycles, sim, output, message, _spectra(outputs.spectra))
+
+
+def _start_metadata(model: Model, mechanics, geometry: dict, output: Path | None, comm: MPI.Comm, command: str) -> dict:
+    """run.json's fields at the start (status "running"; written with geometry.json)."""
     meta = {"status": "running", "started": now(), "command": command, "ranks": comm.size, **versions()}
     if mechanics is not None:
         meta["monroe_newman_shear_modulus_ratio"] = mechanics.monroe_newman_ratio()
@@ -359,16 +424,7 @@ def run(
     if output is not None and comm.rank == 0:
         write_metadata(output / "run.json", meta)
         write_metadata(output / "geometry.json", geometry)
-    outputs.log.info("run started: %d steps, %d dofs, %d ranks", len(experiment.steps), meta["num_dofs"], comm.size)
-    status, message = _simulate(sim, stop, restart, output)
-    outputs.log.info("run %s %s", status, message)
-    steps = sim.state.steps
-    cycles = cycle_summaries(steps)
-    if output is not None:
-        outputs.write(settings, steps, cycles, meta, status, message, sim, time.perf_counter() - wall0)
-    if status == "failed":
-        raise SimulationError(message)
-    return RunResult(status, outputs.series, steps, cycles, sim, output, message, _spectra(outputs.spectra))
+    return meta
 
 
 def resolved_model(settings: Settings, cellmesh: CellMesh, extra_blocks: Sequence[Block] = ()) -> tuple[Model, dict]:
@@ -456,8 +512,7 @@ class RunOutputs:
         series, log = TimeSeries(path("timeseries.csv"), comm), _logger(output, comm)
         out = cls(output, comm, series, Profiles(model), spectra, log)
         if output is not None and settings.output.fields:
-            suffix = _restart_suffix(output) if restart else ""
-            out.fields = FieldWriter(model, output / "fields", suffix=suffix, mechanics=mechanics)
+            out.fields = FieldWriter(model, output / "fields", mechanics=mechanics)
         if mechanics is not None:
             out.mechanics, out.stresses = mechanics, TimeSeries(path("mechanics.csv"), comm)
             out.feedback = settings.mechanics.kinetics_feedback
@@ -468,31 +523,61 @@ class RunOutputs:
         if self.mechanics is not None:
             found.append(StressRecorder(self.mechanics, self.stresses, self.feedback, self.comm))
         if self.fields is not None:
-            found.append(FieldRecorder(self.fields))
+            found.append(FieldRecorder(self.fields, self.output / "fields" / FIELD_SNAPSHOTS))
         found.append(SpectrumRecorder(self.output / "impedance.csv" if self.output else None, self.spectra, self.comm))
         if self.output is not None:
             found.append(CheckpointWriter(self.output / "checkpoint.npz", self.log))
+            found.append(StepLog(self.log))
         if progress:
             found.append(Progress(experiment))
         return found
 
     def write(
-        self, settings: Settings, steps, cycles, meta: dict, status: str, message: str, sim: Simulation, wall: float
+        self,
+        settings: Settings,
+        steps,
+        cycles,
+        meta: dict,
+        status: str,
+        message: str,
+        sim: Simulation,
+        wall: float,
+        timings: dict[str, float],
     ) -> None:
-        """The tables, plots and run.json at the end of a run (rank 0 writes)."""
+        """The tables, plots and run.json at the end of a run (rank 0 writes), and the summary
+        of the solver's work and of the wall time per phase in run.log."""
         profiles = self.profiles.gather()
         if self.comm.rank != 0:
             return
+        clock = time.perf_counter()
         _write_outputs(self.output, settings, self.series, steps, cycles, profiles, self.spectra)
+        fields = self.fields.seconds if self.fields is not None else 0.0
+        timings = {**timings, "fields_s": fields, "tables_and_plots_s": time.perf_counter() - clock}
+        self.log.info(
+            "summary: %d of %d steps finished; %d time steps, %d rejected, %d Newton iterations, %d linear iterations",
+            len(steps),
+            len(sim.experiment.steps),
+            sim.accepted_steps,
+            sim.rejected_steps,
+            sim.newton_iterations,
+            sim.linear_iterations,
+        )
+        self.log.info(
+            "wall time: mesh %.2f s, forms %.2f s, solve %.2f s (of which field output %.2f s), "
+            "tables and plots %.2f s",
+            *(timings[k] for k in ("mesh_s", "forms_s", "solve_s", "fields_s", "tables_and_plots_s")),
+        )
         last = self.series.rows[-1] if self.series.rows else {}
         meta.update(
             status=status,
             message=message,
             finished=now(),
             wall_time_s=wall,
+            wall_time_per_phase_s=timings,
             accepted_steps=sim.accepted_steps,
             rejected_steps=sim.rejected_steps,
             newton_iterations=sim.newton_iterations,
+            linear_iterations=sim.linear_iterations,
             final_time_s=last.get("time_s"),
             final_voltage_V=last.get("voltage_V"),
             final_capacity_mAh_cm2=last.get("capacity_mAh_cm2"),
@@ -535,14 +620,6 @@ def _write_outputs(
         plot_cycles(cycles, output / "cycles.png")
     if "heat_generated_J" in series.names:
         plot_heat(series, output / "heat.png")
-
-
-def _restart_suffix(output: Path) -> str:
-    """A new name for the fields a resumed run writes (VTX files cannot be appended to)."""
-    k = 1
-    while (output / "fields" / f"c_restart{k}.bp").exists():
-        k += 1
-    return f"_restart{k}"
 
 
 def restart_run(output: Path, comm: MPI.Comm = MPI.COMM_WORLD, progress: bool = False, command: str = "") -> RunResult:

@@ -96,6 +96,8 @@ class StepperState:
     accepted_steps: int = 0
     rejected_steps: int = 0
     newton_iterations: int = 0
+    linear_iterations: int = 0
+    step_start_counts: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
     newton_rate_factor: float = NewtonConvergence.UNKNOWN_RATE_FACTOR
     heat_generated_J_m2: float = 0.0
     heat_removed_J_m2: float = 0.0
@@ -132,6 +134,10 @@ def first_step_factor(h: float, error: float, tried: tuple[float, float] | None)
     if tried is not None and tried[1] > error and tried[0] > h:
         p = min(2.0, max(0.25, math.log(tried[1] / error) / math.log(tried[0] / h)))
     return max(0.01, 0.9 * error ** (-1.0 / p))
+
+
+#: The solver's work in an experiment step, in its summary (``steps.csv``) and in ``run.log``.
+_STEP_COUNTS = ("time_steps", "rejected_steps", "newton_iterations", "linear_iterations")
 
 
 class Interrupted(Exception):
@@ -238,6 +244,10 @@ class Simulation:
     def newton_iterations(self) -> int:
         return self.state.newton_iterations
 
+    @property
+    def linear_iterations(self) -> int:
+        return self.state.linear_iterations
+
     def close(self) -> None:
         """Free the solver's PETSc objects now, on every rank at once: left to the garbage
         collector, their collective destruction can happen at different times on different
@@ -276,14 +286,15 @@ class Simulation:
     def _counted(self, method, *args):
         """Call an integrator method, counting its Newton iterations; the Newton convergence
         rate it measures is part of the state (a restart takes the same iterations)."""
-        before = self.integrator.newton_iterations
+        before = self.integrator.newton_iterations, self.integrator.linear_iterations
         convergence = getattr(self.problem, "convergence", None)
         if convergence is not None:
             convergence.rate_factor = self.state.newton_rate_factor
         try:
             return method(*args)
         finally:
-            self.state.newton_iterations += self.integrator.newton_iterations - before
+            self.state.newton_iterations += self.integrator.newton_iterations - before[0]
+            self.state.linear_iterations += self.integrator.linear_iterations - before[1]
             if convergence is not None:
                 self.state.newton_rate_factor = convergence.rate_factor
 
@@ -394,6 +405,7 @@ class Simulation:
             self._emit(initial, self.model.heat())
             self._notify("on_snapshot", 0.0)
         else:
+            self._resume_temperature()
             self._apply_control()
         steps = self.experiment.steps
         while st.step_index < len(steps):
@@ -427,6 +439,13 @@ class Simulation:
         start, end = step.temperature_ramp
         return start + (end - start) * min(max((t - self.state.step_start_s) / step.duration_s, 0.0), 1.0)
 
+    def _resume_temperature(self) -> None:
+        """On a restart, an isothermal cell's temperature where the last temperature ramp before
+        the current step left it (a ramp's end holds until the next ramp)."""
+        ramps = [s.temperature_ramp for s in self.experiment.steps[: self.state.step_index] if s.temperature_ramp]
+        if ramps and self.model.temperature_rise is None:
+            self.model.temperature.value = ramps[-1][1]
+
     def _apply_control(self) -> None:
         step = self.step
         if step.temperature_ramp is not None:
@@ -444,7 +463,13 @@ class Simulation:
         st.order, st.steps_at_order = min(2, self.settings.max_order), 0
         st.step_capacity_C_m2 = st.step_energy_J_m2 = 0.0
         st.last_heat = []
+        st.step_start_counts = self._counts()
         self._apply_control()
+
+    def _counts(self) -> list[int]:
+        """(accepted time steps, rejected, Newton iterations, linear iterations) so far."""
+        st = self.state
+        return [st.accepted_steps, st.rejected_steps, st.newton_iterations, st.linear_iterations]
 
     def _limit(self) -> float:
         """The next time the step must land on: its end, a field time or a profile breakpoint."""
@@ -615,8 +640,13 @@ class Simulation:
                 "mean_voltage_V": st.step_energy_J_m2 / q if abs(q) > 1e-12 else last.voltage,
                 "end_voltage_V": last.voltage,
                 "end_current_A_m2": last.current,
+                **{
+                    name: now - start
+                    for name, now, start in zip(_STEP_COUNTS, self._counts(), st.step_start_counts, strict=True)
+                },
             }
         )
+        self._notify("on_step_end", st.steps[-1])
 
     def _emit(self, point: Point, heat: dict[str, float]) -> None:
         m, st = self.model, self.state

@@ -74,13 +74,15 @@ def run_sweep(
     output: Path,
     overrides: list[str] | None = None,
     comm: MPI.Comm = MPI.COMM_WORLD,
+    overwrite: bool = True,
 ) -> list[dict]:
     """Run every combination of the varied values; returns the summary rows (also in summary.csv).
 
     Every case's config (and experiment) is validated before anything runs, so bad input raises
     InputError and leaves no output behind. A case whose simulation fails is recorded as ``failed``
     with its message (and no numbers: its partial time series is in its directory), and the sweep goes
-    on; a case stopped by SIGINT/SIGTERM ends the sweep. Cases not run yet read ``pending``.
+    on; a case stopped by SIGINT/SIGTERM ends the sweep. Cases not run yet read ``pending``. An
+    earlier sweep in `output` is replaced, or refused unless `overwrite` (the command line's default).
     Columns: ``case``, the varied keys (a one-step experiment as its step string), then RESULT_COLUMNS.
     """
     parsed = [parse_vary(text) for text in varies]
@@ -106,7 +108,7 @@ def run_sweep(
         configs.append(cfg)
 
     output = Path(output)
-    prepare_output(output, comm, marker="summary.csv", kind="sweep")
+    prepare_output(output, comm, marker="summary.csv", kind="sweep", overwrite=overwrite)
     rows = [
         {
             "case": i,

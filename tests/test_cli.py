@@ -157,3 +157,74 @@ def test_info_reports_the_stack(capsys):
     assert main(["info"]) == 0
     out = capsys.readouterr().out
     assert f"dolfinx: {dolfinx.__version__}" in out and "mumps" in out and "ranks: 1" in out
+
+
+SHORT = [
+    "--set",
+    "experiment.steps=['Discharge at 4C until 3.5 V', 'Rest for 10 minutes']",
+    "--set",
+    "output.plot=false",
+]
+
+
+def test_earlier_run_is_kept_unless_overwrite(tmp_path, capsys):
+    """A second run into the same folder is refused (exit 2, the folder and --overwrite named,
+    the earlier run untouched); --overwrite replaces it."""
+    out = tmp_path / "run"
+    assert main(["run", str(DEMO_CONFIG), "-o", str(out), *SHORT]) == 0
+    started = json.loads((out / "run.json").read_text())["started"]
+    (out / "notes.txt").write_text("mine")
+    capsys.readouterr()
+    assert main(["run", str(DEMO_CONFIG), "-o", str(out), *SHORT]) == 2
+    err = capsys.readouterr().err
+    assert str(out) in err and "--overwrite" in err
+    assert (out / "notes.txt").read_text() == "mine"
+    assert json.loads((out / "run.json").read_text())["started"] == started
+    assert main(["run", str(DEMO_CONFIG), "-o", str(out), "--overwrite", *SHORT]) == 0
+    assert not (out / "notes.txt").exists()
+    assert json.loads((out / "run.json").read_text())["status"] == "complete"
+
+
+def test_run_log_accounts_for_every_step(tmp_path):
+    """run.log: one line per experiment step whose counts add up to the run's totals in
+    run.json; a summary and the wall time per phase at the end."""
+    out = tmp_path / "run"
+    assert main(["run", str(DEMO_CONFIG), "-o", str(out), *SHORT]) == 0
+    meta = json.loads((out / "run.json").read_text())
+    steps = list(csv.DictReader((out / "steps.csv").open()))
+    log = (out / "run.log").read_text()
+    for name, total in (("time_steps", "accepted_steps"), ("rejected_steps", "rejected_steps")):
+        assert sum(int(s[name]) for s in steps) == meta[total]
+    for name in ("newton_iterations", "linear_iterations"):
+        assert sum(int(s[name]) for s in steps) == meta[name]
+    # a factorisation: one linear solve per Newton iteration, at least one per time step
+    assert meta["linear_iterations"] == meta["newton_iterations"] >= meta["accepted_steps"] > 0
+    for s in steps:
+        line = next(x for x in log.splitlines() if f"step {s['step']} " in x)
+        assert f"{s['time_steps']} time steps, {s['rejected_steps']} rejected" in line
+        assert f"{s['newton_iterations']} Newton iterations, {s['linear_iterations']} linear iterations" in line
+    assert f"summary: 2 of 2 steps finished; {meta['accepted_steps']} time steps" in log
+    phases = meta["wall_time_per_phase_s"]
+    assert set(phases) == {"mesh_s", "forms_s", "solve_s", "fields_s", "tables_and_plots_s"}
+    assert "wall time: mesh" in log and "forms" in log
+
+
+def test_version_names_the_package_and_dolfinx(capsys):
+    from ssbfem import __version__
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"ssbfem {__version__}")
+    assert "DOLFINx 0.11" in text
+
+
+def test_compile_notice_on_the_terminal(tmp_path, capsys):
+    """With progress shown (a terminal), rank 0 says that the forms are compiling."""
+    from ssbfem.runner import COMPILE_NOTICE, run
+    from ssbfem.settings import load_settings
+
+    cfg = load_settings(DEMO_CONFIG, ["experiment.steps=['Rest for 1 second']", "output.plot=false"])
+    run(cfg, tmp_path / "run", progress=True)
+    assert COMPILE_NOTICE in capsys.readouterr().err

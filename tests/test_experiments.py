@@ -7,9 +7,10 @@ import math
 
 import numpy as np
 import pytest
-from conftest import simulate, thin_film
+from conftest import REPO, simulate, thin_film
 
 from ssbfem.analysis import gitt_diffusivities
+from ssbfem.config import load_config
 from ssbfem.errors import InputError
 from ssbfem.simulation import lithium_charge_balance
 
@@ -164,6 +165,19 @@ def test_gitt_recovers_diffusivity():
     assert len(estimates) == 4
     for d in estimates:
         assert d == pytest.approx(diffusivity, rel=0.10)
+
+
+def test_shipped_gitt_config_recovers_the_film_diffusivity():
+    """demos/configs/thin_film_gitt.toml at the default diffusivity: every pulse's
+    Weppner-Huggins estimate within 5 % of the film's D (the rests relax, the OCP is smooth)."""
+    path = REPO / "demos" / "configs" / "thin_film_gitt.toml"
+    cfg = load_config(path, ["output.plot=false"])
+    result = simulate(cfg)
+    pos = cfg["cell"]["positive"]
+    estimates = gitt_diffusivities(result.series, result.steps, pos["thickness_um"] * 1e-6)
+    assert len(estimates) == 6
+    for d in estimates:
+        assert d == pytest.approx(pos["diffusivity_m2_s"], rel=0.05)
 
 
 def test_bad_experiments_are_one_line_errors(tmp_path):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -154,3 +156,79 @@ def test_restart_on_two_ranks_from_a_serial_checkpoint(tmp_path):
     assert len(resumed["time_s"]) == len(serial["time_s"])
     assert np.allclose(resumed["voltage_V"], serial["voltage_V"], rtol=1e-8, atol=1e-9)
     assert resumed["capacity_mAh_cm2"][-1] == pytest.approx(serial["capacity_mAh_cm2"][-1], rel=1e-8)
+
+
+# The steps' times and the last snapshot of a VTX file, read with the adios2 package in a process
+# of its own (DOLFINx carries its own ADIOS2 library).
+READ_BP = """
+import json, sys
+import adios2
+times, last = [], None
+with adios2.Stream(sys.argv[1], "r") as f:
+    for _ in f.steps():
+        times.append(float(f.read("step")))
+        last = f.read(sys.argv[2]).tolist()
+print(json.dumps({"times": times, "last": last}))
+"""
+
+
+def read_bp(path, variable: str) -> dict:
+    proc = subprocess.run([sys.executable, "-c", READ_BP, str(path), variable], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.parametrize("ranks", [1, 2])
+def test_restart_continues_the_field_files(tmp_path, ranks):
+    """Stopped mid-discharge and resumed (serially, or on two ranks: the stored snapshots are
+    independent of the partition), the run's VTX files hold every snapshot time in one series,
+    the same as the uninterrupted run's, with the same last field (compared serially: on two
+    ranks the file holds one block per rank)."""
+    pytest.importorskip("adios2")
+    reference, interrupted = tmp_path / "reference", tmp_path / "interrupted"
+    fields = ["--set", "experiment.steps=['Discharge at 1C until 3.2 V']", "--set", "output.plot=false"]
+    fields += ["--set", f"output.field_times_s={[100.0 * k for k in range(1, 18)]}"]
+    proc = ssbfem("run", str(DEMO_CONFIG), "-o", str(reference), *fields)
+    assert proc.wait(timeout=600) == 0, proc.stderr.read()
+    proc = ssbfem("run", str(DEMO_CONFIG), "-o", str(interrupted), *fields, sigterm_after_steps=60)
+    assert proc.wait(timeout=600) == 1, proc.stderr.read()
+    stopped = read_bp(interrupted / "fields" / "c.bp", "c")["times"]
+    launcher = [str(Path(sys.executable).parent / "mpiexec"), "-n", "2"] if ranks == 2 else []
+    command = [*launcher, sys.executable, "-m", "ssbfem.cli", "run", "--restart", str(interrupted)]
+    proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+    assert not list((interrupted / "fields").glob("*_restart*"))
+    assert not (interrupted / "fields" / "snapshots").exists()  # a complete run needs no replay
+    for name, variable in (("c", "c"), ("phi_e", "phi_e")):
+        a, b = (
+            read_bp(reference / "fields" / f"{name}.bp", variable),
+            read_bp(interrupted / "fields" / f"{name}.bp", variable),
+        )
+        assert len(b["times"]) == len(a["times"]) > len(stopped) > 1
+        assert b["times"] == pytest.approx(a["times"], rel=1e-12)
+        if ranks == 1:
+            assert np.allclose(b["last"], a["last"], rtol=1e-8, atol=1e-12)
+
+
+def test_restart_after_a_temperature_ramp_keeps_its_temperature(tmp_path):
+    """demos/configs/thin_film_mechanics.toml stopped in the discharge that follows its warming
+    ramp: resumed at the ramp's end temperature (not the cell's initial one), it reproduces the
+    uninterrupted run's voltage and stresses, and its stress fields stay one series."""
+    config = REPO / "demos" / "configs" / "thin_film_mechanics.toml"
+    reference, interrupted = tmp_path / "reference", tmp_path / "interrupted"
+    quiet = ["--set", "output.plot=false", "--set", "output.fields=true"]
+    proc = ssbfem("run", str(config), "-o", str(reference), *quiet)
+    assert proc.wait(timeout=600) == 0, proc.stderr.read()
+    proc = ssbfem("run", str(config), "-o", str(interrupted), *quiet, sigterm_after_steps=40)
+    assert proc.wait(timeout=600) == 1, proc.stderr.read()
+    assert read_series(interrupted / "timeseries.csv")["step"][-1] == 1  # stopped after the ramp
+    proc = ssbfem("run", "--restart", str(interrupted))
+    assert proc.wait(timeout=600) == 0, proc.stderr.read()
+    a, b = read_series(reference / "timeseries.csv"), read_series(interrupted / "timeseries.csv")
+    assert np.allclose(b["voltage_V"], a["voltage_V"], rtol=1e-10)
+    sa, sb = read_series(reference / "mechanics.csv"), read_series(interrupted / "mechanics.csv")
+    assert np.allclose(sb["hydrostatic_mean_Pa[positive]"], sa["hydrostatic_mean_Pa[positive]"], rtol=1e-8)
+    if importlib.util.find_spec("adios2") is not None:
+        times = read_bp(interrupted / "fields" / "stress.bp", "hydrostatic_Pa")["times"]
+        assert times == pytest.approx(list(sa["time_s"]), rel=1e-12)

@@ -408,3 +408,48 @@ def test_kinetics_feedback_needs_mechanics():
 
     with pytest.raises(InputError, match=r"mechanics\.kinetics_feedback"):
         resolve(thin_film(mechanics={"kinetics_feedback": True}))
+
+
+def test_shipped_mechanics_config_against_the_biaxial_formula(tmp_path):
+    """demos/configs/thin_film_mechanics.toml: the film's in-plane stress (3/2 of its mean
+    hydrostatic stress, sigma_xx = 0) after warming is E/(1 - nu) (alpha_s - alpha) dT, after
+    the discharge that plus -E/(1 - nu) Omega c_max (x - x0)/3 at its mean stoichiometry x; the
+    LLZO layer, part of the substrate, stays stress free. Tens to hundreds of MPa, not GPa."""
+    import csv
+
+    from conftest import REPO
+
+    from ssbfem.config import load_config
+    from ssbfem.runner import run
+
+    cfg = load_config(REPO / "demos" / "configs" / "thin_film_mechanics.toml", ["output.plot=false"])
+    result = run(cfg, tmp_path / "run")
+    rows = {
+        float(r["time_s"]): {k: float(v) for k, v in r.items()}
+        for r in csv.DictReader((tmp_path / "run" / "mechanics.csv").open())
+    }
+    pos, mech = cfg["cell"]["positive"], cfg["mechanics"]
+    biaxial = pos["youngs_modulus_Pa"] / (1 - pos["poissons_ratio"])
+    thermal = biaxial * (mech["substrate_thermal_expansion_1_K"] - pos["thermal_expansion_1_K"]) * 35.0
+    assert 1.5 * rows[600.0]["hydrostatic_mean_Pa[positive]"] == pytest.approx(thermal, rel=1e-6)
+    assert 40e6 < thermal < 60e6
+    x = result.series["mean_stoichiometry"][-1]
+    chemical = -biaxial * pos["partial_molar_volume_m3_mol"] * pos["max_concentration_mol_m3"] * (x - 0.6) / 3
+    end = rows[2400.0]
+    assert 1.5 * end["hydrostatic_mean_Pa[positive]"] == pytest.approx(thermal + chemical, rel=1e-6)
+    assert 100e6 < chemical < 150e6
+    for t in (600.0, 2400.0):
+        assert abs(rows[t]["hydrostatic_mean_Pa[electrolyte]"]) < 1e-6 * thermal
+
+
+def test_substrate_expansion_only_in_1d():
+    from conftest import thin_film
+
+    from ssbfem.errors import InputError
+    from ssbfem.settings import validate
+
+    raw = thin_film(mechanics={"enabled": True, "substrate_thermal_expansion_1_K": 1e-5})
+    raw["cell"]["electrolyte"]["material"] = "LLZO"
+    raw["cell"]["dimension"] = 2
+    with pytest.raises(InputError, match=r"mechanics\.substrate_thermal_expansion_1_K"):
+        validate(raw)

@@ -134,3 +134,21 @@ def test_output_replaces_an_earlier_sweep_and_refuses_other_folders(tmp_path):
     with pytest.raises(InputError, match="not an ssbfem sweep directory"):
         run_sweep(CONFIG, ["cell.positive.thickness_um=4"], other, QUICK)
     assert sorted(p.name for p in other.iterdir()) == ["notes.txt"]
+
+
+def test_command_line_keeps_an_earlier_sweep_unless_overwrite(tmp_path, capsys):
+    """`ssbfem sweep` into a folder holding an earlier sweep: exit 2 naming the folder and
+    --overwrite, nothing run or removed; with --overwrite the sweep runs and replaces it."""
+    from ssbfem.cli import main
+
+    out = tmp_path / "sweep"
+    out.mkdir()
+    (out / "summary.csv").write_text("case,status\n0,complete\n")
+    args = ["sweep", str(CONFIG), "-o", str(out), "--vary", "cell.temperature_K=298.15"]
+    args += [a for q in QUICK for a in ("--set", q)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert str(out) in err and "--overwrite" in err
+    assert (out / "summary.csv").read_text() == "case,status\n0,complete\n"
+    assert main([*args, "--overwrite"]) == 0
+    assert read_csv(out / "summary.csv")[0]["status"] == "complete"

@@ -97,6 +97,11 @@ class Mechanics(Section):
     stress_free_temperature_K: ProcessTemperature | None = Field(
         None, description="temperature without thermal stress, e.g. of sintering (default cell.temperature_K)"
     )
+    substrate_thermal_expansion_1_K: NonNegative | None = Field(
+        None,
+        description="1D: the stack's in-plane strain follows a substrate of this expansion coefficient, "
+        "alpha_s (T - T_sf) (default: a rigid substrate that does not expand, in-plane strain 0)",
+    )
     degree: Literal[1, 2] = Field(1, description="polynomial degree of the displacement")
     flaw_size_um: Positive = Field(1.0, description="critical flaw size a_c of the fracture indicator, micrometres")
     flaw_geometry_factor: Positive = Field(

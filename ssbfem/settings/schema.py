@@ -96,6 +96,11 @@ class Settings(Section):
             mech.boundaries = {"bottom" if cell.units > 1 else "negative_terminal": "clamped"}
         if all(isinstance(kind, Pressure) for kind in mech.boundaries.values()):
             raise InputError("mechanics.boundaries", "hold the stack somewhere (clamped or a roller), not only pressed")
+        if mech.substrate_thermal_expansion_1_K is not None and (cell.architecture, cell.dimension) != ("thin-film", 1):
+            raise InputError(
+                "mechanics.substrate_thermal_expansion_1_K",
+                "applies to a 1D thin film (in 2D and 3D, mesh the substrate)",
+            )
         if mech.kinetics_feedback:
             if not mech.enabled:
                 raise InputError("mechanics.kinetics_feedback", "needs mechanics.enabled = true")
