@@ -81,7 +81,7 @@ def column_units(names: list[str]) -> dict[str, str]:
         quantity = name.split("[", 1)[0]  # a per-layer column: hydrostatic_mean_Pa[positive]
         unit = next((u for suffix, u in UNIT_SUFFIXES if quantity.endswith(suffix)), None)
         if unit is None:
-            unit = "1" if any(w in quantity for w in DIMENSIONLESS_WORDS) else ""
+            unit = "1" if set(quantity.split("_")) & set(DIMENSIONLESS_WORDS) else ""  # words: not "iterations"
         units[name] = unit
     return units
 

@@ -57,6 +57,10 @@ STEPS_UNITS = {
     "mean_voltage_V": "V",
     "end_voltage_V": "V",
     "end_current_A_m2": "A/m2",
+    "time_steps": "",
+    "rejected_steps": "",
+    "newton_iterations": "",
+    "linear_iterations": "",
 }
 CYCLES_UNITS = {
     "cycle": "",
