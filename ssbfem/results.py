@@ -7,11 +7,15 @@ import csv
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ssbfem._dolfinx import dolfinx
 from ssbfem.model import CellModel
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 class TimeSeries:
@@ -121,14 +125,14 @@ class FieldWriter:
             w.close()
 
 
-def plot_voltage(series: TimeSeries, path: Path, title: str = "") -> None:
+def plot_voltage(series: TimeSeries, path: Path, title: str = "") -> Figure:
     """Voltage against capacity and against time, as a PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    t = series.column("time_s") / 3600.0
+    t, t_label = time_axis(series.column("time_s"))
     v = series.column("voltage_V")
     q = series.column("capacity_mAh_cm2")
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
@@ -136,7 +140,7 @@ def plot_voltage(series: TimeSeries, path: Path, title: str = "") -> None:
     ax0.set_xlabel("Discharge capacity (mAh/cm$^2$)")
     ax0.set_ylabel("Cell voltage (V)")
     ax1.plot(t, v, color="C1")
-    ax1.set_xlabel("Time (h)")
+    ax1.set_xlabel(t_label)
     ax1.set_ylabel("Cell voltage (V)")
     for ax in (ax0, ax1):
         ax.grid(alpha=0.3)
@@ -144,6 +148,7 @@ def plot_voltage(series: TimeSeries, path: Path, title: str = "") -> None:
         fig.suptitle(title)
     fig.savefig(path, dpi=120)
     plt.close(fig)
+    return fig
 
 
 def write_metadata(path: Path, data: dict) -> None:
@@ -298,7 +303,7 @@ def read_table(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-def plot_impedance(spectra: list[dict], path: Path) -> None:
+def plot_impedance(spectra: list[dict], path: Path) -> Figure:
     """Nyquist plot (-Im Z against Re Z, equal axes) and Bode plots (|Z| and phase) per spectrum."""
     plt = _pyplot()
     fig = plt.figure(figsize=(11, 4.5), constrained_layout=True)
@@ -307,10 +312,12 @@ def plot_impedance(spectra: list[dict], path: Path) -> None:
     for s in spectra:
         f, re, im = s["frequency_Hz"], s["z_real_ohm_cm2"], s["z_imag_ohm_cm2"]
         label = f"step {s['step']}"
-        nyquist.plot(re, -im, "o-", ms=2.5, label=label)
+        (line,) = nyquist.plot(re, -im, "o-", ms=2.5, label=label)
+        _decade_markers(nyquist, f, np.asarray(re), np.asarray(im), line.get_color())
         magnitude.loglog(f, np.hypot(re, im), label=label)
         phase.semilogx(f, np.degrees(np.arctan2(im, re)), label=label)
     nyquist.set_aspect("equal", adjustable="datalim")
+    nyquist.set_ylim(bottom=min(0.0, nyquist.get_ylim()[0]))
     nyquist.set_xlabel("Re Z (ohm cm$^2$)")
     nyquist.set_ylabel("-Im Z (ohm cm$^2$)")
     nyquist.set_title("Nyquist")
@@ -324,6 +331,29 @@ def plot_impedance(spectra: list[dict], path: Path) -> None:
         nyquist.legend(fontsize=8)
     fig.savefig(path, dpi=120)
     plt.close(fig)
+    return fig
+
+
+def time_axis(time_s: np.ndarray) -> tuple[np.ndarray, str]:
+    """Times in the unit that suits their span: seconds below 5 min, minutes below 5 h, hours beyond."""
+    t = np.asarray(time_s, dtype=float)
+    span = float(t.max() - t.min()) if t.size else 0.0
+    if span < 300.0:
+        return t, "Time (s)"
+    if span < 5 * 3600.0:
+        return t / 60.0, "Time (min)"
+    return t / 3600.0, "Time (h)"
+
+
+def _decade_markers(ax, f: np.ndarray, re: np.ndarray, im: np.ndarray, color: str) -> None:
+    """Mark and label the points of a Nyquist curve nearest each whole decade of frequency."""
+    f = np.asarray(f, dtype=float)
+    if f.size == 0 or np.any(f <= 0):
+        return
+    for decade in range(int(np.ceil(np.log10(f.min()))), int(np.floor(np.log10(f.max()))) + 1):
+        i = int(np.argmin(np.abs(np.log10(f) - decade)))
+        ax.plot(re[i], -im[i], "D", ms=5, color=color, mec="k", mew=0.5)
+        ax.annotate(f"$10^{{{decade}}}$ Hz", (re[i], -im[i]), textcoords="offset points", xytext=(4, 4), fontsize=7)
 
 
 def _pyplot():
@@ -335,10 +365,10 @@ def _pyplot():
     return plt
 
 
-def plot_losses(series: TimeSeries, path: Path) -> None:
+def plot_losses(series: TimeSeries, path: Path) -> Figure:
     """The voltage breakdown over time: OCP, each loss as a band, and the cell voltage."""
     plt = _pyplot()
-    t = series["time_s"] / 3600.0
+    t, t_label = time_axis(series["time_s"])
     losses = [n for n in series.names if n.startswith("loss_")]
     fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)
     level = series["ocp_positive_V"] - series["ocp_negative_V"]
@@ -348,16 +378,17 @@ def plot_losses(series: TimeSeries, path: Path) -> None:
         ax.fill_between(t, level, new, color=f"C{i}", alpha=0.6, lw=0, label=name[5:-2].replace("_", " "))
         level = new
     ax.plot(t, series["voltage_V"], color="k", lw=1.0, ls=":", label="cell voltage")
-    ax.set_xlabel("Time (h)")
+    ax.set_xlabel(t_label)
     ax.set_ylabel("Voltage (V)")
     ax.set_title("Voltage breakdown (losses stacked from the OCP)")
     ax.legend(fontsize=8, loc="best")
     ax.grid(alpha=0.3)
     fig.savefig(path, dpi=120)
     plt.close(fig)
+    return fig
 
 
-def plot_profiles(profiles: dict, path: Path) -> None:
+def plot_profiles(profiles: dict, path: Path) -> Figure:
     """Stoichiometry across the positive electrode at the snapshot times."""
     plt = _pyplot()
     x = np.array(profiles["x_um"])
@@ -373,15 +404,23 @@ def plot_profiles(profiles: dict, path: Path) -> None:
     ax.grid(alpha=0.3)
     fig.savefig(path, dpi=120)
     plt.close(fig)
+    return fig
 
 
-def plot_cycles(cycles: list[dict], path: Path) -> None:
+def _integer_locator():
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(integer=True)
+
+
+def plot_cycles(cycles: list[dict], path: Path) -> Figure:
     """Discharge capacity and coulombic efficiency against cycle number."""
     plt = _pyplot()
     n = [c["cycle"] + 1 for c in cycles]
     fig, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
     ax.plot(n, [c["discharge_capacity_mAh_cm2"] for c in cycles], "o-", color="C0")
     ax.set_xlabel("Cycle")
+    ax.xaxis.set_major_locator(_integer_locator())
     ax.set_ylabel("Discharge capacity (mAh/cm$^2$)", color="C0")
     twin = ax.twinx()
     twin.plot(n, [100 * c["coulombic_efficiency"] for c in cycles], "s--", color="C3", ms=3)
@@ -389,12 +428,13 @@ def plot_cycles(cycles: list[dict], path: Path) -> None:
     ax.grid(alpha=0.3)
     fig.savefig(path, dpi=120)
     plt.close(fig)
+    return fig
 
 
-def plot_heat(series: TimeSeries, path: Path) -> None:
+def plot_heat(series: TimeSeries, path: Path) -> Figure:
     """Heat sources (stacked) and the heat lost through the boundaries over time, W/m2."""
     plt = _pyplot()
-    t = series["time_s"] / 3600.0
+    t, t_label = time_axis(series["time_s"])
     sources = [n for n in series.names if n.startswith("heat_") and n.endswith("_W") and n != "heat_removed_W"]
     fig, (ax, ax_t) = plt.subplots(2, 1, figsize=(8, 6), sharex=True, constrained_layout=True)
     ax.stackplot(t, *[series[n] for n in sources], labels=[n[5:-2] for n in sources], alpha=0.8)
@@ -406,9 +446,12 @@ def plot_heat(series: TimeSeries, path: Path) -> None:
     ax_t.fill_between(
         t, series["temperature_min_K"], series["temperature_max_K"], color="C3", alpha=0.3, label="min-max"
     )
-    ax_t.set_xlabel("Time (h)")
+    ax_t.set_xlabel(t_label)
     ax_t.set_ylabel("Temperature (K)")
+    ax_t.set_yscale("linear")
+    ax_t.ticklabel_format(axis="y", style="plain", useOffset=False)
     ax_t.legend(fontsize=8)
     ax_t.grid(alpha=0.3)
     fig.savefig(path, dpi=120)
     plt.close(fig)
+    return fig
