@@ -209,6 +209,10 @@ class Profiles:
         self.times: list[float] = []
         self.profiles: list[list[float]] = []
         self.positions: list[float] = []
+        # particles resolved in 2D/3D: a slab profile through particles and electrolyte is noise, so the
+        # spread of the particle stoichiometry (5th, 50th, 95th percentile and mean over nodes) is kept
+        self.resolved = self.weights is None and model.cellmesh.mesh.topology.dim > 1
+        self.spread: list[list[float]] = []
 
     def __call__(self, t: float) -> None:
         comm = self.model.cellmesh.mesh.comm
@@ -231,15 +235,21 @@ class Profiles:
             self.positions = positions.tolist()
             self.times.append(t)
             self.profiles.append(means.tolist())
+            if self.resolved:
+                self.spread.append([*np.percentile(values, [5, 50, 95]).tolist(), float(values.mean())])
 
     def gather(self) -> dict | None:
         return self.to_json() if self.times else None
 
     def to_json(self) -> dict:
-        return {"x_um": self.positions, "times_s": self.times, "stoichiometry": self.profiles}
+        data = {"x_um": self.positions, "times_s": self.times, "stoichiometry": self.profiles}
+        if self.resolved:
+            data["stoichiometry_p5_p50_p95_mean"] = self.spread
+        return data
 
     def from_json(self, data: dict) -> None:
         self.positions, self.times, self.profiles = data["x_um"], data["times_s"], data["stoichiometry"]
+        self.spread = data.get("stoichiometry_p5_p50_p95_mean", [])
 
 
 #: A cycle's charge or discharge capacity below this fraction of its total charge passed is
@@ -389,8 +399,11 @@ def plot_losses(series: TimeSeries, path: Path) -> Figure:
 
 
 def plot_profiles(profiles: dict, path: Path) -> Figure:
-    """Stoichiometry across the positive electrode at the snapshot times."""
+    """Stoichiometry across the positive electrode at the snapshot times; for particles resolved in
+    2D/3D, the mean particle stoichiometry over time with its 5-95 % band instead."""
     plt = _pyplot()
+    if profiles.get("stoichiometry_p5_p50_p95_mean"):
+        return _plot_spread(profiles, path, plt)
     x = np.array(profiles["x_um"])
     times = np.array(profiles["times_s"])
     shown = np.unique(np.linspace(0, len(times) - 1, min(len(times), 12)).round().astype(int))
@@ -401,6 +414,22 @@ def plot_profiles(profiles: dict, path: Path) -> Figure:
     fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="viridis"), ax=ax, label="Time (h)")
     ax.set_xlabel("Distance from the electrolyte interface (um)")
     ax.set_ylabel("Stoichiometry x = c/c_max")
+    ax.grid(alpha=0.3)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return fig
+
+
+def _plot_spread(profiles: dict, path: Path, plt) -> Figure:
+    spread = np.array(profiles["stoichiometry_p5_p50_p95_mean"])
+    t, t_label = time_axis(np.array(profiles["times_s"]))
+    fig, ax = plt.subplots(figsize=(6.5, 4), constrained_layout=True)
+    ax.fill_between(t, spread[:, 0], spread[:, 2], color="C0", alpha=0.3, label="5-95 % of particle nodes")
+    ax.plot(t, spread[:, 1], color="C0", ls="--", label="median")
+    ax.plot(t, spread[:, 3], "o-", color="k", ms=3, label="mean")
+    ax.set_xlabel(t_label)
+    ax.set_ylabel("Particle stoichiometry x = c/c_max")
+    ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.savefig(path, dpi=120)
     plt.close(fig)

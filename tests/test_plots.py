@@ -1,13 +1,16 @@
 """The plots of a run: axes, scales and units a reader expects (checked on the matplotlib Axes)."""
 
 import numpy as np
+import pytest
 from mpi4py import MPI
 
 from ssbfem.results import (
+    Profiles,
     TimeSeries,
     plot_cycles,
     plot_heat,
     plot_impedance,
+    plot_profiles,
     plot_voltage,
     time_axis,
 )
@@ -79,3 +82,42 @@ def test_nyquist_equal_aspect_and_decade_labels(tmp_path):
     labels = [t.get_text() for t in nyquist.texts]
     assert labels == [f"$10^{{{d}}}$ Hz" for d in range(-2, 4)]
     assert (tmp_path / "z.png").is_file()
+
+
+def test_resolved_particles_plot_the_stoichiometry_spread_over_time(tmp_path):
+    spread = [[0.5, 0.55, 0.6, 0.55], [0.6, 0.7, 0.8, 0.71], [0.7, 0.85, 0.95, 0.84]]
+    profiles = {"x_um": [0.0, 1.0], "times_s": [0.0, 600.0, 1200.0], "stoichiometry": [[0.5, 0.6]] * 3}
+    profiles["stoichiometry_p5_p50_p95_mean"] = spread
+    fig = plot_profiles(profiles, tmp_path / "c.png")
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "Time (min)"
+    mean = ax.lines[-1]
+    assert np.allclose(mean.get_xdata(), [0.0, 10.0, 20.0])
+    assert np.allclose(mean.get_ydata(), [0.55, 0.71, 0.84])
+
+
+def test_composite_run_records_the_particle_stoichiometry_spread(tmp_path):
+    from conftest import thin_film
+    from test_composite import COMPOSITE
+
+    from ssbfem.config import resolve
+    from ssbfem.runner import run
+
+    raw = thin_film(
+        cell=COMPOSITE,
+        mesh={"degree": 1},
+        solver={"initial_step_s": 1.0},
+        experiment={"steps": ["Discharge at 1C for 10 seconds"]},
+        output={"fields": False, "plot": True},
+    )
+    result = run(resolve(raw), tmp_path / "run")
+    assert (tmp_path / "run" / "concentration.png").is_file()
+    model = result.simulation.model
+    profiles = Profiles(model)
+    assert profiles.resolved
+    profiles(10.0)
+    p5, p50, p95, mean = profiles.to_json()["stoichiometry_p5_p50_p95_mean"][0]
+    theta = model.theta.x.array[: model.theta.function_space.dofmap.index_map.size_local]
+    assert mean == pytest.approx(theta.mean(), rel=1e-12)
+    assert theta.min() <= p5 < p95 <= theta.max()  # discharge fills particle surfaces first: a spread
+    assert p5 <= p50 <= p95
