@@ -316,9 +316,12 @@ def read_table(path: Path) -> list[dict]:
 def plot_impedance(spectra: list[dict], path: Path) -> Figure:
     """Nyquist plot (-Im Z against Re Z, equal axes) and Bode plots (|Z| and phase) per spectrum."""
     plt = _pyplot()
-    fig = plt.figure(figsize=(11, 4.5), constrained_layout=True)
-    nyquist, magnitude = fig.add_subplot(1, 2, 1), fig.add_subplot(2, 2, 2)
-    phase = fig.add_subplot(2, 2, 4, sharex=magnitude)
+    fig = plt.figure(figsize=(11, 4.5), layout="constrained")
+    left, right = fig.add_gridspec(1, 2)  # one grid, so the layout leaves room for every label
+    nyquist = fig.add_subplot(left)
+    bode = right.subgridspec(2, 1)
+    magnitude = fig.add_subplot(bode[0])
+    phase = fig.add_subplot(bode[1], sharex=magnitude)
     for s in spectra:
         f, re, im = s["frequency_Hz"], s["z_real_ohm_cm2"], s["z_imag_ohm_cm2"]
         label = f"step {s['step']}"
@@ -327,7 +330,6 @@ def plot_impedance(spectra: list[dict], path: Path) -> Figure:
         magnitude.loglog(f, np.hypot(re, im), label=label)
         phase.semilogx(f, np.degrees(np.arctan2(im, re)), label=label)
     nyquist.set_aspect("equal", adjustable="datalim")
-    nyquist.set_ylim(bottom=min(0.0, nyquist.get_ylim()[0]))
     nyquist.set_xlabel("Re Z (ohm cm$^2$)")
     nyquist.set_ylabel("-Im Z (ohm cm$^2$)")
     nyquist.set_title("Nyquist")
@@ -363,7 +365,15 @@ def _decade_markers(ax, f: np.ndarray, re: np.ndarray, im: np.ndarray, color: st
     for decade in range(int(np.ceil(np.log10(f.min()))), int(np.floor(np.log10(f.max()))) + 1):
         i = int(np.argmin(np.abs(np.log10(f) - decade)))
         ax.plot(re[i], -im[i], "D", ms=5, color=color, mec="k", mew=0.5)
-        ax.annotate(f"$10^{{{decade}}}$ Hz", (re[i], -im[i]), textcoords="offset points", xytext=(4, 4), fontsize=7)
+        right = re[i] > 0.5 * (np.min(re) + np.max(re))  # labels point inwards, off the plot's edge
+        ax.annotate(
+            f"$10^{{{decade}}}$ Hz",
+            (re[i], -im[i]),
+            textcoords="offset points",
+            xytext=(-5 if right else 5, 4),
+            ha="right" if right else "left",
+            fontsize=7,
+        )
 
 
 def _pyplot():

@@ -121,3 +121,16 @@ def test_composite_run_records_the_particle_stoichiometry_spread(tmp_path):
     assert mean == pytest.approx(theta.mean(), rel=1e-12)
     assert theta.min() <= p5 < p95 <= theta.max()  # discharge fills particle surfaces first: a spread
     assert p5 <= p50 <= p95
+
+
+def test_bode_labels_clear_the_nyquist_plot(tmp_path):
+    f = np.logspace(-2, 3, 26)
+    z = 10.0 + 50.0 / (1 + 1j * 2 * np.pi * f * 50e-3)
+    spectra = [{"step": 0, "frequency_Hz": f, "z_real_ohm_cm2": z.real, "z_imag_ohm_cm2": z.imag}]
+    fig = plot_impedance(spectra, tmp_path / "z.png")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    nyquist = fig.axes[0].get_tightbbox(renderer)
+    for bode in fig.axes[1:]:
+        assert bode.get_tightbbox(renderer).x0 > nyquist.x1  # y-labels and ticks beside, not over, it
