@@ -210,9 +210,9 @@ class BDFIntegrator:
         self.linear_iterations = 0  # Krylov iterations (one per Newton iteration with a factorisation)
         self._index = {id(u): k for k, u in enumerate(model.unknowns)}
         self.predicted: list[np.ndarray] = []  # the Newton guess of the last solve
-        convergence = getattr(problem, "convergence", None)
-        if convergence is not None:
-            convergence.scale_update(self._update_blocks(), newton_fraction, self.comm)
+        self.convergence = getattr(problem, "convergence", None)  # the solver's NewtonConvergence, if any
+        if self.convergence is not None:
+            self.convergence.scale_update(self._update_blocks(), newton_fraction, self.comm)
 
     def _update_blocks(self) -> list[tuple[int, int, float]]:
         """(owned start, stop, tolerance) of each unknown in the monolithic vector: a dynamic
@@ -322,9 +322,11 @@ class BDFIntegrator:
             k = self._index[id(u)]
             owned = u.function_space.dofmap.index_map.size_local * u.function_space.dofmap.index_map_bs
             scaled = (a[k][:owned] - b[k][:owned]) / tol[kind]
-            maxima.append(np.abs(scaled).max(initial=0.0))
-            squares.append(float(scaled @ scaled))
-            counts.append(owned)
+            if self.error_norm == "max":
+                maxima.append(np.abs(scaled).max(initial=0.0))
+            else:
+                squares.append(float(scaled @ scaled))
+                counts.append(owned)
         if self.error_norm == "max":
             return self._max(maxima).max()
         sums = self.comm.allreduce(np.array([*squares, *counts], dtype=float), op=MPI.SUM)
@@ -427,9 +429,8 @@ class BDFIntegrator:
 
     # -- helpers
     def _forget_rate(self) -> None:
-        convergence = getattr(self.problem, "convergence", None)
-        if convergence is not None:
-            convergence.reset()
+        if self.convergence is not None:
+            self.convergence.reset()
 
     def _max(self, values: list[float]) -> np.ndarray:
         """The maximum over the ranks of each value (one reduction)."""

@@ -287,7 +287,7 @@ class Simulation:
         """Call an integrator method, counting its Newton iterations; the Newton convergence
         rate it measures is part of the state (a restart takes the same iterations)."""
         before = self.integrator.newton_iterations, self.integrator.linear_iterations
-        convergence = getattr(self.problem, "convergence", None)
+        convergence = self.integrator.convergence
         if convergence is not None:
             convergence.rate_factor = self.state.newton_rate_factor
         try:

@@ -266,8 +266,8 @@ class NewtonConvergence:
         return True
 
     def scale_update(self, blocks: list[tuple[int, int, float]], fraction: float, comm) -> None:
-        """Also converge when |update| < fraction * tolerance on every block (owned rows of the
-        monolithic vector); fraction 0 turns the test off."""
+        """Give each block (owned rows of the monolithic vector) its tolerance and turn the error
+        test on: converged once the estimated error is below `fraction` of them (0: off)."""
         self.blocks, self.fraction, self.comm = blocks, fraction, comm
 
     def scaled_update(self, snes: PETSc.SNES) -> float:
