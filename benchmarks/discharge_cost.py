@@ -10,7 +10,9 @@ iterations and the Jacobian assemblies, then times one scalar Poisson solve -div
 (CG + GAMG, rtol 1e-8, assembly included; :func:`scale.poisson_seconds`, best of three) on the
 same mesh, same degree, same ranks, in the same process, and reports the discharge's wall time in Poisson solves.
 With ``--reference`` the same discharge is run again with tolerances 100 times tighter and its
-capacity and voltage are compared (the accuracy the step count buys).
+capacity and voltage are compared (the accuracy the step count buys). ``--against DIR`` compares
+with the run of an earlier call instead (its OUT/run): the same discharge on another number of
+ranks, for example.
 
 The run directory (OUT, default results/discharge_cost) holds the run's own files; the summary is
 printed and written to OUT/cost.json.
@@ -95,6 +97,27 @@ def discharge(config: str, overrides: list[str], out: Path) -> dict:
     }
 
 
+def curve(run_dir: Path) -> dict:
+    """An earlier run's capacity and voltage curve."""
+    info = json.loads((run_dir / "run.json").read_text())
+    rows = read_table(run_dir / "timeseries.csv")
+    return {
+        "capacity_mAh_cm2": info["final_capacity_mAh_cm2"],
+        "time_s": np.array([float(r["time_s"]) for r in rows]),
+        "voltage_V": np.array([float(r["voltage_V"]) for r in rows]),
+    }
+
+
+def difference(case: dict, ref: dict) -> dict:
+    """Relative capacity difference, and the largest voltage difference over the first 90 % of
+    the shorter discharge (the reference interpolated at the case's times; the last 10 % is the
+    knee, where a time shift of a step shows as volts)."""
+    flat = case["time_s"] <= 0.9 * min(case["time_s"][-1], ref["time_s"][-1])
+    dv = np.abs(np.interp(case["time_s"][flat], ref["time_s"], ref["voltage_V"]) - case["voltage_V"][flat])
+    capacity = case["capacity_mAh_cm2"] / ref["capacity_mAh_cm2"] - 1.0
+    return {"capacity_error": capacity, "voltage_error_V": float(dv.max())}
+
+
 def tightened(overrides: list[str], config: str) -> list[str]:
     """The overrides with every local error tolerance 100 times tighter."""
     solver = load_settings(config, overrides).solver
@@ -108,6 +131,7 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], dest="overrides")
     parser.add_argument("-o", "--output", type=Path, default=Path("results/discharge_cost"))
     parser.add_argument("--reference", action="store_true", help="compare with tolerances 100x tighter")
+    parser.add_argument("--against", type=Path, help="compare with the run in this directory")
     args = parser.parse_args()
     comm = MPI.COMM_WORLD
     overrides = [*args.overrides, "output.fields=false", "output.plot=false"]
@@ -126,13 +150,9 @@ def main() -> None:
     )
     if args.reference:
         ref = discharge(args.config, tightened(overrides, args.config), args.output / "reference")
-        flat = case["time_s"] <= 0.9 * min(case["time_s"][-1], ref["time_s"][-1])
-        dv = np.abs(np.interp(case["time_s"][flat], ref["time_s"], ref["voltage_V"]) - case["voltage_V"][flat])
-        summary.update(
-            reference_steps=ref["steps"],
-            capacity_error=case["capacity_mAh_cm2"] / ref["capacity_mAh_cm2"] - 1.0,
-            voltage_error_V=float(dv.max()),
-        )
+        summary.update(reference_steps=ref["steps"], **difference(case, ref))
+    if args.against:
+        summary.update({f"against_{k}": v for k, v in difference(case, curve(args.against)).items()})
     if comm.rank == 0:
         (args.output / "cost.json").write_text(json.dumps(summary, indent=1, default=float))
         for key, value in summary.items():

@@ -81,6 +81,16 @@ CONSISTENT_FRACTION = 1.0e-2
 #: reference (benchmarks/RESULTS.md).
 NEWTON_FRACTION = 0.1
 
+#: With an iterative linear solver a step's Newton iterations start from the Jacobian (its
+#: kinetics) and preconditioner of an earlier step, the present step's mass terms brought in
+#: (``JacobianCallback`` mode "lagged"), for at most this many steps after the last assembly; a
+#: lagged solve that needs more than LAGGED_ITERATIONS iterations, or contracts slower than
+#: NewtonConvergence.MAX_RATE, is solved again from the predictor with Newton's method, and the
+#: next step assembles afresh. IDA keeps its iteration matrix for up to 20 steps (MSBP) and
+#: allows 4 iterations (MAXIT). 0: every step assembles (Newton's method throughout).
+JACOBIAN_LAG_STEPS = 20
+LAGGED_ITERATIONS = 4
+
 #: When Newton cannot take a segment's jump of current (or power) at once (a large current on a
 #: resistive cell, from rest: exponential kinetics far from the initial guess), the consistent
 #: start reaches it through these fractions of the set-point, each solve starting from the last.
@@ -186,6 +196,8 @@ class BDFIntegrator:
             square).
         newton_fraction: Newton stops once its estimated error is below this fraction of the
             tolerances (0: the solver's residual test only).
+        jacobian_lag_steps: With an iterative linear solver, how many steps may start from an
+            earlier step's Jacobian and preconditioner (:data:`JACOBIAN_LAG_STEPS`; 0: none).
     """
 
     def __init__(
@@ -197,6 +209,7 @@ class BDFIntegrator:
         max_order: int = 4,
         newton_fraction: float = 0.0,
         error_norm: str = "max",
+        jacobian_lag_steps: int = 0,
     ):
         self.model = model
         self.problem = problem
@@ -210,9 +223,12 @@ class BDFIntegrator:
         self.linear_iterations = 0  # Krylov iterations (one per Newton iteration with a factorisation)
         self._index = {id(u): k for k, u in enumerate(model.unknowns)}
         self.predicted: list[np.ndarray] = []  # the Newton guess of the last solve
+        self.jacobian_lag_steps = jacobian_lag_steps
+        self.jacobian_age: int | None = None  # steps since the Jacobian was assembled at a converged solve
         self.convergence = getattr(problem, "convergence", None)  # the solver's NewtonConvergence, if any
         if self.convergence is not None:
             self.convergence.scale_update(self._update_blocks(), newton_fraction, self.comm)
+            self.convergence.iteration_limit = LAGGED_ITERATIONS
 
     def _update_blocks(self) -> list[tuple[int, int, float]]:
         """(owned start, stop, tolerance) of each unknown in the monolithic vector: a dynamic
@@ -288,15 +304,18 @@ class BDFIntegrator:
         Newton iteration (a residual and a back-substitution against an assembly and a
         factorisation: on the thin film 0.09 ms against 0.4 ms); the predictor starts them close
         enough that few more are needed (5 % more over a 50-cycle run, with half the assemblies).
-        If that fails, or with an iterative linear solver (whose Krylov iterations, not the
-        assembly, dominate a Newton iteration), Newton's method. Returns (converged, SNES reason).
+        If that fails, Newton's method. With an iterative linear solver, Newton's method, first
+        from the Jacobian and preconditioner of an earlier step where :data:`JACOBIAN_LAG_STEPS`
+        allows: its kinetics linearised at an earlier state, its mass terms the present step's
+        (at most :data:`LAGGED_ITERATIONS` iterations). Returns (converged, SNES reason).
         """
         jacobian = getattr(self.problem, "jacobian_callback", None)
-        modified = jacobian is not None and jacobian.factorised
-        modes = ("once", "newton") if modified else ("newton",)
+        modes = self._newton_modes(jacobian)
         for attempt, mode in enumerate(modes):
             if jacobian is not None:
                 jacobian.mode = mode
+            if self.convergence is not None:
+                self.convergence.chord = mode == "lagged"
             if attempt:
                 self.restore(guess)
             self.problem.solve()
@@ -308,7 +327,26 @@ class BDFIntegrator:
             self._forget_rate()
         if jacobian is not None:
             jacobian.mode = "newton"
+        if self.convergence is not None:
+            self.convergence.chord = False
+        # A Jacobian assembled at a failed solve's iterates is not worth keeping; one that needed
+        # the limit's iterations is too far from the present state.
+        if not ok or (mode == "lagged" and its >= LAGGED_ITERATIONS - 1):
+            self.jacobian_age = None
+        else:
+            self.jacobian_age = self.jacobian_age + 1 if mode == "lagged" else 0
         return ok, reason
+
+    def _newton_modes(self, jacobian) -> tuple[str, ...]:
+        """The Jacobian modes to try, in order (see :meth:`_newton`)."""
+        if jacobian is None:
+            return ("newton",)
+        if jacobian.factorised:
+            return ("once", "newton")
+        age = self.jacobian_age
+        if jacobian.can_lag and age is not None and age < self.jacobian_lag_steps:
+            return ("lagged", "newton")
+        return ("newton",)
 
     def distance(self, a: list[np.ndarray], b: list[np.ndarray]) -> float:
         """The largest of |a - b| / tolerance over the voltage and each dynamic field, a field's
@@ -389,6 +427,7 @@ class BDFIntegrator:
         solved for the control now set (the point itself if that solve fails)."""
         h = CONSISTENT_FRACTION * first_step
         self._forget_rate()
+        self.jacobian_age = None  # the potentials jump: a Jacobian of the new control
         ok, _ = self.solve([point], h, 1)
         if not ok:
             ok = self._continued(point, h)

@@ -62,6 +62,7 @@ class StepperSettings:
     max_order: int = 4
     newton_fraction: float | None = None
     error_norm: str = "max"
+    jacobian_lag_steps: int = 20
 
     @classmethod
     def from_config(cls, solver: Solver | dict | None = None) -> StepperSettings:
@@ -198,6 +199,7 @@ class Simulation:
             max_order=s.max_order,
             newton_fraction=self._newton_fraction(),
             error_norm=s.error_norm,
+            jacobian_lag_steps=s.jacobian_lag_steps,
         )
         self._last_checkpoint = (0, time.monotonic())
 

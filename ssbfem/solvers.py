@@ -225,22 +225,31 @@ class NewtonConvergence:
     tolerance, far looser than a residual of 1e-9 A/m2. The rate is measured over a solve's
     iterations and kept for the next solve, whose first iteration from the integrator's
     predictor then usually suffices; until a rate is known (:meth:`reset`) it is taken as 0.95
-    (factor 20, IDA's start). Conservation laws that are linear in the unknowns (charge,
-    lithium) hold after every Newton update whose linear system is solved exactly, converged or not.
+    (factor 20, IDA's start). Iterations with a Jacobian assembled at an earlier state
+    (``chord``: a chord method, which contracts linearly, the slower the older the Jacobian) take
+    at least two, their rate measured in the solve itself, and fail after
+    ``iteration_limit`` iterations or at a rate above :attr:`MAX_RATE`. Conservation laws that
+    are linear in the unknowns (charge, lithium) hold after every Newton update whose linear
+    system is solved exactly, converged or not.
     """
 
     def __init__(self):
         self.blocks: list[tuple[int, int, float]] = []  # (owned start, stop, tolerance) per unknown
         self.fraction = 0.0
         self.comm = None
-        self.rate_factor = self.UNKNOWN_RATE_FACTOR  # rate / (1 - rate) of the last iterations
+        self.rate_factor = self.UNKNOWN_RATE_FACTOR  # rate / (1 - rate) of the last Newton iterations
+        self.chord = False  # the Jacobian is an earlier iterate's (a chord method): see `iteration_limit`
         self._first_norm = 0.0
         self._first_update = 0.0
         self._residuals = 0  # residuals asked for in this solve
         self._converged_at = -1  # the iteration whose update met the error test
+        self.iteration_limit = 0  # chord iterations: diverged after this many, or at a rate above MAX_RATE
+        self._rate = 0.0  # the contraction rate measured in this solve (0 until two updates)
 
     #: rate / (1 - rate) before any rate has been measured (IDA's).
     UNKNOWN_RATE_FACTOR = 20.0
+    #: With an iteration limit, a solve contracting slower than this has failed (IDA's RATEMAX).
+    MAX_RATE = 0.9
 
     def reset(self) -> None:
         """Forget the measured rate (after a failed solve or a change of control)."""
@@ -250,6 +259,7 @@ class NewtonConvergence:
         """A solve begins: the next residual asked for is the initial guess's."""
         self._residuals = 0
         self._converged_at = -1
+        self._rate = 0.0
 
     def residual_needed(self, snes: PETSc.SNES) -> bool:
         """Asked by the residual callback before it assembles: whether the residual at the new
@@ -260,7 +270,8 @@ class NewtonConvergence:
         it = self._residuals - 1
         if it == 0 or self.fraction <= 0.0:
             return True
-        if self._error_estimate(snes, it) <= self.fraction:
+        # A chord method's rate is its Jacobian's age's: trusted only as measured in this solve
+        if self._error_estimate(snes, it) <= self.fraction and not (self.chord and it == 1):
             self._converged_at = it
             return False
         return True
@@ -296,6 +307,8 @@ class NewtonConvergence:
         divergence = snes.getDivergenceTolerance()
         if divergence > 0.0 and fnorm > divergence * self._first_norm:
             return reason.DIVERGED_DTOL
+        if self.chord and self.iteration_limit and (it >= self.iteration_limit or self._rate > self.MAX_RATE):
+            return reason.DIVERGED_MAX_IT
         return reason.ITERATING
 
     def _error_estimate(self, snes: PETSc.SNES, it: int) -> float:
@@ -304,10 +317,14 @@ class NewtonConvergence:
         update = self.scaled_update(snes)
         if it == 1:
             self._first_update = update
-        elif self._first_update > 0.0:
-            rate = (update / self._first_update) ** (1.0 / (it - 1))
-            self.rate_factor = rate / (1.0 - rate) if rate < 0.95 else self.UNKNOWN_RATE_FACTOR
-        return self.rate_factor * update
+            return self.rate_factor * update
+        if self._first_update <= 0.0:
+            return 0.0
+        self._rate = (update / self._first_update) ** (1.0 / (it - 1))
+        factor = self._rate / (1.0 - self._rate) if self._rate < 0.95 else self.UNKNOWN_RATE_FACTOR
+        if not self.chord:  # a chord method's rate is its Jacobian's, not Newton's
+            self.rate_factor = factor
+        return factor * update
 
 
 def create_solver(model: Model, petsc_options: dict | None = None, linear_solver: str = "auto") -> CellProblem:
@@ -340,7 +357,12 @@ class JacobianCallback:
     "once" at the next iteration only, then keeps that matrix ("keep") until told otherwise: a
     modified Newton method, which converges to the same tolerance in more iterations. They are
     much cheaper when the linear solver is a factorisation (``factorised``): each is then a
-    residual and a back-substitution. The time integrator chooses
+    residual and a back-substitution. "lagged" keeps the integrals that hold unknowns (the
+    interface kinetics) as last assembled, perhaps steps ago, and the preconditioner built then,
+    but brings the constant integrals (the mass matrices' 1/dt and BDF weights) to the present
+    step (:meth:`ConstantBlocks.update`): Newton's iterations then see the present step's time
+    derivative exactly and a linearisation of the kinetics from an earlier state (``can_lag``:
+    only where the constant integrals are assembled apart). The time integrator chooses
     (:class:`ssbfem.integrator.BDFIntegrator`).
 
     Without Dirichlet conditions the blocks are assembled straight into the monolithic matrix
@@ -375,9 +397,21 @@ class JacobianCallback:
         if any(form is not None for row in constant for form in row):
             self.constant = ConstantBlocks(_jacobian_blocks(constant, problem.J))
 
+    @property
+    def can_lag(self) -> bool:
+        """Whether the "lagged" mode applies: an iterative linear solver and the constant
+        integrals assembled apart (no Dirichlet conditions)."""
+        return self.constant is not None and not self.factorised
+
     def __call__(self, snes, x: PETSc.Vec, J: PETSc.Mat, _P: PETSc.Mat | None) -> None:
         if self.mode == "keep":
             return
+        if self.mode == "lagged":
+            self.constant.update(J)
+            # The preconditioner of the matrix last assembled, though J's mass terms may change
+            snes.getKSP().getPC().setReusePreconditioner(True)
+            return
+        snes.getKSP().getPC().setReusePreconditioner(False)
         if self.mode == "once":
             self.mode = "keep"
         self.assemblies += 1
@@ -423,6 +457,20 @@ class ConstantBlocks:
         if not fresh or any(not np.array_equal(a, b) for a, b in zip(constants, self._constants, strict=True)):
             self._assemble(J, constants)
         self.matrix.copy(J, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
+
+    def update(self, J: PETSc.Mat) -> bool:
+        """J := J - C_old + C_new when a Constant of the constant integrals C has changed since
+        they were last assembled (J holds them, as :meth:`copy_into` left it): the rest of J, the
+        integrals that hold unknowns, is kept. Two AXPYs of the values arrays (same pattern) and
+        one assembly of C. Returns whether J changed."""
+        constants = [_cpp.fem.pack_constants(form) for _, _, form in self.blocks]
+        if all(np.array_equal(a, b) for a, b in zip(constants, self._constants, strict=True)):
+            return False
+        same = PETSc.Mat.Structure.SAME_NONZERO_PATTERN
+        J.axpy(-1.0, self.matrix, structure=same)
+        self._assemble(J, constants)
+        J.axpy(1.0, self.matrix, structure=same)
+        return True
 
     def _assemble(self, J: PETSc.Mat, constants: list[np.ndarray]) -> None:
         if self.matrix is None or self._pattern_of != J.handle:

@@ -152,3 +152,49 @@ def test_constant_integrals_are_reused_until_a_constant_changes(model):
     model.inv_dt.value = 10.0 * model.inv_dt.value  # the mass matrix's weight changes
     assert difference_from_dolfinx() <= tolerance
     assert constant.assemblies == 2
+
+
+@pytest.mark.mpi
+def test_lagged_jacobian_keeps_the_kinetics_and_takes_the_present_mass_terms(model):
+    """In "lagged" mode the Jacobian keeps the integrals that hold unknowns as assembled at an
+    earlier state and takes the constant integrals (the mass terms' 1/dt) of the present
+    Constants: it equals DOLFINx's assembly of the whole forms at the earlier state with the new
+    Constants."""
+    problem = create_solver(model, linear_solver="iterative")
+    callback = problem.jacobian_callback
+    assert callback.can_lag
+    rng = np.random.default_rng(11)
+    for const in (*model.mode, *model.bdf, model.inv_dt):
+        const.value = rng.uniform(0.5, 1.0)
+
+    def state() -> PETSc.Vec:
+        for u in model.unknowns:
+            u.x.array[:] = rng.uniform(0.5, 0.9, u.x.array.size) + (0.0 if u is model.theta else -0.7)
+        x = problem.x.duplicate()
+        dolfinx.fem.petsc.assign(model.unknowns, x)
+        return x
+
+    x = state()
+    problem.solver.computeJacobian(x, problem.A)
+    earlier = [u.x.array.copy() for u in model.unknowns]  # with the ghosts the callback scattered
+    assert callback.assemblies == 1
+    callback.mode = "lagged"
+    model.inv_dt.value = 7.0 * model.inv_dt.value
+    later = state()
+    problem.solver.computeJacobian(later, problem.A)
+    assert callback.assemblies == 1
+    for u, a in zip(model.unknowns, earlier, strict=True):
+        u.x.array[:] = a
+    reference = dolfinx.fem.petsc.assemble_matrix(problem.J, kind="mpi")
+    reference.assemble()
+    mass_change = reference.norm()
+    reference.axpy(-1.0, problem.A)
+    assert reference.norm() <= 1e-13 * mass_change
+    callback.mode = "newton"
+    problem.solver.computeJacobian(later, problem.A)
+    assert callback.assemblies == 2
+    for obj in (x, later, reference):
+        obj.destroy()
+    db, prefix = PETSc.Options(), problem.solver.getOptionsPrefix()
+    for name in [name for name in db.getAll() if name.startswith(prefix)]:  # never used: no solve here
+        db.delValue(name)

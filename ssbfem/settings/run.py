@@ -186,6 +186,12 @@ class Solver(Section):
         "iterations), 0 with a factorisation (an iteration costs a residual and a back-substitution; "
         "conservation laws then hold to round-off)",
     )
+    jacobian_lag_steps: NonNegativeInt = Field(
+        20,
+        description="with the iterative linear solver, for how many time steps Newton may start from the Jacobian "
+        "and preconditioner of an earlier step (its kinetics linearised then, its mass terms the present step's); "
+        "a slow solve assembles afresh. 0: a Jacobian at every Newton iteration",
+    )
     initial_step_s: Positive = Field(1.0e-3, description="first time step after every change of step, s")
     max_step_s: Positive = Field(600.0, description="largest time step, s")
     max_order: int = Field(
