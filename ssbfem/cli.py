@@ -36,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a config key, e.g. cell.positive.diffusivity_m2_s=1e-13",
+        help="override a config key, e.g. cell.positive.diffusivity_m2_s=1e-13 (a file path relative to the "
+        "working directory)",
     )
     sweep = sub.add_parser("sweep", help="run a grid of cases varying config keys; writes summary.csv")
     sweep.add_argument("config", type=Path)

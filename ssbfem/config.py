@@ -27,6 +27,6 @@ def resolve(raw: dict) -> dict:
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> dict:
-    """Read, override, validate and resolve a config file (a relative ``mesh.file`` is taken
-    relative to the config file's folder)."""
+    """Read, override, validate and resolve a config file (file paths as
+    :func:`ssbfem.settings.load_settings` takes them)."""
     return load_settings(path, overrides).to_resolved_dict()

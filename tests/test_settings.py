@@ -15,7 +15,7 @@ from ssbfem.errors import InputError
 from ssbfem.experiment import Units, parse_step
 from ssbfem.materials.library import MATERIALS
 from ssbfem.runner import parse_steps
-from ssbfem.settings import to_toml, validate
+from ssbfem.settings import load_settings, to_toml, validate
 from ssbfem.settings.layers import CurrentCollector, Electrolyte, NegativeElectrode, PositiveElectrode
 
 CONFIGS = sorted((REPO / "demos" / "configs").glob("*.toml"))
@@ -141,3 +141,17 @@ def test_values_set_in_python_are_recorded():
     assert law == "test_settings:test_values_set_in_python_are_recorded.<locals>.<lambda>"
     with pytest.raises(InputError, match=r"cell\.positive\.diffusivity_m2_s: cannot import the law"):
         validate(back)  # a lambda cannot be imported again: the record says so
+
+
+def test_relative_paths_from_the_file_and_from_the_command_line(tmp_path, monkeypatch):
+    """A relative mesh.file written in a config is its folder's; given with --set it is the
+    working directory's (as any shell command's argument)."""
+    folder, work = tmp_path / "configs", tmp_path / "work"
+    folder.mkdir()
+    work.mkdir()
+    config = folder / "cell.toml"
+    config.write_text((REPO / "demos" / "configs" / "thin_film.toml").read_text() + '\n[mesh]\nfile = "cell.msh"\n')
+    monkeypatch.chdir(work)
+    assert load_settings(config).mesh.file == str(folder / "cell.msh")
+    assert load_settings(config, ["mesh.file=meshes/other.msh"]).mesh.file == str(work / "meshes" / "other.msh")
+    assert load_settings(config, [f"mesh.file={tmp_path / 'x.msh'}"]).mesh.file == str(tmp_path / "x.msh")

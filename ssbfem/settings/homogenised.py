@@ -82,7 +82,8 @@ class Homogenised(Section):
     parameter_file: str | None = Field(
         None,
         description="effective parameters measured on a microstructure (`ssbfem effective MESH -o FILE`); they fill "
-        "the keys below that are unset (relative to the config file's folder)",
+        "the keys below that are unset (relative to the config file's folder; given with --set: to the working "
+        "directory)",
     )
     radial_elements: PositiveInt = Field(10, description="linear elements N_r along each particle's radius")
     bruggeman_electrolyte: Positive = Field(1.5, description="Bruggeman exponent of the electrolyte phase")

@@ -65,15 +65,27 @@ def validate(raw: dict | Settings) -> Settings:
 
 def load_settings(path: str | Path, overrides: list[str] | None = None) -> Settings:
     """Read, override and validate a config file. A relative ``mesh.file`` or
-    ``homogenised.parameter_file`` is taken relative to the config file's folder."""
-    raw = apply_overrides(read_toml(path), overrides or [])
-    homogenised = raw.get("homogenised")
-    if isinstance(homogenised, dict) and isinstance(homogenised.get("parameter_file"), str):
-        homogenised["parameter_file"] = str(Path(path).parent / homogenised["parameter_file"])
-    settings = validate(raw)
-    if settings.mesh.file and not Path(settings.mesh.file).is_absolute():
-        settings.mesh.file = str((Path(path).parent / settings.mesh.file).resolve())
-    return settings
+    ``homogenised.parameter_file`` written in the file is taken relative to the file's folder;
+    one given in `overrides` (the command line's ``--set``) relative to the working directory,
+    as a shell user expects."""
+    raw = read_toml(path)
+    _anchor_paths(raw, Path(path).parent)
+    raw = apply_overrides(raw, overrides or [])
+    _anchor_paths(raw, Path.cwd())
+    return validate(raw)
+
+
+#: The settings that name files: (section, key).
+_PATH_KEYS = (("mesh", "file"), ("homogenised", "parameter_file"))
+
+
+def _anchor_paths(raw: dict, folder: Path) -> None:
+    """Make each relative file path of a raw config absolute, relative to `folder`."""
+    for section, key in _PATH_KEYS:
+        table = raw.get(section)
+        if isinstance(table, dict) and isinstance(table.get(key), str) and table[key]:
+            if not Path(table[key]).is_absolute():
+                table[key] = str((folder / table[key]).resolve())
 
 
 def to_toml(data: dict) -> str:

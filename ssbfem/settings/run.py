@@ -134,7 +134,9 @@ class Mesh(Section):
     """The mesh: a file, or the builder's element counts."""
 
     file: str | None = Field(
-        None, description="a .msh file with the named physical groups, used instead of the builder"
+        None,
+        description="a .msh file with the named physical groups, used instead of the builder (a relative path: "
+        "to the config file's folder; given with --set: to the working directory)",
     )
     positive_elements: PositiveInt = Field(48, description="elements through the positive electrode")
     electrolyte_elements: PositiveInt = Field(4, description="elements through the electrolyte")
