@@ -83,9 +83,9 @@ def _anchor_paths(raw: dict, folder: Path) -> None:
     """Make each relative file path of a raw config absolute, relative to `folder`."""
     for section, key in _PATH_KEYS:
         table = raw.get(section)
-        if isinstance(table, dict) and isinstance(table.get(key), str) and table[key]:
-            if not Path(table[key]).is_absolute():
-                table[key] = str((folder / table[key]).resolve())
+        path = table.get(key) if isinstance(table, dict) else None
+        if isinstance(path, str) and path and not Path(path).is_absolute():
+            table[key] = str((folder / path).resolve())
 
 
 def to_toml(data: dict) -> str:
