@@ -277,6 +277,24 @@ def _slab_conductivity(
     return float(power * (x1 - x0) * MESH_UNIT_M / area)  # the potential difference is 1 V
 
 
+def electrode_layer(cell: Cell, volumes: dict[str, float], footprint: float) -> tuple[float, dict[str, float]]:
+    """The positive electrode layer's volume (mesh units) and the fraction of it each phase fills.
+
+    A planar or composite electrode: the layer ``cell.positive.thickness_um`` thick (per unit,
+    times ``cell.units``) holds the active material, the electrolyte beyond the separator and
+    pores. An interdigitated cell, whose electrodes interleave: the whole stack between the
+    collectors (positive, electrolyte and negative; their fractions sum to 1).
+    """
+    if cell.architecture == "interdigitated":
+        phases = (tags.POSITIVE, tags.ELECTROLYTE, tags.NEGATIVE)
+        layer = sum(volumes[name] for name in phases)
+        return layer, {name: volumes[name] / layer for name in phases}
+    layer = footprint * cell.positive.thickness_um * cell.units
+    active = volumes[tags.POSITIVE] / layer
+    electrolyte = (volumes[tags.ELECTROLYTE] - footprint * cell.electrolyte.thickness_um * cell.units) / layer
+    return layer, {tags.POSITIVE: active, tags.ELECTROLYTE: electrolyte, "pores": max(1.0 - active - electrolyte, 0.0)}
+
+
 def geometry_summary(cellmesh: CellMesh, footprint: float, cell: Cell) -> dict:
     """What a run records in ``geometry.json``.
 
@@ -289,8 +307,8 @@ def geometry_summary(cellmesh: CellMesh, footprint: float, cell: Cell) -> dict:
         ``aef`` (charge-transfer interface area / footprint), ``interface_area_m2`` (over the
         cell's footprint ``cell.area_cm2``), ``specific_interface_area_1_m`` (per volume of the
         positive electrode layer), ``volume_fractions`` (of the whole mesh, per cell group),
-        ``electrode_volume_fractions`` (positive, electrolyte and pores within the positive
-        electrode layer), ``active_volume_per_footprint_um``, ``utilisation_electronic``,
+        ``electrode_volume_fractions`` (the phases within the positive electrode layer:
+        :func:`electrode_layer`), ``active_volume_per_footprint_um``, ``utilisation_electronic``,
         ``utilisation_ionic`` (see :func:`utilisations`) and ``num_cells``; with a ``detached``
         facet group (contact loss) ``detached_area_fraction``, its share of the interface and
         detached area together.
@@ -300,10 +318,7 @@ def geometry_summary(cellmesh: CellMesh, footprint: float, cell: Cell) -> dict:
     total = sum(volumes.values())
     area = facet_area(cellmesh, tags.POSITIVE_INTERFACE)
     aef = area / footprint
-    thickness = {tags.POSITIVE: cell.positive.thickness_um, tags.ELECTROLYTE: cell.electrolyte.thickness_um}
-    layer = footprint * thickness[tags.POSITIVE] * units
-    active = volumes[tags.POSITIVE] / layer
-    electrolyte = (volumes[tags.ELECTROLYTE] - footprint * thickness[tags.ELECTROLYTE] * units) / layer
+    layer, fractions = electrode_layer(cell, volumes, footprint)
     detached = {}
     if tags.DETACHED in cellmesh.facet_names:
         lost = facet_area(cellmesh, tags.DETACHED)
@@ -313,11 +328,7 @@ def geometry_summary(cellmesh: CellMesh, footprint: float, cell: Cell) -> dict:
         "interface_area_m2": aef * cell.area_cm2 * 1e-4,
         "specific_interface_area_1_m": area / layer / MESH_UNIT_M,
         "volume_fractions": {name: v / total for name, v in volumes.items()},
-        "electrode_volume_fractions": {
-            tags.POSITIVE: active,
-            tags.ELECTROLYTE: electrolyte,
-            "pores": max(1.0 - active - electrolyte, 0.0),
-        },
+        "electrode_volume_fractions": fractions,
         "active_volume_per_footprint_um": volumes[tags.POSITIVE] / footprint / units,
         **utilisations(cellmesh),
         "num_cells": cellmesh.mesh.topology.index_map(cellmesh.dimension).size_global,

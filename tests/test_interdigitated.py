@@ -17,6 +17,7 @@ from ssbfem.constants import FARADAY
 from ssbfem.errors import InputError
 from ssbfem.geometry import tags
 from ssbfem.geometry.interdigitated import design_from_config
+from ssbfem.microstructure import geometry_summary
 from ssbfem.model import interface_measure, make_submesh
 from ssbfem.runner import build_mesh, one_c_current
 from ssbfem.settings import validate
@@ -237,3 +238,19 @@ def test_section_needs_the_architecture():
     with pytest.raises(InputError) as info:
         resolve(raw)
     assert info.value.key == "cell.interdigitated"
+
+
+def test_geometry_fractions_of_a_pillar_cell():
+    """geometry.json's electrode volume fractions of an interdigitated cell: the positive,
+    electrolyte and Li of the stack between the collectors, each in [0, 1], summing to 1; the
+    positive's is the base film and pillars over the stack's height (flat faces: exact)."""
+    cfg = resolve(interdigitated(aef=4.0, **PILLARS))
+    cell = validate(cfg).cell
+    m = Measured(cfg)
+    fractions = geometry_summary(m.cm, m.footprint, cell)["electrode_volume_fractions"]
+    assert all(0.0 <= f <= 1.0 for f in fractions.values())
+    assert sum(fractions.values()) == pytest.approx(1.0, abs=1e-12)
+    design = design_from_config(cell)
+    stack = sum(m.thickness[n] for n in (tags.POSITIVE, tags.ELECTROLYTE, tags.NEGATIVE))
+    assert stack == pytest.approx(1.0 + design.height_um + 0.5 + 1.0, rel=1e-9)  # base, pillars, coating, Li
+    assert fractions[tags.POSITIVE] == pytest.approx((1.0 + 2.0**2 * design.height_um / 4.0**2) / stack, rel=1e-9)
