@@ -188,6 +188,25 @@ def one_c_current(cell: Cell, active_thickness_um: float | None = None) -> float
     return cell.units * capacity / 3600.0
 
 
+def one_c_record(cell: Cell, active_thickness_um: float | None = None) -> dict:
+    """What 1C meant in a run (run.json's ``one_c``): the capacity it was taken from (per
+    footprint, and of the whole cell ``cell.area_cm2``) and the current it gave."""
+    current = one_c_current(cell, active_thickness_um)
+    source = (
+        "cell.nominal_capacity_mAh_cm2"
+        if cell.nominal_capacity_mAh_cm2
+        else "the positive electrode's capacity from its initial stoichiometry to 1"
+    )
+    area_m2 = cell.area_cm2 * 1e-4
+    return {
+        "definition": source,
+        "capacity_mAh_cm2": current * 0.1,  # 1 h of the current: A h/m2 = 0.1 mAh/cm2
+        "capacity_mAh": current * 0.1 * cell.area_cm2,
+        "current_A_m2": current,
+        "current_A": current * area_m2,
+    }
+
+
 def parse_steps(
     config: Settings | dict, base_dir: Path | None = None, active_thickness_um: float | None = None
 ) -> Experiment:
@@ -372,8 +391,10 @@ def run(
         print(COMPILE_NOTICE, file=sys.stderr, flush=True)
     wall0 = time.perf_counter()
     model, geometry = MODELS[settings.model](settings, cellmesh, extra_blocks)
+    active_thickness = None
     if settings.cell.architecture == "composite" or settings.model == "homogenised":  # 1C from the active volume
-        experiment = parse_steps(settings, base_dir, active_thickness_um=geometry["active_volume_per_footprint_um"])
+        active_thickness = geometry["active_volume_per_footprint_um"]
+        experiment = parse_steps(settings, base_dir, active_thickness_um=active_thickness)
     mechanics = CellMechanics(model, settings.mechanics) if settings.mechanics.enabled else None
     if output is not None:
         output = Path(output)
@@ -400,7 +421,8 @@ def run(
     if restart:
         sim.load_observer_state(load_checkpoint(output / "checkpoint.npz", sim))
         outputs.log.info("restart from t = %.6g s", sim.state.history[-1].t)
-    meta = _start_metadata(model, mechanics, geometry, output, comm, command)
+    one_c = one_c_record(settings.cell, active_thickness)
+    meta = _start_metadata(model, mechanics, geometry, output, comm, command, one_c)
     outputs.log.info("run started: %d steps, %d dofs, %d ranks", len(experiment.steps), meta["num_dofs"], comm.size)
     clock = time.perf_counter()
     status, message = _simulate(sim, stop, restart, output)
@@ -415,9 +437,12 @@ def run(
     return RunResult(status, outputs.series, steps, cycles, sim, output, message, _spectra(outputs.spectra))
 
 
-def _start_metadata(model: Model, mechanics, geometry: dict, output: Path | None, comm: MPI.Comm, command: str) -> dict:
+def _start_metadata(
+    model: Model, mechanics, geometry: dict, output: Path | None, comm: MPI.Comm, command: str, one_c: dict
+) -> dict:
     """run.json's fields at the start (status "running"; written with geometry.json)."""
     meta = {"status": "running", "started": now(), "command": command, "ranks": comm.size, **versions()}
+    meta["one_c"] = one_c
     if mechanics is not None:
         meta["monroe_newman_shear_modulus_ratio"] = mechanics.monroe_newman_ratio()
     meta["num_dofs"] = geometry["num_dofs"] = number_of_dofs(model)

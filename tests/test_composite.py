@@ -199,6 +199,11 @@ def test_composite_run_conserves_charge_and_writes_geometry(tmp_path):
     pos = resolve(raw)["cell"]["positive"]
     one_c = FARADAY * pos["max_concentration_mol_m3"] * geometry["active_volume_per_footprint_um"] * 1e-6 * 0.49 / 3600
     assert result.series.rows[-1]["current_A_m2"] == pytest.approx(one_c, rel=1e-9)
+    recorded = json.loads((tmp_path / "run" / "run.json").read_text())["one_c"]
+    assert recorded["definition"].startswith("the positive electrode's capacity")
+    assert recorded["current_A_m2"] == pytest.approx(one_c, rel=1e-9)
+    assert recorded["capacity_mAh_cm2"] == pytest.approx(one_c * 3600 / 36000, rel=1e-12)  # A s/m2 -> mAh/cm2
+    assert recorded["current_A"] == pytest.approx(one_c * raw["cell"]["area_cm2"] * 1e-4, rel=1e-12)
 
 
 @pytest.mark.parametrize("degree", [1, 2])

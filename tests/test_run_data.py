@@ -147,6 +147,11 @@ def test_settings_status_and_metadata(finished):
     assert run.metadata["final_time_s"] == df_last(run, "time_s")
     assert run.metadata["num_dofs"] > 0
     assert run.units["capacity_mAh_cm2"] == "mAh/cm2"
+    # 1C of this config: its nominal capacity, and the current the discharge ran at
+    one_c = run.metadata["one_c"]
+    assert one_c["definition"] == "cell.nominal_capacity_mAh_cm2"
+    assert one_c["capacity_mAh_cm2"] == pytest.approx(settings["cell"]["nominal_capacity_mAh_cm2"], rel=1e-12)
+    assert one_c["current_A_m2"] == pytest.approx(abs(float(run.timeseries["current_A_m2"].iloc[-1])), rel=1e-9)
 
 
 def df_last(run, name: str) -> float:
