@@ -3,7 +3,8 @@
 A sweep varies config keys the way ``--set`` overrides them, e.g. ``cell.positive.thickness_um=4,8,16``
 and ``cell.temperature_K=298.15,318.15`` give six cases. Each case runs in ``output/case_NNN`` and
 ``output/summary.csv`` gets one row per case (capacity, energy, mean voltage), rewritten after every
-case so a long sweep can be followed while it runs.
+case so a long sweep can be followed while it runs. A sweep whose cases change the positive
+electrode's capacity (its thickness, say) runs each C-rate at its own case's 1C.
 
 Cases run one after the other on the given communicator, every rank taking part in each case. Running
 independent cases side by side on MPI sub-communicators (``comm.Split``) is a possible extension.
@@ -14,6 +15,8 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import re
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,38 @@ RESULT_COLUMNS = (
     "mean_voltage_V",
     "message",
 )
+
+
+#: Keys that change the positive electrode's capacity, and with it what 1C is.
+CAPACITY_KEYS = (
+    "cell.positive.thickness_um",
+    "cell.positive.max_concentration_mol_m3",
+    "cell.positive.initial_stoichiometry",
+    "cell.composite.volume_fraction",
+    "cell.units",
+    "cell.interdigitated.",
+)
+_C_RATE = re.compile(r"(?<![A-Za-z])C(?![A-Za-z])")
+
+
+def one_c_per_case(keys: list[str], configs: list, comm: MPI.Comm) -> None:
+    """When the cases change the positive electrode's capacity and the steps use C-rates, 1C
+    is each case's own electrode's: a fixed ``cell.nominal_capacity_mAh_cm2`` of the config
+    (which would run every case at one current) is dropped, and the sweep says so."""
+    varied = [k for k in keys if k.startswith(CAPACITY_KEYS)]
+    nominal = "cell.nominal_capacity_mAh_cm2"
+    if not varied or nominal in keys or not configs[0].cell.nominal_capacity_mAh_cm2:
+        return
+    if not any(_C_RATE.search(step) for cfg in configs for step in cfg.experiment.steps):
+        return
+    for cfg in configs:
+        cfg.cell.nominal_capacity_mAh_cm2 = None
+    if comm.rank == 0:
+        print(
+            f"ssbfem sweep: {varied[0]} varies, so 1C is each case's positive electrode capacity "
+            f"({nominal} of the config not used; run.json records each case's 1C)",
+            file=sys.stderr,
+        )
 
 
 def parse_vary(text: str) -> tuple[str, list]:
@@ -106,6 +141,7 @@ def run_sweep(
             where = ", ".join(f"{k}={_display(v)}" for k, v in zip(keys, combo, strict=True))
             raise InputError(exc.key, f"{exc.reason} (sweep case {where})") from None
         configs.append(cfg)
+    one_c_per_case(keys, configs, comm)
 
     output = Path(output)
     prepare_output(output, comm, marker="summary.csv", kind="sweep", overwrite=overwrite)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -32,7 +33,9 @@ def test_parse_vary():
 
 def test_two_by_two_sweep(tmp_path):
     out = tmp_path / "sweep"
-    rows = run_sweep(CONFIG, ["cell.positive.thickness_um=4,8", "cell.temperature_K=298.15,318.15"], out, QUICK)
+    # a fixed current (4C of the config's nominal capacity) in every case
+    fixed = [*QUICK[:2], "experiment.steps=['Discharge at 0.8333 mA/cm2 until 3.7 V']"]
+    rows = run_sweep(CONFIG, ["cell.positive.thickness_um=4,8", "cell.temperature_K=298.15,318.15"], out, fixed)
     assert sorted(p.name for p in out.iterdir()) == ["case_000", "case_001", "case_002", "case_003", "summary.csv"]
     summary = read_csv(out / "summary.csv")
     assert list(summary[0]) == [
@@ -124,15 +127,15 @@ def test_bad_input_raises_and_writes_nothing(tmp_path, vary, key):
 
 def test_output_replaces_an_earlier_sweep_and_refuses_other_folders(tmp_path):
     out = tmp_path / "sweep"
-    run_sweep(CONFIG, ["cell.positive.thickness_um=4,8"], out, QUICK)
-    run_sweep(CONFIG, ["cell.positive.thickness_um=6"], out, QUICK)
+    run_sweep(CONFIG, ["cell.temperature_K=298.15,318.15"], out, QUICK)
+    run_sweep(CONFIG, ["cell.temperature_K=308.15"], out, QUICK)
     assert sorted(p.name for p in out.iterdir()) == ["case_000", "summary.csv"]
-    assert [r["cell.positive.thickness_um"] for r in read_csv(out / "summary.csv")] == ["6"]
+    assert [r["cell.temperature_K"] for r in read_csv(out / "summary.csv")] == ["308.15"]
     other = tmp_path / "other"
     other.mkdir()
     (other / "notes.txt").write_text("keep")
     with pytest.raises(InputError, match="not an ssbfem sweep directory"):
-        run_sweep(CONFIG, ["cell.positive.thickness_um=4"], other, QUICK)
+        run_sweep(CONFIG, ["cell.temperature_K=298.15"], other, QUICK)
     assert sorted(p.name for p in other.iterdir()) == ["notes.txt"]
 
 
@@ -152,3 +155,23 @@ def test_command_line_keeps_an_earlier_sweep_unless_overwrite(tmp_path, capsys):
     assert (out / "summary.csv").read_text() == "case,status\n0,complete\n"
     assert main([*args, "--overwrite"]) == 0
     assert read_csv(out / "summary.csv")[0]["status"] == "complete"
+
+
+def test_a_c_rate_follows_each_cases_electrode(tmp_path, capsys):
+    """A thickness sweep at a C-rate: each case's 1C is its own electrode's capacity (current
+    proportional to the thickness), though the config fixes a nominal capacity, and the sweep
+    says so; run.json records it."""
+    steps = [*QUICK[:2], "experiment.steps=['Discharge at 1C for 10 s']"]
+    run_sweep(CONFIG, ["cell.positive.thickness_um=4,8"], tmp_path / "sweep", steps)
+    assert "1C is each case's positive electrode capacity" in capsys.readouterr().err
+    series = [read_csv(tmp_path / "sweep" / f"case_00{i}" / "timeseries.csv") for i in (0, 1)]
+    currents = [float(rows[-1]["current_A_m2"]) for rows in series]
+    assert currents[1] == pytest.approx(2.0 * currents[0], rel=1e-12)
+    one_c = json.loads((tmp_path / "sweep" / "case_000" / "run.json").read_text())["one_c"]
+    assert one_c["current_A_m2"] == pytest.approx(currents[0], rel=1e-12)
+    assert one_c["definition"].startswith("the positive electrode's capacity")
+    # the same cell at a fixed current keeps the config's 1C
+    fixed = [*QUICK[:2], "experiment.steps=['Discharge at 2.08333 A/m2 for 10 s']"]
+    run_sweep(CONFIG, ["cell.positive.thickness_um=4,8"], tmp_path / "fixed", fixed)
+    one_c = json.loads((tmp_path / "fixed" / "case_000" / "run.json").read_text())["one_c"]
+    assert one_c["definition"] == "cell.nominal_capacity_mAh_cm2"
