@@ -289,9 +289,10 @@ class CellModel:
         self._current_form = form(self.q["current_out"] / self.terminal_area * self.connections.positive)
         self.max_concentration = self.cell.positive.max_concentration_mol_m3
         self._breakdown_forms = self._electrode_outputs(form)
-        dim, msh = self.cellmesh.dimension, self.cellmesh.mesh
-        # The simulated domain's cross-section, m2 (1 m2 for a 1D mesh): heat in W is integrated over it.
-        self.domain_area_m2 = self.terminal_area * MESH_UNIT_M ** (dim - 1) if dim > 1 else 1.0
+        msh = self.cellmesh.mesh
+        # The cell's footprint, m2: the outputs per m2 of footprint times it are the whole cell's
+        # (heat in W and J), whatever part of the cell the mesh holds.
+        self.cell_area_m2 = self.cell.area_cm2 * 1e-4
         total_volume = msh.comm.allreduce(fem.assemble_scalar(fem.form(1.0 * self.measures.dx())))
         self.stack_thickness_m = total_volume / self.terminal_area * MESH_UNIT_M
         if self.temperature_rise is not None:

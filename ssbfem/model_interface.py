@@ -42,7 +42,7 @@ class Model(Protocol):
     T_lagged: fem.Function | None  # lagged coupling: the temperature the electrochemistry sees
     T0: float  # the initial temperature, K
     terminal_area: float  # the footprint in mesh units (1 in 1D)
-    domain_area_m2: float  # the simulated cross-section (1 m2 in 1D): heat in W is integrated over it
+    cell_area_m2: float  # the cell's footprint (cell.area_cm2): per-m2 outputs times it are the whole cell's
     stack_thickness_m: float  # the simulated volume over its footprint
     capacitive: bool  # the potentials are dynamic (double layers)
     theta: fem.Function  # the insertion electrode's stoichiometry (kept in (0, 1) by the integrator)

@@ -474,11 +474,11 @@ def plot_heat(series: TimeSeries, path: Path) -> Figure:
     """Heat sources (stacked) and the heat lost through the boundaries over time, W/m2."""
     plt = _pyplot()
     t, t_label = time_axis(series["time_s"])
-    sources = [n for n in series.names if n.startswith("heat_") and n.endswith("_W") and n != "heat_removed_W"]
+    sources = [n for n in series.names if n.startswith("heat_") and n.endswith("_W_m2") and n != "heat_removed_W_m2"]
     fig, (ax, ax_t) = plt.subplots(2, 1, figsize=(8, 6), sharex=True, constrained_layout=True)
-    ax.stackplot(t, *[series[n] for n in sources], labels=[n[5:-2] for n in sources], alpha=0.8)
-    ax.plot(t, series["heat_removed_W"], color="k", lw=1.0, ls="--", label="removed through boundaries")
-    ax.set_ylabel("Heat (W)")
+    ax.stackplot(t, *[series[n] for n in sources], labels=[n[5:-5] for n in sources], alpha=0.8)
+    ax.plot(t, series["heat_removed_W_m2"], color="k", lw=1.0, ls="--", label="removed through boundaries")
+    ax.set_ylabel("Heat (W/m2 of footprint)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     ax_t.plot(t, series["temperature_mean_K"], color="C3", label="mean")

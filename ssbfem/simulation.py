@@ -655,17 +655,21 @@ class Simulation:
         means = m.interface_means()  # assembled once per row, shared with the breakdown
         breakdown = m.voltage_breakdown(means)
         heat_columns = {}
-        if heat:  # integrated over the simulated domain (1 m2 of cross-section in 1D): W and J
-            area = m.domain_area_m2
-            heat_columns = {f"heat_{k}_W": v * area for k, v in heat.items() if k != "stored"}
-            heat_columns.setdefault("heat_removed_W", 0.0)
+        if heat:  # per m2 of footprint (W/m2, J/m2) in every dimension, the whole cell's (W, J), per m3 of stack
+            per_m2 = {k: v for k, v in heat.items() if k != "stored"}
+            per_m2.setdefault("removed", 0.0)
+            energy = {
+                "stored": heat["stored"],
+                "generated": st.heat_generated_J_m2,
+                "removed": st.heat_removed_J_m2,
+            }
+            area = m.cell_area_m2
+            heat_columns = {f"heat_{k}_W_m2": v for k, v in per_m2.items()}
+            heat_columns.update({f"heat_{k}_W": v * area for k, v in per_m2.items()})
             sources = [k for k in heat if k not in ("stored", "removed")]
             heat_columns.update({f"heat_{k}_W_m3": heat[k] / m.stack_thickness_m for k in sources})
-            heat_columns.update(
-                heat_stored_J=heat["stored"] * area,
-                heat_generated_J=st.heat_generated_J_m2 * area,
-                heat_removed_J=st.heat_removed_J_m2 * area,
-            )
+            heat_columns.update({f"heat_{k}_J_m2": v for k, v in energy.items()})
+            heat_columns.update({f"heat_{k}_J": v * area for k, v in energy.items()})
         row = {
             "time_s": point.t,
             "step": st.step_index,

@@ -628,8 +628,8 @@ def test_homogenised_heat_is_the_electrical_work_lost():
     s = run(resolve(raw), None, observables=[work]).series
     running = s["time_s"] > 0
     current, voltage = s["current_A_m2"][running], s["voltage_V"][running]
-    irreversible = (s["heat_joule_W"] + s["heat_reaction_W"])[running]
-    expected = s["reaction_ocp_power_W_m2"][running] - current * voltage  # 1D: per m2 of cross-section
+    irreversible = (s["heat_joule_W_m2"] + s["heat_reaction_W_m2"])[running]
+    expected = s["reaction_ocp_power_W_m2"][running] - current * voltage
     scale = np.abs(expected).max()
     assert scale > 1.0  # W/m2: a real discharge
     assert np.abs(irreversible - expected).max() < 1e-8 * scale  # measured 8e-10
@@ -638,7 +638,7 @@ def test_homogenised_heat_is_the_electrical_work_lost():
     capacity = sep * LIPON_RHO_CP + pos["thickness_um"] * 1e-6 * (ACTIVE * rho_cp_am + (1 - ACTIVE) * LIPON_RHO_CP)
     rise = s["temperature_mean_K"] - 298.15
     assert rise[-1] > 1.0
-    assert np.allclose(s["heat_stored_J"], capacity * rise, rtol=1e-9, atol=1e-12)
+    assert np.allclose(s["heat_stored_J_m2"], capacity * rise, rtol=1e-9, atol=1e-12)
     assert s["heat_generated_J"][-1] == pytest.approx(s["heat_stored_J"][-1], rel=1e-9)
     assert np.all(s["heat_removed_J"] == 0.0)
 

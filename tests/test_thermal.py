@@ -69,13 +69,12 @@ def test_lumped_convective_limit():
     series = simulate(raw).series
     capacity = 2680.0 * 1400.0 * 500e-6 + 534.0 * 3582.0 * 10e-6  # J/(m2 K)
     t, rise = series["time_s"][1:], series["temperature_mean_K"][1:] - 298.15
-    area = 1.0  # m2: in 1D the heat columns are per m2 of cross-section
-    generated = series["heat_generated_J"][-1] / horizon / area  # W/m2, constant: the current is
+    generated = series["heat_generated_J_m2"][-1] / horizon  # W/m2, constant: the current is
     expected = generated / h * (1 - np.exp(-h * t / capacity))
     assert np.allclose(rise, expected, rtol=2e-3, atol=1e-9)
     # all the electrical work becomes heat: I |V|
     work = 50.0 * abs(series["voltage_V"][-1])
-    assert series["heat_generated_J"][-1] / horizon / area == pytest.approx(work, rel=2e-3)
+    assert series["heat_generated_J_m2"][-1] / horizon == pytest.approx(work, rel=2e-3)
 
 
 @pytest.mark.parametrize("model", ["lumped", "full"])
@@ -184,10 +183,9 @@ def test_reversible_heat_changes_sign_with_dU_dT():
     finally:
         del ENTROPIC_COEFFICIENTS["test_linear"]
     running = s["time_s"] > 0
-    area = 1.0  # m2: in 1D the heat columns are per m2 of cross-section
-    expected = -s["current_A_m2"] * area * s["temperature_mean_K"] * 1e-4 * (s["surface_stoichiometry"] - 0.56)
-    assert np.allclose(s["heat_reversible_W"][running], expected[running], rtol=1e-9, atol=1e-15)
-    signs = np.sign(s["heat_reversible_W"][running])
+    expected = -s["current_A_m2"] * s["temperature_mean_K"] * 1e-4 * (s["surface_stoichiometry"] - 0.56)
+    assert np.allclose(s["heat_reversible_W_m2"][running], expected[running], rtol=1e-9, atol=1e-15)
+    signs = np.sign(s["heat_reversible_W_m2"][running])
     assert signs.min() < 0 < signs.max()
 
 
@@ -287,4 +285,26 @@ def test_volumetric_heat_is_the_heat_over_the_stack_volume():
     s = simulate(raw).series
     thickness = (3.62 + 8.08) * 1e-6  # the meshed stack: electrolyte and positive electrode
     for name in ("joule", "reaction", "reversible"):
-        assert np.allclose(s[f"heat_{name}_W_m3"], s[f"heat_{name}_W"] / thickness, rtol=1e-12)
+        assert np.allclose(s[f"heat_{name}_W_m3"], s[f"heat_{name}_W_m2"] / thickness, rtol=1e-12)
+        # the whole cell's watts: per footprint times the cell's area (cell.area_cm2)
+        assert np.allclose(s[f"heat_{name}_W"], s[f"heat_{name}_W_m2"] * 3.36e-4, rtol=1e-12)
+
+
+def test_heat_columns_mean_the_same_in_1d_and_2d():
+    """The same thin film meshed in 1D and in 2D (laterally uniform): the same heat per m2 of
+    footprint and the same whole-cell watts, whatever cross-section the mesh holds."""
+    rows = []
+    for dimension in (1, 2):
+        raw = thin_film(
+            cell={"dimension": dimension, "positive": LICOO2_THERMAL},
+            mesh={"in_plane_elements": 2},
+            thermal={"model": "lumped", "boundaries": {"positive_terminal": {"type": "convection", "h_W_m2K": 10.0}}},
+            experiment={"steps": ["Discharge at 2C for 60 s"]},
+        )
+        rows.append(simulate(raw).series.rows[-1])
+    for name in ("joule", "reaction", "reversible", "removed"):
+        for unit in ("W_m2", "W"):
+            column = f"heat_{name}_{unit}"
+            assert rows[1][column] == pytest.approx(rows[0][column], rel=1e-6, abs=1e-12), column
+    assert rows[0]["heat_generated_J"] == pytest.approx(rows[0]["heat_generated_J_m2"] * 3.36e-4, rel=1e-12)
+    assert rows[0]["heat_generated_J_m2"] > 0.0

@@ -223,7 +223,7 @@ def case_e() -> list[str]:
     s = simulate(raw).series
     capacity = 2680.0 * 1400.0 * 500e-6 + 534.0 * 3582.0 * 10e-6
     t, rise = s["time_s"][1:], s["temperature_mean_K"][1:] - T
-    generated = s["heat_generated_J"][-1] / span
+    generated = s["heat_generated_J_m2"][-1] / span
     expected = generated / h * (1 - np.exp(-h * t / capacity))
     error = np.abs(rise - expected).max() / expected.max()
     lines += [
