@@ -85,9 +85,10 @@ NEWTON_FRACTION = 0.1
 #: kinetics) and preconditioner of an earlier step, the present step's mass terms brought in
 #: (``JacobianCallback`` mode "lagged"), for at most this many steps after the last assembly; a
 #: lagged solve that needs more than LAGGED_ITERATIONS iterations, or contracts slower than
-#: NewtonConvergence.MAX_RATE, is solved again from the predictor with Newton's method, and the
-#: next step assembles afresh. IDA keeps its iteration matrix for up to 20 steps (MSBP) and
-#: allows 4 iterations (MAXIT). 0: every step assembles (Newton's method throughout).
+#: NewtonConvergence.MAX_CHORD_RATE, is solved again from the predictor with Newton's method;
+#: the next step assembles afresh, and after k failures in a row the next 2^k steps do. IDA
+#: keeps its iteration matrix for up to 20 steps (MSBP) and allows 4 iterations (MAXIT). 0:
+#: every step assembles (Newton's method throughout).
 JACOBIAN_LAG_STEPS = 20
 LAGGED_ITERATIONS = 4
 
@@ -225,6 +226,8 @@ class BDFIntegrator:
         self.predicted: list[np.ndarray] = []  # the Newton guess of the last solve
         self.jacobian_lag_steps = jacobian_lag_steps
         self.jacobian_age: int | None = None  # steps since the Jacobian was assembled at a converged solve
+        self._lag_failures = 0  # lagged solves failed in a row
+        self._lag_pause = 0  # solves to take with a fresh Jacobian before lagging again
         self.convergence = getattr(problem, "convergence", None)  # the solver's NewtonConvergence, if any
         if self.convergence is not None:
             self.convergence.scale_update(self._update_blocks(), newton_fraction, self.comm)
@@ -335,6 +338,9 @@ class BDFIntegrator:
             self.jacobian_age = None
         else:
             self.jacobian_age = self.jacobian_age + 1 if mode == "lagged" else 0
+        if modes[0] == "lagged":  # back off from lagging while it fails
+            self._lag_failures = 0 if mode == "lagged" and ok else self._lag_failures + 1
+            self._lag_pause = min(2**self._lag_failures, self.jacobian_lag_steps) if self._lag_failures else 0
         return ok, reason
 
     def _newton_modes(self, jacobian) -> tuple[str, ...]:
@@ -344,6 +350,9 @@ class BDFIntegrator:
         if jacobian.factorised:
             return ("once", "newton")
         age = self.jacobian_age
+        if self._lag_pause > 0:
+            self._lag_pause -= 1
+            return ("newton",)
         if jacobian.can_lag and age is not None and age < self.jacobian_lag_steps:
             return ("lagged", "newton")
         return ("newton",)

@@ -228,7 +228,7 @@ class NewtonConvergence:
     (factor 20, IDA's start). Iterations with a Jacobian assembled at an earlier state
     (``chord``: a chord method, which contracts linearly, the slower the older the Jacobian) take
     at least two, their rate measured in the solve itself, and fail after
-    ``iteration_limit`` iterations or at a rate above :attr:`MAX_RATE`. Conservation laws that
+    ``iteration_limit`` iterations or at a rate above :attr:`MAX_CHORD_RATE`. Conservation laws that
     are linear in the unknowns (charge, lithium) hold after every Newton update whose linear
     system is solved exactly, converged or not.
     """
@@ -243,13 +243,15 @@ class NewtonConvergence:
         self._first_update = 0.0
         self._residuals = 0  # residuals asked for in this solve
         self._converged_at = -1  # the iteration whose update met the error test
-        self.iteration_limit = 0  # chord iterations: diverged after this many, or at a rate above MAX_RATE
+        self.iteration_limit = 0  # chord iterations: diverged after this many, or at a rate above MAX_CHORD_RATE
         self._rate = 0.0  # the contraction rate measured in this solve (0 until two updates)
 
     #: rate / (1 - rate) before any rate has been measured (IDA's).
     UNKNOWN_RATE_FACTOR = 20.0
-    #: With an iteration limit, a solve contracting slower than this has failed (IDA's RATEMAX).
-    MAX_RATE = 0.9
+    #: A chord solve contracting slower than this has failed: it would take more iterations, each
+    #: a residual and a Krylov solve, than Newton's method with a fresh Jacobian (IDA fails at 0.9,
+    #: where an iteration is a back-substitution).
+    MAX_CHORD_RATE = 0.2
 
     def reset(self) -> None:
         """Forget the measured rate (after a failed solve or a change of control)."""
@@ -307,7 +309,7 @@ class NewtonConvergence:
         divergence = snes.getDivergenceTolerance()
         if divergence > 0.0 and fnorm > divergence * self._first_norm:
             return reason.DIVERGED_DTOL
-        if self.chord and self.iteration_limit and (it >= self.iteration_limit or self._rate > self.MAX_RATE):
+        if self.chord and self.iteration_limit and (it >= self.iteration_limit or self._rate > self.MAX_CHORD_RATE):
             return reason.DIVERGED_MAX_IT
         return reason.ITERATING
 
