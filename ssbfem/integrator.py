@@ -50,6 +50,10 @@ Each implicit step starts Newton from the predictor. With a factorising linear s
 thin film) it is a modified Newton method: the Jacobian assembled and factorised once, at the
 predictor, and kept for the step's later iterations; they converge to the same tolerance as
 Newton's, each at the cost of a residual and a back-substitution (:meth:`BDFIntegrator._newton`).
+With an iterative linear solver the Jacobian and its preconditioner are kept across steps, as
+DASSL and IDA keep their iteration matrix: the kinetics linearised at an earlier step, the mass
+terms of the present one (:data:`JACOBIAN_LAG_STEPS`); an iteration then costs a residual and a
+Krylov solve, and a slow one falls back to Newton's method.
 """
 
 from __future__ import annotations
