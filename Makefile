@@ -20,7 +20,6 @@ venv: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found (on PATH or via pyenv)"; exit 1; }
-	@bash scripts/check_system.sh $(PYTHON)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dolfinx,test,notebooks]"
