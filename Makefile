@@ -3,6 +3,8 @@
 # make bench - run the benchmarks in benchmarks/
 # make docs  - build the documentation into site/ (warnings are errors)
 # make notebooks - install the notebooks extra and write demos/notebooks/*.ipynb, executed
+# make check-system - the system packages Gmsh's wheel and python -m venv need (make venv checks first)
+# make docs-pages - write docs/materials.md and the results part of docs/performance.md
 
 SHELL := /bin/bash
 VENV := .venv
@@ -14,12 +16,18 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 \
 	$$(ls -d $$(pyenv root 2>/dev/null)/versions/3.1[2-9]*/bin/python3 2>/dev/null); do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: venv run test lint test-serial test-mpi bench docs notebooks verification-report clean
+.PHONY: check-system docs-pages venv run test lint test-serial test-mpi bench docs notebooks verification-report clean
 
 venv: $(STAMP)
 
+# Names what is missing and the apt-get/dnf line that installs it (ssbfem/system_check.py).
+check-system:
+	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found (on PATH or via pyenv)"; exit 1; }
+	@$(PYTHON) -I ssbfem/system_check.py
+
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found (on PATH or via pyenv)"; exit 1; }
+	@$(PYTHON) -I ssbfem/system_check.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dolfinx,test,notebooks]"

@@ -1,0 +1,87 @@
+"""The system packages check (ssbfem/system_check.py) that `make venv` runs before making the venv:
+it names the Debian/Ubuntu and Fedora/RHEL package of what is missing, and its list is what
+Gmsh's libgmsh.so links against."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+from ssbfem import system_check
+
+# The C and C++ runtimes of every Linux system with a compiler-built Python.
+BASE = {"libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1", "libstdc++.so.6", "libgcc_s.so.1"}
+
+
+def _needed(path: Path) -> list[str]:
+    """DT_NEEDED entries of a 64-bit little-endian ELF file (its .dynamic section)."""
+    data = path.read_bytes()
+    assert data[:4] == b"\x7fELF" and data[4] == 2 and data[5] == 1, path
+    (shoff,) = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
+    sections = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize) for i in range(shnum)]
+    dynamic = next(s for s in sections if s[1] == 6)  # SHT_DYNAMIC
+    strtab = sections[dynamic[6]][4]  # sh_link: the string table, at its file offset
+    names = []
+    for offset in range(dynamic[4], dynamic[4] + dynamic[5], 16):
+        tag, value = struct.unpack_from("<qQ", data, offset)
+        if tag == 0:
+            break
+        if tag == 1:  # DT_NEEDED
+            start = strtab + value
+            names.append(data[start : data.index(b"\0", start)].decode())
+    return names
+
+
+def test_the_list_is_what_libgmsh_links_against():
+    spec = importlib.util.find_spec("gmsh")
+    assert spec is not None and spec.origin is not None
+    libraries = sorted(Path(sys.prefix).glob("lib*/libgmsh.so*")) + sorted(Path(spec.origin).parent.glob("libgmsh.so*"))
+    if not libraries:
+        pytest.skip("Gmsh is not the PyPI wheel (no libgmsh.so beside it)")
+    needed = set(_needed(libraries[0])) - BASE - {n for n in _needed(libraries[0]) if n.startswith("ld-linux")}
+    assert needed == {r.name for r in system_check.GMSH_LIBRARIES}
+
+
+def test_nothing_is_missing_on_a_machine_that_runs_the_tests():
+    env = {k: v for k, v in os.environ.items() if k != "SSBFEM_ASSUME_MISSING"}
+    result = subprocess.run(
+        [sys.executable, "-I", str(REPO / "ssbfem" / "system_check.py")], capture_output=True, text=True, env=env
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="no make")
+def test_make_venv_names_the_missing_packages_and_makes_no_venv(tmp_path):
+    """A fresh clone (the Makefile and what it reads) on a machine without libGLU and ensurepip
+    (SSBFEM_ASSUME_MISSING): make stops before `python -m venv` with the apt-get and dnf lines."""
+    (tmp_path / "ssbfem").mkdir()
+    for name in ("Makefile", "pyproject.toml", "ssbfem/system_check.py"):
+        shutil.copy(REPO / name, tmp_path / name)
+    env = dict(os.environ, SSBFEM_ASSUME_MISSING="libGLU.so.1,ensurepip")
+    result = subprocess.run(
+        ["make", "venv", f"PYTHON={sys.executable}"], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode != 0
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert f"sudo apt-get install python{version}-venv libglu1-mesa\n" in result.stderr
+    assert "sudo dnf install mesa-libGLU\n" in result.stderr
+    assert "libGLU.so.1 (Gmsh's libgmsh.so): Debian/Ubuntu libglu1-mesa, Fedora/RHEL mesa-libGLU" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / ".venv").exists()
+
+
+def test_the_container_recipes_install_every_debian_package():
+    for recipe in ("Dockerfile", "Dockerfile.pypi", "ssbfem.def"):
+        text = (REPO / "docker" / recipe).read_text()
+        # zlib1g is an essential package of every Debian system
+        absent = [r.debian for r in system_check.GMSH_LIBRARIES if r.debian not in {*text.split(), "zlib1g"}]
+        assert absent == [], f"docker/{recipe} does not install {absent}"
