@@ -64,6 +64,10 @@ notebooks: venv
 	$(BIN)/pip install --quiet -e ".[dolfinx,notebooks]"
 	$(BIN)/python docs/scripts/execute_notebooks.py
 
+# docs/materials.md from the material library, benchmarks/RESULTS.md into docs/performance.md; commit the result.
+docs-pages: venv
+	$(BIN)/python docs/scripts/docs_pages.py
+
 # Regenerate docs/verification.md from package runs (a few minutes); commit the result.
 verification-report: venv
 	$(BIN)/python docs/scripts/verification_report.py

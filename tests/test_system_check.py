@@ -85,3 +85,16 @@ def test_the_container_recipes_install_every_debian_package():
         # zlib1g is an essential package of every Debian system
         absent = [r.debian for r in system_check.GMSH_LIBRARIES if r.debian not in {*text.split(), "zlib1g"}]
         assert absent == [], f"docker/{recipe} does not install {absent}"
+
+
+def test_the_docs_name_every_package():
+    """README and docs/installation.md give the install lines for everything the check looks for."""
+    debian = " ".join(["python3-venv", *(r.debian for r in system_check.GMSH_LIBRARIES if r.debian != "zlib1g")])
+    fedora = " ".join(r.fedora for r in system_check.GMSH_LIBRARIES if r.fedora != "zlib")
+    for doc in ("README.md", "docs/installation.md"):
+        text = " ".join((REPO / doc).read_text().replace("\\\n", " ").split())
+        assert f"sudo apt-get install {debian}" in text, doc
+    installation = " ".join((REPO / "docs/installation.md").read_text().replace("\\\n", " ").split())
+    assert f"sudo dnf install {fedora}" in installation
+    for r in system_check.REQUIREMENTS:
+        assert f"`{r.name}`" in installation and f"`{r.debian}`" in installation, r
