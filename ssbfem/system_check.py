@@ -16,7 +16,8 @@ works before anything is installed)::
 It prints what is missing and the apt-get and dnf lines that install it, and exits with 1; with
 nothing missing it is silent and exits with 0. ``SSBFEM_ASSUME_MISSING`` (space- or
 comma-separated library names or ``ensurepip``) makes it treat those as missing, to see its
-message on a machine that has everything.
+message on a machine that has everything. ``ssbfem`` gives the same message when ``import gmsh``
+fails on a missing library.
 """
 
 from __future__ import annotations
@@ -91,8 +92,15 @@ def message(lacking: list[Requirement]) -> str:
     lines += ["Install them with", f"  sudo apt-get install {' '.join(debian)}"]
     if fedora:
         lines.append(f"  sudo dnf install {' '.join(fedora)}")
-    lines.append("then run make again.")
+    lines.append("then try again.")
     return "\n".join(lines)
+
+
+def explain(error: OSError) -> str | None:
+    """The message for an ``OSError`` that names a library of the list (as ``import gmsh`` raises
+    it: ``libGLU.so.1: cannot open shared object file``), else None."""
+    lacking = [r for r in GMSH_LIBRARIES if r.name in str(error)]
+    return message(lacking) if lacking else None
 
 
 def main() -> int:

@@ -98,3 +98,31 @@ def test_the_docs_name_every_package():
     assert f"sudo dnf install {fedora}" in installation
     for r in system_check.REQUIREMENTS:
         assert f"`{r.name}`" in installation and f"`{r.debian}`" in installation, r
+
+
+def test_ssbfem_names_the_package_when_import_gmsh_fails(tmp_path):
+    """Installed without make: `import gmsh` raises the loader's OSError for a missing libGLU (a
+    stand-in gmsh module first on the path raises it); `ssbfem mesh` says which package to install
+    instead of a traceback, exits with 2 and writes nothing."""
+    (tmp_path / "gmsh.py").write_text(
+        'raise OSError("libGLU.so.1: cannot open shared object file: No such file or directory")\n'
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])))
+    code = "import sys\nfrom ssbfem.cli import main\nsys.exit(main(sys.argv[1:]))"
+    config = REPO / "demos" / "configs" / "thin_film.toml"
+    result = subprocess.run(
+        [sys.executable, "-c", code, "mesh", str(config), "-o", str(tmp_path / "cell.msh")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "libGLU.so.1" in result.stderr and "sudo apt-get install libglu1-mesa\n" in result.stderr
+    assert "sudo dnf install mesa-libGLU\n" in result.stderr
+    assert not (tmp_path / "cell.msh").exists()
+
+
+def test_other_os_errors_are_not_explained():
+    assert system_check.explain(OSError("results: Permission denied")) is None
