@@ -16,11 +16,12 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 \
 	$$(ls -d $$(pyenv root 2>/dev/null)/versions/3.1[2-9]*/bin/python3 2>/dev/null); do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: check-system docs-pages venv run test lint test-serial test-mpi bench docs notebooks verification-report clean
+.PHONY: venv run test lint test-serial test-mpi bench docs notebooks verification-report clean
 
 venv: $(STAMP)
 
 # Names what is missing and the apt-get/dnf line that installs it (ssbfem/system_check.py).
+.PHONY: check-system docs-pages
 check-system:
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found (on PATH or via pyenv)"; exit 1; }
 	@$(PYTHON) -I ssbfem/system_check.py
