@@ -228,3 +228,26 @@ def test_shell_scripts_pass_shellcheck(tmp_path):
         scripts.append(path)
     result = subprocess.run([_shellcheck(), *map(str, scripts)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_file_builds_a_recipe_and_runs_a_config_it_mounts():
+    """docker/compose.yaml: its Dockerfile and mounted folders exist, and its command is one the
+    ssbfem command line accepts, on a config inside the mounted folder."""
+    import yaml
+
+    from ssbfem.cli import _parser
+
+    service = yaml.safe_load((DOCKER / "compose.yaml").read_text())["services"]["ssbfem"]
+    context = (DOCKER / service["build"]["context"]).resolve()
+    assert (context / service["build"]["dockerfile"]).is_file()
+    mounts = {}
+    for volume in service["volumes"]:
+        host, container = volume.split(":")[:2]
+        mounts[container] = (DOCKER / host).resolve()
+    assert mounts["/config"].is_dir()
+    args = _parser().parse_args(service["command"])
+    assert args.command == "run"
+    config = Path(str(args.config))
+    assert config.parent.as_posix() in mounts, config
+    assert (mounts[config.parent.as_posix()] / config.name).is_file()
+    assert str(args.output).startswith(tuple(mounts))
