@@ -57,8 +57,8 @@ def test_the_list_is_what_libgmsh_links_against():
 
 
 def test_nothing_is_missing_on_a_machine_that_runs_the_tests():
-    """Where the tests run with Gmsh's wheel, its libraries are there (it was imported to get
-    here): the check finds them all and says nothing."""
+    """Where the tests run with Gmsh's wheel, its libraries are there (the suite meshes with it):
+    the check finds them all and says nothing."""
     if not _wheel_libgmsh():
         pytest.skip("Gmsh is not the PyPI wheel: its libraries need not be the system's")
     env = {k: v for k, v in os.environ.items() if k != "SSBFEM_ASSUME_MISSING"}
