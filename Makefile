@@ -3,6 +3,8 @@
 # make bench - run the benchmarks in benchmarks/
 # make docs  - build the documentation into site/ (warnings are errors)
 # make notebooks - install the notebooks extra and write demos/notebooks/*.ipynb, executed
+# make check-system - the system packages Gmsh's wheel and python -m venv need (make venv checks first)
+# make docs-pages - write docs/materials.md and the results part of docs/performance.md
 
 SHELL := /bin/bash
 VENV := .venv
@@ -18,8 +20,15 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 \
 
 venv: $(STAMP)
 
+# Names what is missing and the apt-get/dnf line that installs it (ssbfem/system_check.py).
+.PHONY: check-system docs-pages
+check-system:
+	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found (on PATH or via pyenv)"; exit 1; }
+	@$(PYTHON) -I ssbfem/system_check.py
+
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found (on PATH or via pyenv)"; exit 1; }
+	@$(PYTHON) -I ssbfem/system_check.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dolfinx,test,notebooks]"
@@ -55,6 +64,10 @@ docs: venv
 notebooks: venv
 	$(BIN)/pip install --quiet -e ".[dolfinx,notebooks]"
 	$(BIN)/python docs/scripts/execute_notebooks.py
+
+# docs/materials.md from the material library, benchmarks/RESULTS.md into docs/performance.md; commit the result.
+docs-pages: venv
+	$(BIN)/python docs/scripts/docs_pages.py
 
 # Regenerate docs/verification.md from package runs (a few minutes); commit the result.
 verification-report: venv

@@ -147,6 +147,14 @@ def main(argv: list[str] | None = None) -> int:
         if comm.rank == 0:
             print(f"ssbfem: simulation failed: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # `import gmsh` without the system libraries its wheel links against
+        from ssbfem.system_check import explain
+
+        if (text := explain(exc)) is None:
+            raise
+        if comm.rank == 0:
+            print(f"ssbfem: {exc}\n{text}", file=sys.stderr)
+        return 2
 
 
 #: PETSc external packages worth knowing about for ssbfem's solvers and I/O.

