@@ -73,7 +73,7 @@ class _Source:
         self.dofs = space.dofmap.list[:size, 0]  # the owned entities' values
         self.area = self._assemble(fem.form(v * measure, entity_maps=maps))
         corners = dolfinx.cpp.mesh.cell_num_vertices(sub.topology.cell_type)
-        self.polygons = sub.geometry.x[sub.geometry.dofmap[:size, :corners], : msh.topology.dim].copy()
+        self.polygons = sub.geometry.x[sub.geometry.dofmaps[0][:size, :corners], : msh.topology.dim].copy()
 
     def _assemble(self, form) -> np.ndarray:
         b = fem.assemble_vector(form)
@@ -258,12 +258,15 @@ class Renderer(Observer):
         """Every field's picture on rank 0 (collective)."""
         return [gather(self.comm, s, v) for s, v in zip(self.sources, values, strict=True)]
 
-    def render(self, t: float, values: list[np.ndarray], which: str) -> None:
+    def render(self, t: float, values: list[np.ndarray], which: str) -> list[tuple[Picture, Figure]]:
+        """Draw every field at time t (s) into ``<name>_<which>.png``; rank 0 returns what it drew."""
+        drawn = []
         for picture in self.pictures(values):
             if picture is not None:
                 self.directory.mkdir(parents=True, exist_ok=True)
                 title = f"{picture.label.split(' (')[0]}, t = {_time_text(t)}"
-                draw(picture, self.directory / f"{picture.name}_{which}.png", title)
+                drawn.append((picture, draw(picture, self.directory / f"{picture.name}_{which}.png", title)))
+        return drawn
 
     def _guarded(self, action, *args) -> None:
         if self.broken:
