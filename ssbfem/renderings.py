@@ -54,6 +54,7 @@ class Picture:
     polygons: np.ndarray
     values: np.ndarray
     diverging: bool = False
+    outline: np.ndarray | None = None  # 2D: the cell's boundary segments
 
 
 class _Source:
@@ -72,8 +73,9 @@ class _Source:
         size = sub.topology.index_map(dim).size_local
         self.dofs = space.dofmap.list[:size, 0]  # the owned entities' values
         self.area = self._assemble(fem.form(v * measure, entity_maps=maps))
-        corners = dolfinx.cpp.mesh.cell_num_vertices(sub.topology.cell_type)
-        self.polygons = sub.geometry.x[sub.geometry.dofmaps[0][:size, :corners], : msh.topology.dim].copy()
+        self.polygons = _polygons(sub, size, msh.topology.dim)
+        # 2D: the cell's outline, which the interface segments are drawn in
+        self.outline = _outline(msh) if msh.topology.dim == 2 else None
 
     def _assemble(self, form) -> np.ndarray:
         b = fem.assemble_vector(form)
@@ -83,6 +85,22 @@ class _Source:
     def values(self) -> np.ndarray:
         """The owned entities' means of the field (its unit, scaled)."""
         return self.scale * self._assemble(self.value_form) / self.area
+
+
+def _polygons(mesh, size: int, gdim: int) -> np.ndarray:
+    """The first `size` cells of `mesh` as polygons (corners in order around the cell), (n, k, gdim)."""
+    corners = dolfinx.cpp.mesh.cell_num_vertices(mesh.topology.cell_type)
+    nodes = mesh.geometry.dofmaps[0][:size, :corners]
+    if mesh.topology.cell_type == dolfinx.mesh.CellType.quadrilateral:
+        nodes = nodes[:, [0, 1, 3, 2]]  # tensor-product numbering to a loop
+    return mesh.geometry.x[nodes, :gdim].copy()
+
+
+def _outline(msh) -> np.ndarray:
+    """A 2D mesh's owned boundary segments, (n, 2, 2)."""
+    facets = dolfinx.mesh.exterior_facet_indices(msh.topology)
+    sub = dolfinx.mesh.create_submesh(msh, 1, facets)[0]
+    return _polygons(sub, sub.topology.index_map(1).size_local, 2)
 
 
 def _measure(model, kind: str, entities: np.ndarray, dim: int) -> ufl.Measure:
@@ -165,9 +183,11 @@ def field_sources(model, mechanics=None) -> list[_Source]:
 def gather(comm, source: _Source, values: np.ndarray) -> Picture | None:
     """The whole mesh's picture of one field on rank 0 (None elsewhere)."""
     polygons, values = comm.gather(source.polygons, root=0), comm.gather(values, root=0)
+    outline = comm.gather(source.outline, root=0) if source.outline is not None else None
     if comm.rank != 0:
         return None
-    return Picture(source.name, source.label, np.concatenate(polygons), np.concatenate(values), source.diverging)
+    whole = np.concatenate(outline) if outline is not None else None
+    return Picture(source.name, source.label, np.concatenate(polygons), np.concatenate(values), source.diverging, whole)
 
 
 def _time_text(t: float) -> str:
@@ -224,6 +244,8 @@ def draw(picture: Picture, path: Path, title: str) -> Figure:
         else:
             collection = PolyCollection(polygons, cmap=cmap, norm=norm, edgecolor="face", linewidth=0.2)
         collection.set_array(picture.values)
+        if picture.outline is not None:
+            ax.add_collection(LineCollection(picture.outline, colors="0.6", linewidth=0.8))
         ax.add_collection(collection)
         ax.autoscale_view()
         ax.set_aspect("equal")
