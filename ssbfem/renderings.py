@@ -198,15 +198,24 @@ def _time_text(t: float) -> str:
     return f"{t / 3600.0:.4g} h"
 
 
-def _norm(picture: Picture):
-    from matplotlib.colors import Normalize, TwoSlopeNorm
+def _norm(picture: Picture) -> tuple:
+    """The colour scale (norm, colour map, colour bar extension). A few outlying facets (an
+    isolated particle left at its initial stoichiometry) would squeeze the rest into one colour:
+    the scale spans the 1st to 99th percentile when that is less than half the whole range, and
+    the outliers take the end colours. A current of both signs is coloured blue to red about zero."""
+    from matplotlib.colors import Normalize
 
     lo, hi = float(picture.values.min()), float(picture.values.max())
-    if picture.diverging and lo < 0.0 < hi:
-        return TwoSlopeNorm(0.0, lo, hi), "coolwarm"
+    extend = "neither"
+    p1, p99 = (float(p) for p in np.percentile(picture.values, [1.0, 99.0]))
+    if hi > lo and p99 - p1 < 0.5 * (hi - lo):
+        lo, hi, extend = p1, p99, "both"
+    if picture.diverging and lo < 0.0 < hi:  # both signs (a current): white at zero
+        bound = max(-lo, hi)
+        return Normalize(-bound, bound), "coolwarm", extend
     if lo == hi:  # a uniform field: a visible colour, the value on the bar
         lo, hi = lo - 0.05 * abs(lo) - 1e-12, hi + 0.05 * abs(hi) + 1e-12
-    return Normalize(lo, hi), "viridis"
+    return Normalize(lo, hi), "viridis", extend
 
 
 def draw(picture: Picture, path: Path, title: str) -> Figure:
@@ -217,8 +226,9 @@ def draw(picture: Picture, path: Path, title: str) -> Figure:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.collections import LineCollection, PolyCollection
+    from matplotlib.ticker import MaxNLocator
 
-    norm, cmap = _norm(picture)
+    norm, cmap, extend = _norm(picture)
     polygons = picture.polygons
     if polygons.shape[2] == 3:
         from mpl_toolkits.mplot3d.art3d import Poly3DCollection
@@ -233,10 +243,14 @@ def draw(picture: Picture, path: Path, title: str) -> Figure:
         for set_lim, a, b in zip((ax.set_xlim, ax.set_ylim, ax.set_zlim), lo, hi, strict=True):
             set_lim(a, b)
         ax.set_box_aspect(np.maximum(hi - lo, 1e-3 * (hi - lo).max()))
-        ax.view_init(elev=25.0, azim=-60.0)
+        ax.view_init(elev=25.0, azim=35.0)  # from +y, +z: the outward side of a symmetry cell's faces
+        for axis, bins in ((ax.xaxis, 3), (ax.yaxis, 3), (ax.zaxis, 5)):
+            axis.set_major_locator(MaxNLocator(bins))
+        ax.tick_params(labelsize=8)
         ax.set_xlabel("y (µm)")
         ax.set_ylabel("z (µm)")
-        ax.set_zlabel("x (µm)")
+        ax.zaxis.set_rotate_label(False)
+        ax.set_zlabel("x (µm)", rotation=90)
     else:
         fig, ax = plt.subplots(figsize=(7.0, 5.0))
         if polygons.shape[1] == 2:  # interface segments over the cells' outline
@@ -251,7 +265,8 @@ def draw(picture: Picture, path: Path, title: str) -> Figure:
         ax.set_aspect("equal")
         ax.set_xlabel("x (µm)")
         ax.set_ylabel("y (µm)")
-    fig.colorbar(collection, ax=ax, label=picture.label, shrink=0.7, pad=0.1)
+    bar = fig.colorbar(collection, ax=ax, label=picture.label, shrink=0.7, pad=0.1, extend=extend)
+    bar.formatter.set_useOffset(False)  # whole values on the ticks (a temperature, not an offset from it)
     ax.set_title(title)
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
