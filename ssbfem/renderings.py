@@ -278,8 +278,9 @@ class Renderer(Observer):
     field snapshot; a run that starts again from its checkpoint keeps its first ones. A failure
     here is logged as a warning and the run goes on."""
 
-    def __init__(self, model, directory: Path, mechanics=None):
+    def __init__(self, model, directory: Path, mechanics=None, logger: logging.Logger | None = None):
         self.model, self.directory, self.mechanics = model, directory, mechanics
+        self.log = logger or log
         self.comm = model.cellmesh.mesh.comm
         self.sources: list[_Source] | None = None
         self.rendered_first = False
@@ -313,7 +314,7 @@ class Renderer(Observer):
             action(*args)
         except Exception as exc:  # a picture must never stop a run
             failed = True
-            log.warning("renderings of the fields stopped: %s: %s", type(exc).__name__, exc)
+            self.log.warning("renderings of the fields stopped: %s: %s", type(exc).__name__, exc)
         self.broken = self.comm.allreduce(failed, op=MPI.LOR)  # every rank stops together
 
     def on_snapshot(self, sim: Simulation, t: float) -> None:

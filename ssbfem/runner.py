@@ -541,7 +541,7 @@ class RunOutputs:
         if output is not None and settings.output.fields:
             out.fields = FieldWriter(model, output / "fields", mechanics=mechanics)
         if output is not None and settings.output.renderings and renders(model):
-            out.renderer = Renderer(model, output / "fields", mechanics=mechanics)
+            out.renderer = Renderer(model, output / "fields", mechanics=mechanics, logger=log)
         if mechanics is not None:
             out.mechanics, out.stresses = mechanics, TimeSeries(path("mechanics.csv"), comm)
             out.feedback = settings.mechanics.kinetics_feedback

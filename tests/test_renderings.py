@@ -10,6 +10,7 @@ from conftest import thin_film
 from mpi4py import MPI
 
 from ssbfem.config import resolve
+from ssbfem import renderings
 from ssbfem.renderings import Renderer
 from ssbfem.runner import run
 
@@ -131,6 +132,21 @@ def test_setting_turns_renderings_off_and_1d_writes_none(tmp_path):
     assert not list((directory / "1d" / "fields").glob("*.png"))
     on = sorted(p.name for p in (directory / "on" / "fields").glob("*.png"))
     assert on == [f"{f}_{w}.png" for f in ("reaction_current", "stoichiometry") for w in ("first", "last")]
+
+
+def test_a_failing_rendering_does_not_stop_the_run(tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("no picture")
+
+    monkeypatch.setattr(renderings, "draw", broken)
+    directory = MPI.COMM_WORLD.bcast(tmp_path, root=0)
+    raw = thin_film(cell={"dimension": 2}, experiment={"steps": ["Discharge at 1C for 20 seconds"]})
+    raw["output"] = {"fields": True, "plot": False}
+    assert run(resolve(raw), directory / "run", MPI.COMM_WORLD).status == "complete"
+    assert not list((directory / "run" / "fields").glob("*.png"))
+    if MPI.COMM_WORLD.rank == 0:
+        log = (directory / "run" / "run.log").read_text()
+        assert "renderings of the fields stopped: RuntimeError: no picture" in log
 
 
 def _canonical(picture) -> tuple[np.ndarray, np.ndarray]:
