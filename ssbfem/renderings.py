@@ -74,6 +74,10 @@ class _Source:
         self.dofs = space.dofmap.list[:size, 0]  # the owned entities' values
         self.area = self._assemble(fem.form(v * measure, entity_maps=maps))
         self.polygons = _polygons(sub, size, msh.topology.dim)
+        if dim == 2 and msh.topology.dim == 3:  # facets: corners anticlockwise seen from outside
+            inside = model.cellmesh.cells(tags.POSITIVE) if kind == "interface" else None
+            facets = emap.sub_topology_to_topology(np.arange(size, dtype=np.int32), inverse=False)
+            self.polygons = _outward(msh, self.polygons, facets, inside)
         # 2D: the cell's outline, which the interface segments are drawn in
         self.outline = _outline(msh) if msh.topology.dim == 2 else None
 
@@ -94,6 +98,22 @@ def _polygons(mesh, size: int, gdim: int) -> np.ndarray:
     if mesh.topology.cell_type == dolfinx.mesh.CellType.quadrilateral:
         nodes = nodes[:, [0, 1, 3, 2]]  # tensor-product numbering to a loop
     return mesh.geometry.x[nodes, :gdim].copy()
+
+
+def _outward(msh, polygons: np.ndarray, facets: np.ndarray, inside: np.ndarray | None) -> np.ndarray:
+    """Facet polygons ordered so that their normal points away from their cell in `inside` (the
+    boundary's one cell when None): the side a viewer outside sees."""
+    tdim = msh.topology.dim
+    connectivity = msh.topology.connectivity(tdim - 1, tdim)
+    offsets, links = connectivity.offsets, connectivity.array
+    first, last = links[offsets[facets]], links[offsets[facets + 1] - 1]
+    cells = first if inside is None else np.where(np.isin(first, inside), first, last)
+    centre = dolfinx.mesh.compute_midpoints(msh, tdim, cells.astype(np.int32))
+    normal = np.cross(polygons[:, 1] - polygons[:, 0], polygons[:, 2] - polygons[:, 0])
+    flip = np.einsum("ij,ij->i", normal, polygons.mean(axis=1) - centre) < 0.0
+    out = polygons.copy()
+    out[flip] = out[flip][:, ::-1]
+    return out
 
 
 def _outline(msh) -> np.ndarray:
@@ -218,41 +238,71 @@ def _norm(picture: Picture) -> tuple:
     return Normalize(lo, hi), "viridis", extend
 
 
-def draw(picture: Picture, path: Path, title: str) -> Figure:
-    """One picture as a PNG: 3D facets in an isometric view (x, the stacking direction, up),
-    or 2D cells and interface segments; a colour bar with the field's name and unit."""
+#: Above this many facets a 3D picture draws only those facing the viewer, without edges (a large
+#: mesh's picture stays a matter of seconds; the facets turned away are hidden anyway).
+CULL_ABOVE = 20_000
+
+#: The view of 3D pictures: elevation and azimuth (degrees) in matplotlib's axes (y, z, x).
+VIEW = (25.0, 35.0)
+
+
+def facing(polygons: np.ndarray, view: tuple[float, float] = VIEW) -> np.ndarray:
+    """Which polygons (corners in the drawn axes, ordered anticlockwise seen from outside) face an
+    orthographic viewer at elevation and azimuth `view` (degrees)."""
+    elev, azim = np.radians(view)
+    towards = np.array([np.cos(elev) * np.cos(azim), np.cos(elev) * np.sin(azim), np.sin(elev)])
+    normal = np.cross(polygons[:, 1] - polygons[:, 0], polygons[:, 2] - polygons[:, 0])
+    return normal @ towards > 0.0
+
+
+def _draw_3d(fig, picture: Picture, norm, cmap, cull_above: int):
+    """The facets in an isometric (orthographic) view, x (the stacking direction) up, seen from +y, +z
+    (the outward side of a symmetry cell's faces)."""
+    from matplotlib.ticker import MaxNLocator
+    from mpl_toolkits.mplot3d.art3d import Poly3DCollection
+
+    ax = fig.add_axes((0.0, 0.02, 0.8, 0.9), projection="3d", computed_zorder=False)
+    shown = picture.polygons[:, :, [1, 2, 0]]  # y, z across, x up (a cyclic permutation: same orientation)
+    lo, hi = shown.reshape(-1, 3).min(axis=0), shown.reshape(-1, 3).max(axis=0)
+    values, edges = picture.values, {"edgecolor": (0, 0, 0, 0.15), "linewidth": 0.2}
+    if len(shown) > cull_above:
+        keep = facing(shown)
+        shown, values, edges = shown[keep], values[keep], {"edgecolor": "none", "linewidth": 0.0}
+    collection = Poly3DCollection(shown, cmap=cmap, norm=norm, **edges)
+    collection.set_array(values)
+    ax.add_collection3d(collection)
+    for set_lim, a, b in zip((ax.set_xlim, ax.set_ylim, ax.set_zlim), lo, hi, strict=True):
+        set_lim(a, b)
+    ax.set_box_aspect(np.maximum(hi - lo, 1e-3 * (hi - lo).max()))
+    ax.set_proj_type("ortho")
+    ax.view_init(elev=VIEW[0], azim=VIEW[1])
+    for axis, bins in ((ax.xaxis, 3), (ax.yaxis, 3), (ax.zaxis, 5)):
+        axis.set_major_locator(MaxNLocator(bins))
+    ax.tick_params(labelsize=8)
+    ax.set_xlabel("y (µm)")
+    ax.set_ylabel("z (µm)")
+    ax.zaxis.set_rotate_label(False)
+    ax.set_zlabel("x (µm)", rotation=90)
+    return ax, collection
+
+
+def draw(picture: Picture, path: Path, title: str, cull_above: int = CULL_ABOVE) -> Figure:
+    """One picture as a PNG: 3D facets in an isometric view, or 2D cells and interface segments;
+    a colour bar with the field's name and unit (its scale from all the values)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.collections import LineCollection, PolyCollection
-    from matplotlib.ticker import MaxNLocator
 
     norm, cmap, extend = _norm(picture)
     polygons = picture.polygons
     if polygons.shape[2] == 3:
-        from mpl_toolkits.mplot3d.art3d import Poly3DCollection
-
         fig = plt.figure(figsize=(7.0, 6.0))
-        ax = fig.add_subplot(projection="3d", computed_zorder=False)
-        shown = polygons[:, :, [1, 2, 0]]  # y, z across, x up
-        collection = Poly3DCollection(shown, cmap=cmap, norm=norm, edgecolor=(0, 0, 0, 0.15), linewidth=0.2)
-        collection.set_array(picture.values)
-        ax.add_collection3d(collection)
-        lo, hi = shown.reshape(-1, 3).min(axis=0), shown.reshape(-1, 3).max(axis=0)
-        for set_lim, a, b in zip((ax.set_xlim, ax.set_ylim, ax.set_zlim), lo, hi, strict=True):
-            set_lim(a, b)
-        ax.set_box_aspect(np.maximum(hi - lo, 1e-3 * (hi - lo).max()))
-        ax.view_init(elev=25.0, azim=35.0)  # from +y, +z: the outward side of a symmetry cell's faces
-        for axis, bins in ((ax.xaxis, 3), (ax.yaxis, 3), (ax.zaxis, 5)):
-            axis.set_major_locator(MaxNLocator(bins))
-        ax.tick_params(labelsize=8)
-        ax.set_xlabel("y (µm)")
-        ax.set_ylabel("z (µm)")
-        ax.zaxis.set_rotate_label(False)
-        ax.set_zlabel("x (µm)", rotation=90)
+        ax, collection = _draw_3d(fig, picture, norm, cmap, cull_above)
+        bar = fig.colorbar(collection, cax=fig.add_axes((0.84, 0.2, 0.025, 0.6)), label=picture.label, extend=extend)
     else:
-        fig, ax = plt.subplots(figsize=(7.0, 5.0))
+        fig, ax = plt.subplots(figsize=(7.0, 5.0), layout="constrained")
         if polygons.shape[1] == 2:  # interface segments over the cells' outline
             collection = LineCollection(polygons, cmap=cmap, norm=norm, linewidth=2.5)
         else:
@@ -265,10 +315,10 @@ def draw(picture: Picture, path: Path, title: str) -> Figure:
         ax.set_aspect("equal")
         ax.set_xlabel("x (µm)")
         ax.set_ylabel("y (µm)")
-    bar = fig.colorbar(collection, ax=ax, label=picture.label, shrink=0.7, pad=0.1, extend=extend)
+        bar = fig.colorbar(collection, ax=ax, label=picture.label, shrink=0.7, extend=extend)
     bar.formatter.set_useOffset(False)  # whole values on the ticks (a temperature, not an offset from it)
     ax.set_title(title)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    fig.savefig(path, dpi=110)
     plt.close(fig)
     return fig
 

@@ -174,3 +174,37 @@ def test_two_ranks_draw_the_picture_data_of_one(composite):
             np.testing.assert_array_equal(p0, p1)
             scale = max(np.abs(v1).max(), 1e-3)
             np.testing.assert_allclose(v0, v1, rtol=0.0, atol=1e-6 * scale)
+
+
+def _cube_surface() -> np.ndarray:
+    """The unit cube's 12 boundary triangles, corners anticlockwise seen from outside, (12, 3, 3)."""
+    triangles = []
+    for axis in range(3):
+        u, w = (axis + 1) % 3, (axis + 2) % 3
+        for side in (0.0, 1.0):
+            square = np.zeros((4, 3))
+            square[:, axis] = side
+            square[:, u] = [0, 1, 1, 0]
+            square[:, w] = [0, 0, 1, 1]  # anticlockwise about +axis
+            if side == 0.0:
+                square = square[::-1]
+            triangles += [square[[0, 1, 2]], square[[0, 2, 3]]]
+    return np.array(triangles)
+
+
+def test_a_large_picture_draws_the_facets_facing_the_viewer(tmp_path):
+    """Above CULL_ABOVE facets only those turned to the viewer are drawn: of a cube seen from
+    +x, +y, +z (x up), its three faces x = 1, y = 1, z = 1; the colour scale still spans all values."""
+    cube = _cube_surface()
+    outward = np.cross(cube[:, 1] - cube[:, 0], cube[:, 2] - cube[:, 0])
+    assert np.allclose(np.einsum("ij,ij->i", outward, cube.mean(axis=1) - 0.5), 0.5)  # all outward
+    values = np.arange(12.0)
+    picture = renderings.Picture("cube", "Index (1)", cube, values)
+    figure = renderings.draw(picture, tmp_path / "cube.png", "cube", cull_above=0)
+    collection = figure.axes[0].collections[0]
+    far = np.isclose(cube.mean(axis=1), 1.0).any(axis=1)  # on the faces x = 1, y = 1 or z = 1
+    assert far.sum() == 6
+    assert sorted(np.asarray(collection.get_array())) == list(values[far])
+    assert (collection.norm.vmin, collection.norm.vmax) == (0.0, 11.0)
+    drawn_all = renderings.draw(picture, tmp_path / "all.png", "cube", cull_above=12).axes[0].collections[0]
+    assert len(drawn_all.get_array()) == 12
