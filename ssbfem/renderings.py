@@ -273,7 +273,8 @@ def _draw_3d(fig, picture: Picture, norm, cmap, cull_above: int):
     ax.add_collection3d(collection)
     for set_lim, a, b in zip((ax.set_xlim, ax.set_ylim, ax.set_zlim), lo, hi, strict=True):
         set_lim(a, b)
-    ax.set_box_aspect(np.maximum(hi - lo, 1e-3 * (hi - lo).max()))
+    aspect = np.maximum(hi - lo, 1e-3 * (hi - lo).max())
+    ax.set_box_aspect(aspect, zoom=0.8 if aspect[2] > aspect[:2].max() else 1.0)  # a tall box kept in the figure
     ax.set_proj_type("ortho")
     ax.view_init(elev=VIEW[0], azim=VIEW[1])
     for axis, bins in ((ax.xaxis, 3), (ax.yaxis, 3), (ax.zaxis, 5)):
