@@ -149,6 +149,23 @@ def test_a_failing_rendering_does_not_stop_the_run(tmp_path, monkeypatch):
         assert "renderings of the fields stopped: RuntimeError: no picture" in log
 
 
+def test_a_resumed_run_keeps_its_first_renderings(tmp_path):
+    """A restart loads the renderer's state: its first pictures were drawn before the checkpoint."""
+
+    class Resumed(Renderer):
+        def __init__(self, directory):
+            self.directory = directory
+
+        def on_start(self, sim):
+            Renderer.__init__(self, sim.model, self.directory)
+            self.load_state({"rendered_first": True})
+
+    directory = MPI.COMM_WORLD.bcast(tmp_path, root=0)
+    raw = thin_film(cell={"dimension": 2}, experiment={"steps": ["Discharge at 1C for 20 seconds"]})
+    assert run(resolve(raw), None, MPI.COMM_WORLD, observers=[Resumed(directory)]).status == "complete"
+    assert sorted(p.name for p in directory.glob("*.png")) == ["reaction_current_last.png", "stoichiometry_last.png"]
+
+
 def _canonical(picture) -> tuple[np.ndarray, np.ndarray]:
     """Polygons (their corners sorted) and values in an order independent of the partition."""
     corners = np.sort(np.round(picture.polygons, 9).reshape(len(picture.polygons), -1, 3), axis=1)
