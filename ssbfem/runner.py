@@ -56,6 +56,7 @@ from ssbfem.observers import (
     StressRecorder,
     TimeSeriesRecorder,
 )
+from ssbfem.renderings import Renderer, renders
 from ssbfem.results import (
     FieldWriter,
     Profiles,
@@ -526,6 +527,7 @@ class RunOutputs:
     mechanics: CellMechanics | None = None
     stresses: TimeSeries | None = None
     feedback: bool = False
+    renderer: Renderer | None = None
 
     @classmethod
     def create(
@@ -538,6 +540,8 @@ class RunOutputs:
         out = cls(output, comm, series, Profiles(model), spectra, log)
         if output is not None and settings.output.fields:
             out.fields = FieldWriter(model, output / "fields", mechanics=mechanics)
+        if output is not None and settings.output.renderings and renders(model):
+            out.renderer = Renderer(model, output / "fields", mechanics=mechanics, logger=log)
         if mechanics is not None:
             out.mechanics, out.stresses = mechanics, TimeSeries(path("mechanics.csv"), comm)
             out.feedback = settings.mechanics.kinetics_feedback
@@ -549,6 +553,8 @@ class RunOutputs:
             found.append(StressRecorder(self.mechanics, self.stresses, self.feedback, self.comm))
         if self.fields is not None:
             found.append(FieldRecorder(self.fields, self.output / "fields" / FIELD_SNAPSHOTS))
+        if self.renderer is not None:
+            found.append(self.renderer)
         found.append(SpectrumRecorder(self.output / "impedance.csv" if self.output else None, self.spectra, self.comm))
         if self.output is not None:
             found.append(CheckpointWriter(self.output / "checkpoint.npz", self.log))

@@ -222,6 +222,11 @@ class Output(Section):
     )
     fields: bool = Field(True, description="write VTX fields")
     plot: bool = Field(True, description="write the plots (voltage, losses, concentration, cycles)")
+    renderings: bool = Field(
+        True,
+        description="2D/3D cells: PNG renderings of the fields (interface current density and stoichiometry, "
+        "temperature, von Mises stress) at the first and last field snapshot, in fields/",
+    )
     checkpoint_every_steps: NonNegativeInt = Field(
         200, description="write a checkpoint every this many accepted steps (0: never)"
     )
