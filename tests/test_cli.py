@@ -252,3 +252,12 @@ def test_relative_paths_from_another_working_directory(tmp_path, monkeypatch):
     assert str(configs / "meshes" / "film.msh") in mesh_of["a"]
     assert str(work / "meshes" / "other.msh") in mesh_of["b"]
     assert not (configs / "out").exists() and not (REPO / "out").exists()
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["sweep"], ["mesh"]])
+def test_help_says_where_relative_paths_start(command, capsys):
+    with pytest.raises(SystemExit) as info:
+        main([*command, "--help"])
+    assert info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "relative to the working directory" in text and "relative to that file's folder" in text
