@@ -17,17 +17,27 @@ if TYPE_CHECKING:
     from ssbfem.settings import Settings
 
 
+#: Where relative paths start from, in every subcommand's help.
+PATHS = (
+    "Paths on the command line (CONFIG, --output, --restart, mesh.file or homogenised.parameter_file given with "
+    "--set) are relative to the working directory; a path written in a config file is relative to that file's folder."
+)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ssbfem",
         description="Finite-element models of solid-state batteries.",
+        epilog=PATHS,
         formatter_class=argparse.RawDescriptionHelpFormatter,  # --version's line unwrapped
     )
     parser.add_argument("--version", action="version", version=_version_text())
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run a cell through its experiment")
+    run = sub.add_parser("run", help="run a cell through its experiment", epilog=PATHS)
     run.add_argument("config", type=Path, nargs="?", help="TOML config file")
-    run.add_argument("--output", "-o", type=Path, help="output directory (default: results/<config name>)")
+    run.add_argument(
+        "--output", "-o", type=Path, help="output directory (default: results/<config name> in the working directory)"
+    )
     run.add_argument("--restart", type=Path, metavar="DIR", help="resume the run in DIR from its last checkpoint")
     run.add_argument("--overwrite", action="store_true", help="replace an earlier run in the output directory")
     run.add_argument(
@@ -39,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
         help="override a config key, e.g. cell.positive.diffusivity_m2_s=1e-13 (a file path relative to the "
         "working directory)",
     )
-    sweep = sub.add_parser("sweep", help="run a grid of cases varying config keys; writes summary.csv")
+    sweep = sub.add_parser("sweep", help="run a grid of cases varying config keys; writes summary.csv", epilog=PATHS)
     sweep.add_argument("config", type=Path)
     sweep.add_argument(
         "--vary",
@@ -53,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     sweep.add_argument("--overwrite", action="store_true", help="replace an earlier sweep in the output directory")
     sub.add_parser("info", help="versions of ssbfem, DOLFINx, PETSc (packages, build), MPI and the number of ranks")
-    mesh = sub.add_parser("mesh", help="build the mesh of a config and write it as .msh")
+    mesh = sub.add_parser("mesh", help="build the mesh of a config and write it as .msh", epilog=PATHS)
     mesh.add_argument("config", type=Path)
     mesh.add_argument("--output", "-o", type=Path, help="output .msh file (default: <config name>.msh)")
     mesh.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")

@@ -47,6 +47,8 @@ UNIT_SUFFIXES: tuple[tuple[str, str], ...] = (
     ("_mAh_cm2", "mAh/cm2"),
     ("_mWh_cm2", "mWh/cm2"),
     ("_ohm_cm2", "ohm cm2"),
+    ("_mAh", "mAh"),
+    ("_mWh", "mWh"),
     ("_mol_m2", "mol/m2"),
     ("_mol_m3", "mol/m3"),
     ("_kg_m3", "kg/m3"),

@@ -254,6 +254,7 @@ class RunResult:
         message: Why a run stopped early.
         spectra: One impedance spectrum per EIS step: ``step``, ``frequency_Hz``,
             ``z_real_ohm_cm2``, ``z_imag_ohm_cm2`` (numpy arrays).
+        one_c: What 1C meant (run.json's ``one_c``: :func:`one_c_record`).
     """
 
     status: str
@@ -264,6 +265,7 @@ class RunResult:
     output: Path | None
     message: str = ""
     spectra: list[dict] = field(default_factory=list)
+    one_c: dict = field(default_factory=dict)
 
 
 def check_output(
@@ -435,7 +437,8 @@ def run(
         outputs.write(settings, steps, cycles, meta, status, message, sim, time.perf_counter() - wall0, timings)
     if status == "failed":
         raise SimulationError(message)
-    return RunResult(status, outputs.series, steps, cycles, sim, output, message, _spectra(outputs.spectra))
+    spectra = _spectra(outputs.spectra)
+    return RunResult(status, outputs.series, steps, cycles, sim, output, message, spectra, one_c)
 
 
 def _start_metadata(

@@ -678,6 +678,10 @@ class Simulation:
             "voltage_V": point.voltage,
             "capacity_mAh_cm2": st.capacity_C_m2 / 36000.0,
             "energy_mWh_cm2": st.energy_J_m2 / 36000.0,
+            # the whole cell's, of footprint cell.area_cm2 (m.cell_area_m2): A, mAh, mWh
+            "current_A": point.current * m.cell_area_m2,
+            "capacity_mAh": st.capacity_C_m2 * m.cell_area_m2 / 3.6,
+            "energy_mWh": st.energy_J_m2 * m.cell_area_m2 / 3.6,
             "surface_stoichiometry": means["surface_stoichiometry"],
             "mean_stoichiometry": means["mean_stoichiometry"],
             "lithium_mol_m2": m.lithium_content(),

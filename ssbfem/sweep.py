@@ -2,7 +2,7 @@
 
 A sweep varies config keys the way ``--set`` overrides them, e.g. ``cell.positive.thickness_um=4,8,16``
 and ``cell.temperature_K=298.15,318.15`` give six cases. Each case runs in ``output/case_NNN`` and
-``output/summary.csv`` gets one row per case (capacity, energy, mean voltage), rewritten after every
+``output/summary.csv`` gets one row per case (capacity, energy, mean voltage, the current of 1C), rewritten after every
 case so a long sweep can be followed while it runs. A sweep whose cases change the positive
 electrode's capacity (its thickness, say) runs each C-rate at its own case's 1C.
 
@@ -35,6 +35,7 @@ RESULT_COLUMNS = (
     "capacity_mAh_cm2",
     "energy_mWh_cm2",
     "mean_voltage_V",
+    "one_c_A_m2",
     "message",
 )
 
@@ -162,6 +163,7 @@ def run_sweep(
             rows[i].update(status="failed", message=str(exc))
         else:
             rows[i].update(_results(result.status, result.message, result.series.rows))
+            rows[i]["one_c_A_m2"] = result.one_c["current_A_m2"]  # each case's 1C (run.json's one_c)
         _write_summary(output / "summary.csv", rows, comm)
         if rows[i]["status"] == "incomplete":  # stopped by SIGINT/SIGTERM: stop the sweep too
             break

@@ -228,3 +228,36 @@ def test_compile_notice_on_the_terminal(tmp_path, capsys):
     cfg = load_settings(DEMO_CONFIG, ["experiment.steps=['Rest for 1 second']", "output.plot=false"])
     run(cfg, tmp_path / "run", progress=True)
     assert COMPILE_NOTICE in capsys.readouterr().err
+
+
+def test_relative_paths_from_another_working_directory(tmp_path, monkeypatch):
+    """Run from a working directory that is neither the repository nor the config's folder: the
+    config and --output paths and a --set mesh.file are the working directory's; a mesh.file
+    written in the config is the config's folder's."""
+    configs, work = tmp_path / "configs", tmp_path / "work"
+    (configs / "meshes").mkdir(parents=True)
+    (work / "meshes").mkdir(parents=True)
+    mesh = (REPO / "meshes" / "thin_film_1d.msh").read_text()
+    (configs / "meshes" / "film.msh").write_text(mesh)
+    (work / "meshes" / "other.msh").write_text(mesh)
+    text = DEMO_CONFIG.read_text() + '\n[mesh]\nfile = "meshes/film.msh"\n'
+    (configs / "cell.toml").write_text(text)
+    monkeypatch.chdir(work)
+    steps = ["--set", "experiment.steps=['Discharge at 1C for 20 s']", "--set", "output.fields=false"]
+    assert main(["run", "../configs/cell.toml", "-o", "out/a", *steps]) == 0
+    assert main(["run", "../configs/cell.toml", "-o", "out/b", *steps, "--set", "mesh.file=meshes/other.msh"]) == 0
+    recorded = {d: json.loads((work / "out" / d / "run.json").read_text()) for d in ("a", "b")}
+    assert recorded["a"]["status"] == recorded["b"]["status"] == "complete"
+    mesh_of = {d: (work / "out" / d / "config.toml").read_text() for d in ("a", "b")}
+    assert str(configs / "meshes" / "film.msh") in mesh_of["a"]
+    assert str(work / "meshes" / "other.msh") in mesh_of["b"]
+    assert not (configs / "out").exists() and not (REPO / "out").exists()
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["sweep"], ["mesh"]])
+def test_help_says_where_relative_paths_start(command, capsys):
+    with pytest.raises(SystemExit) as info:
+        main([*command, "--help"])
+    assert info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "relative to the working directory" in text and "relative to that file's folder" in text

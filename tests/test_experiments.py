@@ -233,3 +233,29 @@ def test_eis_at_a_state_of_charge_relaxes_to_its_stoichiometry():
     x = 0.51 + q_half / (96485.33212 * 3.22e4 * 8.08e-6)
     assert row["mean_stoichiometry"] == pytest.approx(x, rel=1e-9)
     assert row["current_A_m2"] == 0.0
+
+
+@pytest.mark.parametrize("units", [1, 3])
+def test_one_c_in_run_json_is_the_positive_electrodes_capacity(tmp_path, units):
+    """Without a nominal capacity 1C is the positive electrode's charge from its initial
+    stoichiometry to 1 passed in an hour: F c_max L (1 - x0) per unit of a stack. run.json
+    records it per footprint and for the cell of cell.area_cm2, and the discharge ran at it."""
+    import json
+
+    from ssbfem.config import resolve
+    from ssbfem.runner import run
+
+    stack = {"negative_current_collector": {"material": "Cu", "thickness_um": 1.0}, "negative": {"thickness_um": 2.0}}
+    stack["positive_current_collector"] = {"material": "Pt", "thickness_um": 0.5}
+    cell = {"units": units, **(stack if units > 1 else {})}
+    raw = thin_film(cell=cell, experiment={"steps": ["Discharge at 1C for 10 s"]})
+    del raw["cell"]["nominal_capacity_mAh_cm2"]
+    result = run(resolve(raw), tmp_path / "run")
+    one_c = json.loads((tmp_path / "run" / "run.json").read_text())["one_c"]
+    capacity_C_m2 = units * 96485.33212 * 3.22e4 * 8.08e-6 * (1 - 0.51)  # config's c_max, thickness, x0
+    assert one_c["definition"].startswith("the positive electrode's capacity")
+    assert one_c["capacity_mAh_cm2"] == pytest.approx(capacity_C_m2 / 36000.0, rel=1e-9)
+    assert one_c["capacity_mAh"] == pytest.approx(capacity_C_m2 / 36000.0 * 3.36, rel=1e-9)
+    assert one_c["current_A_m2"] == pytest.approx(capacity_C_m2 / 3600.0, rel=1e-9)
+    assert one_c["current_A"] == pytest.approx(capacity_C_m2 / 3600.0 * 3.36e-4, rel=1e-9)
+    assert result.series.rows[-1]["current_A_m2"] == pytest.approx(one_c["current_A_m2"], rel=1e-9)

@@ -89,3 +89,53 @@ def test_each_layer_is_described_by_its_config_section():
     assert [layer.name for layer in layers] == list(tags.LAYER_ORDER)
     thicknesses = [getattr(settings.cell, tags.SECTION_OF_LAYER[layer.name]).thickness_um for layer in layers]
     assert thicknesses == [layer.thickness_um for layer in layers] == [1.0, 2.0, 3.62, 8.08, 0.5]
+
+
+def _builder_configs() -> dict[str, dict]:
+    """A small cell of every builder: thin film in 1, 2 and 3D, a stack of units, patchy contact,
+    interdigitated plates (2D) and pillars (3D), a composite cathode."""
+    from conftest import thin_film
+    from test_composite import COMPOSITE
+    from test_interdigitated import PILLARS, interdigitated
+
+    configs = {f"thin-film {d}D": thin_film(cell={"dimension": d}, mesh={"in_plane_elements": 2}) for d in (1, 2, 3)}
+    configs["stack of 3"] = thin_film(
+        cell={
+            "units": 3,
+            "negative_current_collector": {"material": "Cu", "thickness_um": 1.0},
+            "negative": {"thickness_um": 2.0},
+            "positive_current_collector": {"material": "Pt", "thickness_um": 0.5},
+        }
+    )
+    configs["patchy contact"] = thin_film(
+        cell={"dimension": 3, "contact": {"spot_radius_um": 1.0, "area_fraction": 0.2}}
+    )
+    configs["plates"] = interdigitated(dimension=2, shape="plate", height_um=3.0, **PILLARS)
+    configs["pillars"] = interdigitated(dimension=3, aef=4.0, **PILLARS)
+    configs["composite"] = thin_film(cell=COMPOSITE)
+    return configs
+
+
+@pytest.mark.parametrize("name", list(_builder_configs()))
+def test_geometry_fractions_of_every_builder(name):
+    """geometry.json's volume fractions: of the whole mesh (per cell group) and of the positive
+    electrode layer (per phase), each in [0, 1] and each set summing to 1."""
+    import ufl
+
+    from ssbfem.config import resolve
+    from ssbfem.microstructure import geometry_summary
+    from ssbfem.runner import build_mesh
+    from ssbfem.settings import validate
+
+    cfg = resolve(_builder_configs()[name])
+    cm = build_mesh(cfg)
+    footprint = 1.0  # a 1D mesh's (the stack of units has no single positive terminal)
+    if cm.dimension > 1:  # the positive terminal's face
+        ds = ufl.Measure("ds", domain=cm.mesh, subdomain_data=cm.facet_tags)
+        form = dolfinx.fem.form(1.0 * ds(cm.facet_names[tags.POSITIVE_TERMINAL]))
+        footprint = cm.mesh.comm.allreduce(dolfinx.fem.assemble_scalar(form))
+    summary = geometry_summary(cm, footprint, validate(cfg).cell)
+    for key in ("volume_fractions", "electrode_volume_fractions"):
+        fractions = summary[key]
+        assert all(-1e-12 <= f <= 1.0 + 1e-12 for f in fractions.values()), (key, fractions)
+        assert sum(fractions.values()) == pytest.approx(1.0, abs=1e-9), (key, fractions)

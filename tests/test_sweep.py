@@ -48,6 +48,7 @@ def test_two_by_two_sweep(tmp_path):
         "capacity_mAh_cm2",
         "energy_mWh_cm2",
         "mean_voltage_V",
+        "one_c_A_m2",
         "message",
     ]
     expected = [(4, 298.15), (4, 318.15), (8, 298.15), (8, 318.15)]
@@ -95,7 +96,8 @@ def test_failed_case_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
             {"time_s": 0.0, "voltage_V": 4.0, "capacity_mAh_cm2": 0.0, "energy_mWh_cm2": 0.0},
             {"time_s": 10.0, "voltage_V": 3.0, "capacity_mAh_cm2": 0.5, "energy_mWh_cm2": 1.75},
         ]
-        return SimpleNamespace(status="complete", message="", series=SimpleNamespace(rows=rows))
+        one_c = {"current_A_m2": 2.08333}
+        return SimpleNamespace(status="complete", message="", series=SimpleNamespace(rows=rows), one_c=one_c)
 
     monkeypatch.setattr(sweep, "run", fake_run)
     out = tmp_path / "sweep"
@@ -170,6 +172,8 @@ def test_a_c_rate_follows_each_cases_electrode(tmp_path, capsys):
     one_c = json.loads((tmp_path / "sweep" / "case_000" / "run.json").read_text())["one_c"]
     assert one_c["current_A_m2"] == pytest.approx(currents[0], rel=1e-12)
     assert one_c["definition"].startswith("the positive electrode's capacity")
+    summary = read_csv(tmp_path / "sweep" / "summary.csv")  # each case's 1C in the summary too
+    assert [float(r["one_c_A_m2"]) for r in summary] == pytest.approx(currents, rel=1e-12)
     # the same cell at a fixed current keeps the config's 1C
     fixed = [*QUICK[:2], "experiment.steps=['Discharge at 2.08333 A/m2 for 10 s']"]
     run_sweep(CONFIG, ["cell.positive.thickness_um=4,8"], tmp_path / "fixed", fixed)

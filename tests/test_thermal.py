@@ -290,11 +290,13 @@ def test_volumetric_heat_is_the_heat_over_the_stack_volume():
         assert np.allclose(s[f"heat_{name}_W"], s[f"heat_{name}_W_m2"] * 3.36e-4, rtol=1e-12)
 
 
-def test_heat_columns_mean_the_same_in_1d_and_2d():
-    """The same thin film meshed in 1D and in 2D (laterally uniform): the same heat per m2 of
-    footprint and the same whole-cell watts, whatever cross-section the mesh holds."""
+def test_heat_columns_mean_the_same_in_1d_2d_and_3d():
+    """The same thin film meshed in 1D, in 2D and as a 3D box (laterally uniform, the same
+    elements through the thickness): the same heat per m2 of footprint and the same whole-cell
+    watts, whatever cross-section the mesh holds, to the solver's tolerance (no discretisation
+    error between them: the lateral direction carries no gradient)."""
     rows = []
-    for dimension in (1, 2):
+    for dimension in (1, 2, 3):
         raw = thin_film(
             cell={"dimension": dimension, "positive": LICOO2_THERMAL},
             mesh={"in_plane_elements": 2},
@@ -305,6 +307,12 @@ def test_heat_columns_mean_the_same_in_1d_and_2d():
     for name in ("joule", "reaction", "reversible", "removed"):
         for unit in ("W_m2", "W"):
             column = f"heat_{name}_{unit}"
-            assert rows[1][column] == pytest.approx(rows[0][column], rel=1e-6, abs=1e-12), column
+            for other in rows[1:]:
+                assert other[column] == pytest.approx(rows[0][column], rel=1e-6, abs=1e-12), column
     assert rows[0]["heat_generated_J"] == pytest.approx(rows[0]["heat_generated_J_m2"] * 3.36e-4, rel=1e-12)
+    for row in rows:  # the whole cell's current, capacity and energy: per footprint times 3.36 cm2
+        assert row["current_A"] == pytest.approx(row["current_A_m2"] * 3.36e-4, rel=1e-12)
+        assert row["capacity_mAh"] == pytest.approx(row["capacity_mAh_cm2"] * 3.36, rel=1e-12)
+        assert row["energy_mWh"] == pytest.approx(row["energy_mWh_cm2"] * 3.36, rel=1e-12)
+        assert row["capacity_mAh"] == pytest.approx(rows[0]["capacity_mAh"], rel=1e-6)
     assert rows[0]["heat_generated_J_m2"] > 0.0
