@@ -90,7 +90,7 @@ NEWTON_FRACTION = 0.1
 #: (``JacobianCallback`` mode "lagged"), for at most this many steps after the last assembly; a
 #: lagged solve that needs more than LAGGED_ITERATIONS iterations, or contracts slower than
 #: NewtonConvergence.MAX_CHORD_RATE, is solved again from the predictor with Newton's method;
-#: the next step assembles afresh, and after k failures in a row the next 2^k steps do. IDA
+#: the next step assembles afresh, and after k failures in a row the next 2^(k-1) steps do. IDA
 #: keeps its iteration matrix for up to 20 steps (MSBP) and allows 4 iterations (MAXIT). 0:
 #: every step assembles (Newton's method throughout).
 JACOBIAN_LAG_STEPS = 20
@@ -344,7 +344,7 @@ class BDFIntegrator:
             self.jacobian_age = self.jacobian_age + 1 if mode == "lagged" else 0
         if modes[0] == "lagged":  # back off from lagging while it fails
             self._lag_failures = 0 if mode == "lagged" and ok else self._lag_failures + 1
-            self._lag_pause = min(2**self._lag_failures, self.jacobian_lag_steps) if self._lag_failures else 0
+            self._lag_pause = min(2 ** (self._lag_failures - 1), self.jacobian_lag_steps) if self._lag_failures else 0
         return ok, reason
 
     def _newton_modes(self, jacobian) -> tuple[str, ...]:
