@@ -394,10 +394,9 @@ def run(
         print(COMPILE_NOTICE, file=sys.stderr, flush=True)
     wall0 = time.perf_counter()
     model, geometry = MODELS[settings.model](settings, cellmesh, extra_blocks)
-    active_thickness = None
-    if settings.cell.architecture == "composite" or settings.model == "homogenised":  # 1C from the active volume
-        active_thickness = geometry["active_volume_per_footprint_um"]
-        experiment = parse_steps(settings, base_dir, active_thickness_um=active_thickness)
+    measured = settings.cell.architecture == "composite" or settings.model == "homogenised"
+    active = geometry["active_volume_per_footprint_um"] if measured else None  # 1C from the active volume
+    experiment = parse_steps(settings, base_dir, active_thickness_um=active)
     mechanics = CellMechanics(model, settings.mechanics) if settings.mechanics.enabled else None
     if output is not None:
         output = Path(output)
@@ -424,8 +423,7 @@ def run(
     if restart:
         sim.load_observer_state(load_checkpoint(output / "checkpoint.npz", sim))
         outputs.log.info("restart from t = %.6g s", sim.state.history[-1].t)
-    one_c = one_c_record(settings.cell, active_thickness)
-    meta = _start_metadata(model, mechanics, geometry, output, comm, command, one_c)
+    meta = _start_metadata(model, mechanics, geometry, output, comm, command, one_c_record(settings.cell, active))
     outputs.log.info("run started: %d steps, %d dofs, %d ranks", len(experiment.steps), meta["num_dofs"], comm.size)
     clock = time.perf_counter()
     status, message = _simulate(sim, stop, restart, output)
@@ -438,7 +436,7 @@ def run(
     if status == "failed":
         raise SimulationError(message)
     spectra = _spectra(outputs.spectra)
-    return RunResult(status, outputs.series, steps, cycles, sim, output, message, spectra, one_c)
+    return RunResult(status, outputs.series, steps, cycles, sim, output, message, spectra, meta["one_c"])
 
 
 def _start_metadata(
