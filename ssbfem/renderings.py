@@ -35,6 +35,7 @@ from mpi4py import MPI
 from ssbfem._dolfinx import dolfinx
 from ssbfem.geometry import tags
 from ssbfem.observers import Observer
+from ssbfem.results import time_unit
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -211,11 +212,8 @@ def gather(comm, source: _Source, values: np.ndarray) -> Picture | None:
 
 
 def _time_text(t: float) -> str:
-    if t < 300.0:
-        return f"{t:.4g} s"
-    if t < 5 * 3600.0:
-        return f"{t / 60.0:.4g} min"
-    return f"{t / 3600.0:.4g} h"
+    seconds, unit = time_unit(t)
+    return f"{t / seconds:.4g} {unit}"
 
 
 def _norm(picture: Picture) -> tuple:

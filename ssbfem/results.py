@@ -346,15 +346,20 @@ def plot_impedance(spectra: list[dict], path: Path) -> Figure:
     return fig
 
 
+def time_unit(span_s: float) -> tuple[float, str]:
+    """(seconds per unit, unit) that suits a span of time: s below 5 min, min below 5 h, h beyond."""
+    if span_s < 300.0:
+        return 1.0, "s"
+    if span_s < 5 * 3600.0:
+        return 60.0, "min"
+    return 3600.0, "h"
+
+
 def time_axis(time_s: np.ndarray) -> tuple[np.ndarray, str]:
-    """Times in the unit that suits their span: seconds below 5 min, minutes below 5 h, hours beyond."""
+    """Times in the unit that suits their span (:func:`time_unit`), and the axis label."""
     t = np.asarray(time_s, dtype=float)
-    span = float(t.max() - t.min()) if t.size else 0.0
-    if span < 300.0:
-        return t, "Time (s)"
-    if span < 5 * 3600.0:
-        return t / 60.0, "Time (min)"
-    return t / 3600.0, "Time (h)"
+    seconds, unit = time_unit(float(t.max() - t.min()) if t.size else 0.0)
+    return t / seconds, f"Time ({unit})"
 
 
 def _decade_markers(ax, f: np.ndarray, re: np.ndarray, im: np.ndarray, color: str) -> None:
