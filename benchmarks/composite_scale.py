@@ -44,8 +44,8 @@ CELL = {
 }
 
 
-def case(edge: float) -> dict:
-    row: dict = {"edge_um": edge}
+def composite_cell(edge: float, size: float) -> dict:
+    """CELL with a cube of `edge` um of 5 um particles (60 vol%), meshed at `size` um."""
     cell = {**CELL, "positive": {**CELL["positive"], "thickness_um": edge}}
     cell["composite"] = {
         "length_um": edge,
@@ -53,9 +53,15 @@ def case(edge: float) -> dict:
         "volume_fraction": 0.6,
         "particle_diameter_um": 5.0,
         "seed": 0,
-        "mesh_size_um": 0.6,
-        "mesh_size_max_um": 1.2,
+        "mesh_size_um": size,
+        "mesh_size_max_um": 2 * size,
     }
+    return cell
+
+
+def case(edge: float) -> dict:
+    row: dict = {"edge_um": edge}
+    cell = composite_cell(edge, 0.6)
     cfg = resolve({"cell": cell, "experiment": {"steps": ["Rest for 1 s"]}})
     t = time.perf_counter()
     build = mesh_builder(cfg)  # packs the particles

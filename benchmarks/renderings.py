@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from composite_scale import CELL
+from composite_scale import composite_cell
 from mpi4py import MPI
 
 from ssbfem.config import resolve
@@ -58,17 +58,7 @@ class Timed(Renderer):
 
 
 def case(edge: float, size: float, directory: Path) -> dict:
-    cell = {**CELL, "positive": {**CELL["positive"], "thickness_um": edge}}
-    cell["composite"] = {
-        "length_um": edge,
-        "width_um": edge,
-        "volume_fraction": 0.6,
-        "particle_diameter_um": 5.0,
-        "seed": 0,
-        "mesh_size_um": size,
-        "mesh_size_max_um": 2 * size,
-    }
-    raw = {"cell": cell, "mesh": {"degree": 1}, "experiment": {"steps": ["Rest for 1 s"]}}
+    raw = {"cell": composite_cell(edge, size), "mesh": {"degree": 1}, "experiment": {"steps": ["Rest for 1 s"]}}
     timed = Timed.__new__(Timed)
     timed.directory = directory
     run(resolve(raw), None, MPI.COMM_WORLD, observers=[timed])

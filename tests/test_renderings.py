@@ -9,27 +9,13 @@ import pytest
 from conftest import thin_film
 from mpi4py import MPI
 
+from test_composite import COMPOSITE  # a 3D composite cathode of a few particles
+
 from ssbfem.config import resolve
 from ssbfem import renderings
 from ssbfem.renderings import Renderer
 from ssbfem.runner import run
 
-# A 3D composite cathode of a few particles (the cell of tests/test_composite.py).
-COMPOSITE = {
-    "architecture": "composite",
-    "dimension": 3,
-    "positive": {"thickness_um": 5.0},
-    "electrolyte": {"thickness_um": 1.5},
-    "positive_current_collector": {"material": "Al", "thickness_um": 0.5},
-    "composite": {
-        "volume_fraction": 0.5,
-        "particle_diameter_um": 2.5,
-        "length_um": 5.0,
-        "width_um": 5.0,
-        "mesh_size_um": 0.7,
-        "seed": 3,
-    },
-}
 FOOTPRINT_UM2 = 5.0 * 5.0
 INITIAL_STOICHIOMETRY = 0.51  # of the thin-film cell's positive electrode (tests/conftest.py)
 
