@@ -397,7 +397,7 @@ class JacobianCallback:
         varying, constant = _split_jacobian(problem.J, ufl_jacobian, model.entity_maps)
         self._blocks = _jacobian_blocks(varying, problem.J)
         if any(form is not None for row in constant for form in row):
-            self.constant = ConstantBlocks(_jacobian_blocks(constant, problem.J))
+            self.constant = ConstantBlocks(_jacobian_blocks(constant, problem.J), (model.inv_dt, model.bdf[0]))
 
     @property
     def can_lag(self) -> bool:
@@ -436,63 +436,184 @@ class JacobianCallback:
 
 
 class ConstantBlocks:
-    """The integrals of a Jacobian that depend on no function, only on Constants and the mesh:
-    assembled into a matrix with the Jacobian's pattern when first asked for and again when a
-    Constant they hold has changed (compared by value), and copied into the Jacobian at every
-    assembly (a copy of the values array, no integration).
+    """The integrals of a Jacobian that depend on no function, only on Constants and the mesh
+    (each conductor's Laplacian, the mass matrices of the time derivatives): kept assembled apart
+    and copied into the Jacobian at every assembly (a copy of the values array, no integration).
 
-    ``blocks``: (row index set, column index set, compiled form) as :func:`_jacobian_blocks`.
+    The time derivatives enter them as s M, s = inv_dt a0 (the model interface's d(u)/dt =
+    inv_dt (a0 u + u_hist)), and s changes at nearly every step of an adaptive integration (the
+    step and the BDF weights). The integrals are affine in s, C(s) = K + s M: K (at inv_dt = 0)
+    and M (C at s = 1, minus K) are assembled when first asked for and C(s) is then formed by an
+    AXPY, so that a new s costs no integration; they are assembled again only when another
+    Constant in them changes (compared by value). Re-assembling C at every new s took 20 of the
+    solver's 113 s in the 55k-unknown composite's 1C discharge (benchmarks/RESULTS.md). That
+    the forms are affine in s is checked once (C at inv_dt = 2, a0 = 1/2 against K + M); forms
+    that hold inv_dt or a0 otherwise are assembled afresh at every new s. Memory: K, with the
+    Jacobian's pattern, and M, with the mass matrices' only (a seventh of the Jacobian's
+    nonzeros on the composite cathode).
+
+    ``blocks``: (row index set, column index set, compiled form) as :func:`_jacobian_blocks`;
+    ``rate``: the Constants inv_dt and a0.
     """
 
-    def __init__(self, blocks: list[tuple[PETSc.IS, PETSc.IS, object]]):
+    def __init__(self, blocks: list[tuple[PETSc.IS, PETSc.IS, object]], rate: tuple | None = None):
         self.blocks = blocks
-        self.matrix: PETSc.Mat | None = None
+        self.K: PETSc.Mat | None = None  # C(0), or C itself where C is not affine in s
+        self.M: PETSc.Mat | None = None  # dC/ds
+        self.affine: bool | None = None  # known after the first assembly
         self.assemblies = 0
-        self._constants: list[np.ndarray] = []
-        self._pattern_of: int | None = None  # the handle of the Jacobian whose pattern `matrix` has
+        self._rate = rate
+        self._slots = [_slots(form, rate) for _, _, form in blocks] if rate else [([], []) for _ in blocks]
+        self._key: list[np.ndarray] = []  # the packed Constants K and M were assembled with, s left out
+        self._s_in_J = 0.0  # the s of the constant part the Jacobian holds
+        self._pattern_of: int | None = None  # the handle of the Jacobian whose pattern K and M have
 
     def copy_into(self, J: PETSc.Mat) -> None:
-        """J's values := the constant integrals' (J keeps its pattern), assembled again first if
-        this is the first call, J is another matrix, or one of their Constants has changed."""
-        constants = [_cpp.fem.pack_constants(form) for _, _, form in self.blocks]
-        fresh = self.matrix is not None and self._pattern_of == J.handle
-        if not fresh or any(not np.array_equal(a, b) for a, b in zip(constants, self._constants, strict=True)):
-            self._assemble(J, constants)
-        self.matrix.copy(J, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
+        """J's values := C(s) (J keeps its pattern), K and M assembled again first if this is
+        the first call, J is another matrix, or one of their Constants other than s has changed."""
+        packed = self._packed()
+        if self.K is None or self._pattern_of != J.handle or not _equal(self._key_of(packed), self._key):
+            self._assemble(J, packed, scratch=J)
+        same, subset = PETSc.Mat.Structure.SAME_NONZERO_PATTERN, PETSc.Mat.Structure.SUBSET_NONZERO_PATTERN
+        self.K.copy(J, structure=same)
+        self._s_in_J = self._s()
+        if self.M is not None:
+            J.axpy(self._s_in_J, self.M, structure=subset)
 
     def update(self, J: PETSc.Mat) -> bool:
         """J := J - C_old + C_new when a Constant of the constant integrals C has changed since
-        they were last assembled (J holds them, as :meth:`copy_into` left it): the rest of J, the
-        integrals that hold unknowns, is kept. Two AXPYs of the values arrays (same pattern) and
-        one assembly of C. Returns whether J changed."""
-        constants = [_cpp.fem.pack_constants(form) for _, _, form in self.blocks]
-        if all(np.array_equal(a, b) for a, b in zip(constants, self._constants, strict=True)):
-            return False
-        same = PETSc.Mat.Structure.SAME_NONZERO_PATTERN
-        J.axpy(-1.0, self.matrix, structure=same)
-        self._assemble(J, constants)
-        J.axpy(1.0, self.matrix, structure=same)
+        J took them (as :meth:`copy_into` or this left it): the rest of J, the integrals that
+        hold unknowns, is kept. One AXPY when only s changed; otherwise K and M are assembled
+        again. Returns whether J changed."""
+        packed, s = self._packed(), self._s()
+        same, subset = PETSc.Mat.Structure.SAME_NONZERO_PATTERN, PETSc.Mat.Structure.SUBSET_NONZERO_PATTERN
+        if _equal(self._key_of(packed), self._key):
+            if self.M is None or s == self._s_in_J:
+                return False
+            J.axpy(s - self._s_in_J, self.M, structure=subset)
+            self._s_in_J = s
+            return True
+        J.axpy(-1.0, self.K, structure=same)
+        if self.M is not None:
+            J.axpy(-self._s_in_J, self.M, structure=subset)
+        self._assemble(J, packed)
+        J.axpy(1.0, self.K, structure=same)
+        self._s_in_J = s
+        if self.M is not None:
+            J.axpy(s, self.M, structure=subset)
         return True
 
-    def _assemble(self, J: PETSc.Mat, constants: list[np.ndarray]) -> None:
-        if self.matrix is None or self._pattern_of != J.handle:
+    def _packed(self) -> list[np.ndarray]:
+        return [_cpp.fem.pack_constants(form) for _, _, form in self.blocks]
+
+    def _s(self) -> float:
+        return float(self._rate[0].value) * float(self._rate[1].value) if self._rate else 0.0
+
+    def _key_of(self, packed: list[np.ndarray]) -> list[np.ndarray]:
+        """The packed Constants that decide K and M: all but s's where C is affine in s."""
+        if not self.affine:
+            return packed
+        key = [p.copy() for p in packed]
+        for p, (inv_dt, a0) in zip(key, self._slots, strict=True):
+            p[inv_dt + a0] = 0.0
+        return key
+
+    def _with_rate(self, packed: list[np.ndarray], inv_dt: float, a0: float) -> list[np.ndarray]:
+        out = [p.copy() for p in packed]
+        for p, (inv_dt_slots, a0_slots) in zip(out, self._slots, strict=True):
+            p[inv_dt_slots] = inv_dt
+            p[a0_slots] = a0
+        return out
+
+    def _assemble(self, J: PETSc.Mat, packed: list[np.ndarray], scratch: PETSc.Mat | None = None) -> None:
+        """K and M from the packed Constants (M where C depends on s and is affine in it);
+        `scratch`, a matrix of J's pattern whose values may be overwritten, for the first call's
+        check of affinity."""
+        if self.K is None or self._pattern_of != J.handle:
             self.destroy()
-            self.matrix = J.duplicate(copy=False)
+            self.K = _matrix_like(J)
             self._pattern_of = J.handle
-            self.matrix.setLGMap(*J.getLGMap())
-            # The pattern is the Jacobian's; DOLFINx's only writes outside it are zeros.
-            self.matrix.setOption(PETSc.Mat.Option.NEW_NONZERO_LOCATIONS, False)
-            self.matrix.setOption(PETSc.Mat.Option.IGNORE_ZERO_ENTRIES, True)
-        self.matrix.zeroEntries()
-        _assemble_blocks(self.matrix, self.blocks, constants)
-        self.matrix.assemble()
-        self._constants = constants
+        if self.affine is None:
+            self.affine = any(inv_dt for inv_dt, _ in self._slots) and scratch is not None
+        if self.affine:
+            _assemble_into(self.K, self.blocks, self._with_rate(packed, 0.0, 1.0))
+            derivative = _matrix_like(J)
+            _assemble_into(derivative, self.blocks, self._with_rate(packed, 1.0, 1.0))
+            derivative.axpy(-1.0, self.K, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
+            if self.assemblies == 0 and not self._is_affine(scratch, packed, derivative):
+                self.affine = False
+            else:
+                # M keeps its nonzeros only, the mass matrices' (elsewhere C(1) - K is exactly
+                # zero): AXPYs onto a subset of J's pattern, a seventh of its memory.
+                if self.M is not None:
+                    self.M.destroy()
+                self.M = _nonzeros_of(derivative)
+            derivative.destroy()
+        if not self.affine:
+            if self.M is not None:
+                self.M.destroy()
+                self.M = None
+            _assemble_into(self.K, self.blocks, packed)
+        self._key = self._key_of(packed)
         self.assemblies += 1
 
+    def _is_affine(self, scratch: PETSc.Mat, packed: list[np.ndarray], derivative: PETSc.Mat) -> bool:
+        """Whether C(inv_dt = 2, a0 = 1/2) is K + M to round-off."""
+        _assemble_into(scratch, self.blocks, self._with_rate(packed, 2.0, 0.5))
+        size = self.K.norm() + derivative.norm()
+        same = PETSc.Mat.Structure.SAME_NONZERO_PATTERN
+        scratch.axpy(-1.0, self.K, structure=same)
+        scratch.axpy(-1.0, derivative, structure=same)
+        return scratch.norm() <= 1e-12 * size
+
     def destroy(self) -> None:
-        if self.matrix is not None:
-            self.matrix.destroy()
-            self.matrix = None
+        for mat in (self.K, self.M):
+            if mat is not None:
+                mat.destroy()
+        self.K = self.M = None
+
+
+def _slots(form, rate: tuple) -> tuple[list[int], list[int]]:
+    """Where each of the Constants `rate` sits in a compiled form's packed constants."""
+    addresses = [c._cpp_object.value.ctypes.data for c in rate]
+    slots: tuple[list[int], list[int]] = ([], [])
+    start = 0
+    for constant in form.constants:
+        size = constant.value.size
+        for k, address in enumerate(addresses):
+            if constant.value.ctypes.data == address:
+                slots[k].extend(range(start, start + size))
+        start += size
+    return slots
+
+
+def _equal(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
+    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def _matrix_like(J: PETSc.Mat) -> PETSc.Mat:
+    """A matrix with J's pattern and local-to-global maps, its values unset."""
+    matrix = J.duplicate(copy=False)
+    matrix.setLGMap(*J.getLGMap())
+    # The pattern is the Jacobian's; DOLFINx's only writes outside it are zeros.
+    matrix.setOption(PETSc.Mat.Option.NEW_NONZERO_LOCATIONS, False)
+    matrix.setOption(PETSc.Mat.Option.IGNORE_ZERO_ENTRIES, True)
+    return matrix
+
+
+def _nonzeros_of(matrix: PETSc.Mat) -> PETSc.Mat:
+    """A matrix of the same layout holding only the nonzero entries of `matrix` (assembled AIJ)."""
+    indptr, indices, values = matrix.getValuesCSR()
+    kept = values != 0.0
+    before = np.concatenate(([0], np.cumsum(kept)))
+    csr = (before[indptr].astype(PETSc.IntType), indices[kept], values[kept])
+    return PETSc.Mat().createAIJ(matrix.getSizes(), csr=csr, comm=matrix.comm)
+
+
+def _assemble_into(matrix: PETSc.Mat, blocks: list, packed: list[np.ndarray]) -> None:
+    matrix.zeroEntries()
+    _assemble_blocks(matrix, blocks, packed)
+    matrix.assemble()
 
 
 def _assemble_blocks(J: PETSc.Mat, blocks: list, constants: list[np.ndarray] | None = None) -> None:

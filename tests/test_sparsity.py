@@ -56,8 +56,9 @@ def test_jacobian_pattern_is_that_of_its_integrals(cell):
     reference = dolfinx.fem.petsc.assemble_matrix(problem.J, kind="mpi")
     reference.assemble()
     reference = csr(reference)
-    # The same operator as DOLFINx's own allocation: no coupling is lost ...
-    assert abs(ours - reference).max() == 0.0
+    # The same operator as DOLFINx's own allocation (to round-off: the mass matrices' weight is
+    # applied to them by an AXPY, ssbfem.solvers.ConstantBlocks): no coupling is lost ...
+    assert abs(ours - reference).max() <= 1e-14 * abs(reference).max()
     # ... in a pattern within DOLFINx's ...
     stored = lambda m: scipy.sparse.csr_matrix((np.ones(m.nnz), m.indices, m.indptr), shape=m.shape)
     assert (stored(ours) - stored(ours).multiply(stored(reference))).nnz == 0
