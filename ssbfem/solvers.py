@@ -19,6 +19,7 @@ import ufl
 from mpi4py import MPI
 
 from ssbfem._dolfinx import PETSc, dolfinx
+from ssbfem.block_preconditioner import BlockGaussSeidel
 from ssbfem.model_interface import Model
 from ssbfem.sparsity import jacobian_matrix
 
@@ -67,7 +68,10 @@ ELASTICITY_ITERATIVE_ABOVE_DOFS = 100_000
 
 
 def iterative_options(model: Model) -> dict:
-    """Newton-Krylov: GMRES, right-preconditioned by a multiplicative field split.
+    """Newton-Krylov: GMRES, right-preconditioned by one block Gauss-Seidel sweep over the
+    fields (:class:`ssbfem.block_preconditioner.BlockGaussSeidel`, set by :func:`create_solver`;
+    PETSc's multiplicative PCFIELDSPLIT is the same operator with a copy of the matrix more:
+    ``solver.petsc_options.pc_type = "fieldsplit"`` selects it, with the same block options).
 
     The preconditioner is a fixed linear operator (one pass of block Gauss-Seidel, each block one
     GAMG V-cycle with Chebyshev smoothing), so GMRES with right preconditioning takes the same
@@ -96,8 +100,9 @@ def iterative_options(model: Model) -> dict:
             # the iterations kept) and the memory of the Krylov vectors; the inexact solves take
             # 8-20 iterations.
             "ksp_gmres_restart": 30,
-            "pc_type": "fieldsplit",
-            "pc_fieldsplit_type": "multiplicative",
+            # PCFIELDSPLIT's multiplicative sweep without its copy of the matrix's rows
+            # (ssbfem.block_preconditioner): `pc_type = "fieldsplit"` still selects PETSc's.
+            "pc_type": "python",  # the context: set_field_splits
         }
     )
     for name in _field_groups(model):
@@ -345,7 +350,8 @@ def create_solver(model: Model, petsc_options: dict | None = None, linear_solver
     factorised = options.get("ksp_type") == "preonly" and options.get("pc_type") in ("lu", "cholesky")
     problem.jacobian_callback = JacobianCallback(problem, model, factorised, jacobian)
     problem.solver.setJacobian(problem.jacobian_callback, problem.A, None)
-    if options.get("pc_type") == "fieldsplit":
+    ours = options.get("pc_type") == "python" and "pc_python_type" not in options  # the preset's
+    if options.get("pc_type") == "fieldsplit" or ours:
         _set_field_splits(problem, model, prefix, options)
     return problem
 
@@ -526,29 +532,35 @@ class ConstantBlocks:
         return out
 
     def _assemble(self, J: PETSc.Mat, packed: list[np.ndarray], scratch: PETSc.Mat | None = None) -> None:
-        """K and M from the packed Constants (M where C depends on s and is affine in it);
-        `scratch`, a matrix of J's pattern whose values may be overwritten, for the first call's
-        check of affinity."""
+        """K and M from the packed Constants (M where C depends on s and is affine in it).
+        `scratch`: a matrix of J's pattern whose values may be overwritten (J itself when it
+        is about to be assembled: no third matrix of its size, even for a moment)."""
         if self.K is None or self._pattern_of != J.handle:
             self.destroy()
             self.K = _matrix_like(J)
             self._pattern_of = J.handle
         if self.affine is None:
-            self.affine = any(inv_dt for inv_dt, _ in self._slots) and scratch is not None
+            self.affine = any(inv_dt for inv_dt, _ in self._slots)
+        if self.M is not None:
+            self.M.destroy()
+            self.M = None
         if self.affine:
+            work = scratch or _matrix_like(J)
+            same, subset = PETSc.Mat.Structure.SAME_NONZERO_PATTERN, PETSc.Mat.Structure.SUBSET_NONZERO_PATTERN
             _assemble_into(self.K, self.blocks, self._with_rate(packed, 0.0, 1.0))
-            derivative = _matrix_like(J)
-            _assemble_into(derivative, self.blocks, self._with_rate(packed, 1.0, 1.0))
-            derivative.axpy(-1.0, self.K, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
-            if self.assemblies == 0 and not self._is_affine(scratch, packed, derivative):
-                self.affine = False
-            else:
-                # M keeps its nonzeros only, the mass matrices' (elsewhere C(1) - K is exactly
-                # zero): AXPYs onto a subset of J's pattern, a seventh of its memory.
-                if self.M is not None:
-                    self.M.destroy()
-                self.M = _nonzeros_of(derivative)
-            derivative.destroy()
+            _assemble_into(work, self.blocks, self._with_rate(packed, 1.0, 1.0))
+            work.axpy(-1.0, self.K, structure=same)
+            # M keeps its nonzeros only, the mass matrices' (elsewhere C(1) - K is exactly
+            # zero): AXPYs onto a subset of J's pattern, a seventh of its memory.
+            self.M = _nonzeros_of(work)
+            if self.assemblies == 0:  # whether C(inv_dt = 2, a0 = 1/2) is K + M to round-off
+                _assemble_into(work, self.blocks, self._with_rate(packed, 2.0, 0.5))
+                size = self.K.norm() + self.M.norm()
+                work.axpy(-1.0, self.K, structure=same)
+                work.axpy(-1.0, self.M, structure=subset)
+                self.affine = work.norm() <= 1e-12 * size
+            if work is not scratch:
+                work.destroy()
         if not self.affine:
             if self.M is not None:
                 self.M.destroy()
@@ -556,15 +568,6 @@ class ConstantBlocks:
             _assemble_into(self.K, self.blocks, packed)
         self._key = self._key_of(packed)
         self.assemblies += 1
-
-    def _is_affine(self, scratch: PETSc.Mat, packed: list[np.ndarray], derivative: PETSc.Mat) -> bool:
-        """Whether C(inv_dt = 2, a0 = 1/2) is K + M to round-off."""
-        _assemble_into(scratch, self.blocks, self._with_rate(packed, 2.0, 0.5))
-        size = self.K.norm() + derivative.norm()
-        same = PETSc.Mat.Structure.SAME_NONZERO_PATTERN
-        scratch.axpy(-1.0, self.K, structure=same)
-        scratch.axpy(-1.0, derivative, structure=same)
-        return scratch.norm() <= 1e-12 * size
 
     def destroy(self) -> None:
         for mat in (self.K, self.M):
@@ -748,7 +751,8 @@ def block_offsets(model: Model) -> list[tuple[int, int, int, int]]:
 
 
 def _set_field_splits(problem, model: Model, prefix: str, options: dict) -> None:
-    """Name the blocks of the monolithic matrix for PCFIELDSPLIT and configure their solvers.
+    """Name the blocks of the monolithic matrix for the block Gauss-Seidel preconditioner (or
+    PCFIELDSPLIT) and configure their solvers.
 
     The monolithic ("mpi") layout holds on each rank the owned dofs of every unknown one after
     the other, from the rank's first row on.
@@ -761,7 +765,8 @@ def _set_field_splits(problem, model: Model, prefix: str, options: dict) -> None
         indices = [start + np.arange(*offsets[id(u)], dtype=PETSc.IntType) for u in group]
         splits.append((name, PETSc.IS().createGeneral(np.concatenate(indices), comm=comm)))
     pc = problem.solver.getKSP().getPC()
-    pc.setFieldSplitIS(*splits)
+    if pc.getType() != PETSc.PC.Type.PYTHON:
+        pc.setFieldSplitIS(*splits)
     # The sub-solvers read their options when the preconditioner is set up, after the
     # NonlinearProblem has removed its options from the database: put the split ones back.
     db = PETSc.Options()
@@ -769,6 +774,10 @@ def _set_field_splits(problem, model: Model, prefix: str, options: dict) -> None
         if key.startswith("fieldsplit_") and value is not None:
             db[prefix + key] = value
     problem.solver.getKSP().setFromOptions()
+    if pc.getType() == PETSc.PC.Type.PYTHON:
+        sweep = BlockGaussSeidel()
+        sweep.set_blocks(splits, prefix)
+        pc.setPythonContext(sweep)
 
 
 def _residual_unless_converged(snes, x, b, assemble, needed, context) -> None:
