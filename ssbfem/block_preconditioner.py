@@ -94,10 +94,6 @@ class BlockGaussSeidel:
             viewer.printfASCII(f"  block {name}:\n")
             solver.view(viewer)
 
-    def solvers(self) -> dict[str, PETSc.KSP]:
-        """Each block's solver, by name."""
-        return dict(zip(self.names, self._solvers, strict=True))
-
     def destroy(self, pc: PETSc.PC | None) -> None:
         for obj in [*self._solvers, *self._diagonal, *self._lower, *self._before]:
             if obj is not None:

@@ -102,7 +102,7 @@ def iterative_options(model: Model) -> dict:
             "ksp_gmres_restart": 30,
             # PCFIELDSPLIT's multiplicative sweep without its copy of the matrix's rows
             # (ssbfem.block_preconditioner): `pc_type = "fieldsplit"` still selects PETSc's.
-            "pc_type": "python",  # the context: set_field_splits
+            "pc_type": "python",  # its context: _set_field_splits
         }
     )
     for name in _field_groups(model):
