@@ -4,23 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import thin_film
-from mpi4py import MPI
 
 from ssbfem._dolfinx import PETSc, dolfinx
 from ssbfem.block_preconditioner import BlockGaussSeidel
-from ssbfem.config import resolve
-from ssbfem.model import CellModel
-from ssbfem.runner import build_mesh
 from ssbfem.solvers import create_solver
-
-STACK = {
-    "dimension": 2,
-    "negative_current_collector": {"material": "Cu", "thickness_um": 1.0},
-    "negative": {"thickness_um": 2.0, "double_layer_F_m2": 0.1},
-    "positive": {"double_layer_F_m2": 0.1},
-    "positive_current_collector": {"material": "Pt", "thickness_um": 0.5},
-}
+from test_solvers import stack_model
 
 
 def _preconditioner(model, pc_type: str) -> tuple:
@@ -50,8 +38,7 @@ def test_block_gauss_seidel_is_the_multiplicative_field_split():
     """Applied to the same vector, the preset's preconditioner and PCFIELDSPLIT's multiplicative
     type (the same blocks, each solved by LU) agree to round-off; the preset keeps, beside the
     diagonal blocks, only the couplings to earlier blocks: fewer entries than the matrix."""
-    cfg = resolve(thin_film(cell=STACK, mesh={"degree": 1, "in_plane_elements": 2}))
-    model = CellModel(build_mesh(cfg, MPI.COMM_WORLD), cfg["cell"], degree=1, thermal=cfg["thermal"])
+    model = stack_model()  # a 2D cell with meshed Li, both collectors and double layers
     ours, pc_ours = _preconditioner(model, "python")
     theirs, pc_theirs = _preconditioner(model, "fieldsplit")
     context = pc_ours.getPythonContext()
