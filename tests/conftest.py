@@ -72,3 +72,16 @@ def interpolate_voltage(result, times: np.ndarray) -> np.ndarray:
 def reference_discharge():
     """The default 1C discharge in 1D, shared by the tests that compare against it."""
     return simulate(thin_film())
+
+
+def random_unknowns(model, rng: np.random.Generator) -> None:
+    """The model's unknowns at random values (stoichiometry in 0.5-0.9, potentials in -0.2-0.2 V):
+    a generic state, where every coupling the forms hold is a nonzero number."""
+    for u in model.unknowns:
+        u.x.array[:] = rng.uniform(0.5, 0.9, u.x.array.size) + (0.0 if u is model.theta else -0.7)
+
+
+def random_constants(model, rng: np.random.Generator) -> None:
+    """The control mode, BDF weight and 1/dt Constants at random values in 0.5-1."""
+    for const in (*model.mode, *model.bdf, model.inv_dt):
+        const.value = rng.uniform(0.5, 1.0)

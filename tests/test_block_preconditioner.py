@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import random_constants, random_unknowns
 
 from ssbfem._dolfinx import PETSc, dolfinx
 from ssbfem.block_preconditioner import BlockGaussSeidel
@@ -20,10 +21,8 @@ def _preconditioner(model, pc_type: str) -> tuple:
         options["pc_type"] = "fieldsplit"
     problem = create_solver(model, options, linear_solver="iterative")
     rng = np.random.default_rng(5)
-    for u in model.unknowns:
-        u.x.array[:] = rng.uniform(0.5, 0.9, u.x.array.size) + (0.0 if u is model.theta else -0.7)
-    for const in (*model.mode, *model.bdf, model.inv_dt):
-        const.value = rng.uniform(0.5, 1.0)
+    random_unknowns(model, rng)
+    random_constants(model, rng)
     dolfinx.fem.petsc.assign(model.unknowns, problem.x)
     problem.solver.computeJacobian(problem.x, problem.A)
     ksp = problem.solver.getKSP()

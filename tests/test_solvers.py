@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import ufl
-from conftest import thin_film
+from conftest import random_constants, random_unknowns, thin_film
 from mpi4py import MPI
 
 from ssbfem._dolfinx import PETSc, dolfinx
@@ -56,10 +56,8 @@ def test_residual_callback_assembles_dolfinx_residual(model):
     problem = create_solver(model, linear_solver="direct")
     assert not model.bcs
     rng = np.random.default_rng(3)
-    for u in model.unknowns:
-        u.x.array[:] = rng.uniform(0.5, 0.9, u.x.array.size) + (0.0 if u is model.theta else -0.7)
-    for const in (*model.mode, *model.bdf, model.inv_dt):
-        const.value = rng.uniform(0.5, 1.0)
+    random_unknowns(model, rng)
+    random_constants(model, rng)
     x = problem.x.duplicate()
     dolfinx.fem.petsc.assign(model.unknowns, x)
     ours = problem.b.duplicate()
@@ -87,14 +85,12 @@ def test_jacobian_callback_assembles_when_told(model):
     rng = np.random.default_rng(5)
 
     def random_state():
-        for u in model.unknowns:
-            u.x.array[:] = rng.uniform(0.5, 0.9, u.x.array.size) + (0.0 if u is model.theta else -0.7)
+        random_unknowns(model, rng)
         x = problem.x.duplicate()
         dolfinx.fem.petsc.assign(model.unknowns, x)
         return x
 
-    for const in (*model.mode, *model.bdf, model.inv_dt):
-        const.value = rng.uniform(0.5, 1.0)
+    random_constants(model, rng)
     problem.solver.computeJacobian(random_state(), problem.A)
     first = problem.A.copy()
     callback.mode = "keep"
@@ -130,12 +126,10 @@ def test_constant_integrals_are_reused_until_a_constant_changes(model):
     constant = problem.jacobian_callback.constant
     assert constant is not None and constant.assemblies == 0
     rng = np.random.default_rng(7)
-    for const in (*model.mode, *model.bdf, model.inv_dt):
-        const.value = rng.uniform(0.5, 1.0)
+    random_constants(model, rng)
 
     def difference_from_dolfinx() -> float:
-        for u in model.unknowns:
-            u.x.array[:] = rng.uniform(0.5, 0.9, u.x.array.size) + (0.0 if u is model.theta else -0.7)
+        random_unknowns(model, rng)
         x = problem.x.duplicate()
         dolfinx.fem.petsc.assign(model.unknowns, x)
         problem.solver.computeJacobian(x, problem.A)
@@ -170,12 +164,10 @@ def test_lagged_jacobian_keeps_the_kinetics_and_takes_the_present_mass_terms(mod
     callback = problem.jacobian_callback
     assert callback.can_lag
     rng = np.random.default_rng(11)
-    for const in (*model.mode, *model.bdf, model.inv_dt):
-        const.value = rng.uniform(0.5, 1.0)
+    random_constants(model, rng)
 
     def state() -> PETSc.Vec:
-        for u in model.unknowns:
-            u.x.array[:] = rng.uniform(0.5, 0.9, u.x.array.size) + (0.0 if u is model.theta else -0.7)
+        random_unknowns(model, rng)
         x = problem.x.duplicate()
         dolfinx.fem.petsc.assign(model.unknowns, x)
         return x

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse
-from conftest import thin_film
+from conftest import random_constants, random_unknowns, thin_film
 from mpi4py import MPI
 from test_composite import COMPOSITE
 
@@ -46,10 +46,8 @@ def test_jacobian_pattern_is_that_of_its_integrals(cell):
     problem = create_solver(model, linear_solver="direct")
     # A generic state: every coupling the forms hold is then a nonzero number.
     rng = np.random.default_rng(1)
-    for u in model.unknowns:
-        u.x.array[:] = rng.uniform(0.5, 0.9, u.x.array.size) + (0.0 if u is model.theta else -0.7)
-    for const in (*model.mode, *model.bdf, model.inv_dt):
-        const.value = rng.uniform(0.5, 1.0)
+    random_unknowns(model, rng)
+    random_constants(model, rng)
     dolfinx.fem.petsc.assign(model.unknowns, problem.x)
     problem.solver.computeJacobian(problem.x, problem.A)
     ours = csr(problem.A)
