@@ -52,11 +52,10 @@ class BlockGaussSeidel:
             self._diagonal[k] = P.createSubMatrix(rows, rows, submat=self._diagonal[k])
             if k:
                 self._lower[k] = A.createSubMatrix(rows, self._before[k], submat=self._lower[k])
-            self._solvers[k].setOperators(self._diagonal[k], self._diagonal[k])
-        for k, solver in enumerate(self._solvers):
             if not self._work[k]:
                 self._work[k] = tuple(self._diagonal[k].createVecLeft() for _ in range(2))
-            solver.setUp()
+            self._solvers[k].setOperators(self._diagonal[k], self._diagonal[k])
+            self._solvers[k].setUp()
 
     def _create(self, pc: PETSc.PC) -> None:
         comm = pc.getComm()

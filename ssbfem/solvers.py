@@ -462,14 +462,14 @@ class ConstantBlocks:
     ``rate``: the Constants inv_dt and a0.
     """
 
-    def __init__(self, blocks: list[tuple[PETSc.IS, PETSc.IS, object]], rate: tuple | None = None):
+    def __init__(self, blocks: list[tuple[PETSc.IS, PETSc.IS, object]], rate: tuple):
         self.blocks = blocks
         self.K: PETSc.Mat | None = None  # C(0), or C itself where C is not affine in s
         self.M: PETSc.Mat | None = None  # dC/ds
         self.affine: bool | None = None  # known after the first assembly
         self.assemblies = 0
         self._rate = rate
-        self._slots = [_slots(form, rate) for _, _, form in blocks] if rate else [([], []) for _ in blocks]
+        self._slots = [_slots(form, rate) for _, _, form in blocks]
         self._key: list[np.ndarray] = []  # the packed Constants K and M were assembled with, s left out
         self._s_in_J = 0.0  # the s of the constant part the Jacobian holds
         self._pattern_of: int | None = None  # the handle of the Jacobian whose pattern K and M have
@@ -513,7 +513,7 @@ class ConstantBlocks:
         return [_cpp.fem.pack_constants(form) for _, _, form in self.blocks]
 
     def _s(self) -> float:
-        return float(self._rate[0].value) * float(self._rate[1].value) if self._rate else 0.0
+        return float(self._rate[0].value) * float(self._rate[1].value)
 
     def _key_of(self, packed: list[np.ndarray]) -> list[np.ndarray]:
         """The packed Constants that decide K and M: all but s's where C is affine in s."""
@@ -559,12 +559,12 @@ class ConstantBlocks:
                 work.axpy(-1.0, self.K, structure=same)
                 work.axpy(-1.0, self.M, structure=subset)
                 self.affine = work.norm() <= 1e-12 * size
+                if not self.affine:
+                    self.M.destroy()
+                    self.M = None
             if work is not scratch:
                 work.destroy()
-        if not self.affine:
-            if self.M is not None:
-                self.M.destroy()
-                self.M = None
+        if not self.affine:  # K is C itself
             _assemble_into(self.K, self.blocks, packed)
         self._key = self._key_of(packed)
         self.assemblies += 1
