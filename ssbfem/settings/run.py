@@ -162,13 +162,16 @@ class Experiment(Section):
 class Solver(Section):
     """Time stepping and the nonlinear and linear solvers. The tolerances bound the estimated
     local error of every time step (variable-order BDF, Milne's device; ssbfem.integrator). At the
-    defaults a 1C discharge is within 0.11 mV of a reference with 1000 times tighter tolerances on
-    the thin film and within 0.02 mV on a 3D composite cathode (benchmarks/RESULTS.md, "Time steps
-    against accuracy"); tolerances ten times tighter give 0.02 mV on the film in 60 % more steps."""
+    defaults a 1C discharge is within 0.42 mV of a reference with 100 times tighter tolerances on
+    the thin film and within 0.13-0.15 mV on 3D composite cathodes of 55k-58k unknowns, whose
+    capacities agree to 1e-6 (benchmarks/RESULTS.md, "The stoichiometry's tolerance"); a
+    stoichiometry tolerance ten times tighter takes 1.5-1.7 times the steps in 3D."""
 
     voltage_tolerance_V: Positive = Field(1.0e-4, description="local error tolerance of a time step on the voltage, V")
     stoichiometry_tolerance: Positive = Field(
-        5.0e-5, description="local error tolerance of a time step on the stoichiometry"
+        5.0e-4,
+        description="local error tolerance of a time step on the stoichiometry (the largest error over the "
+        "nodes, at a particle's surface; the voltage has its own)",
     )
     temperature_tolerance_K: Positive = Field(
         1.0e-2, description="local error tolerance of a time step on the temperature, K"
@@ -183,8 +186,8 @@ class Solver(Section):
     newton_fraction: NonNegative | None = Field(
         None,
         description="a time step's Newton iterations stop once their estimated error is below this fraction of "
-        "the local error tolerances, or when the residual is below its tolerance (0: only then); default 0.1 "
-        "with the iterative linear solver (an iteration costs a Jacobian, a preconditioner and Krylov "
+        "the local error tolerances, or when the residual is below its tolerance (0: only then); default 0.33 "
+        "(IDA's) with the iterative linear solver (an iteration costs a Jacobian, a preconditioner and Krylov "
         "iterations), 0 with a factorisation (an iteration costs a residual and a back-substitution; "
         "conservation laws then hold to round-off)",
     )
