@@ -84,7 +84,8 @@ CONSISTENT_FRACTION = 1.0e-2
 #: (modified Newton, where the residual test is the default) 156 instead of 314 with the same
 #: error against a fine reference. 0.33 against 0.1 on the 55k and 58k composites: the same
 #: steps and Newton iterations within 3 %, a quarter fewer Jacobians (kept ones fail less often),
-#: the same voltage to 1e-6 V (benchmarks/RESULTS.md).
+#: the same error against fine references (0.125 against 0.127 mV, 0.151 against 0.150 mV;
+#: benchmarks/RESULTS.md).
 NEWTON_FRACTION = 0.33
 
 #: With an iterative linear solver a step's Newton iterations start from the Jacobian (its
