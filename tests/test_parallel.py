@@ -129,7 +129,7 @@ def test_impedance_ranks_agree():
 
 
 def _lumped_run(tmp_path, comm, name: str):
-    """A lumped-thermal 2C discharge on `comm`, checkpointed every 60 steps into tmp_path/name;
+    """A lumped-thermal 2C discharge on `comm`, checkpointed every 40 steps into tmp_path/name;
     returns (its directory, its time series' rows)."""
     from pathlib import Path
 
@@ -139,7 +139,7 @@ def _lumped_run(tmp_path, comm, name: str):
         cell={"positive": {"density_kg_m3": 5050.0, "heat_capacity_J_kg_K": 750.0}},
         thermal={"model": "lumped", "boundaries": {"positive_terminal": {"type": "convection", "h_W_m2K": 1.0}}},
         experiment={"steps": ["Discharge at 2C until 3.6 V"]},
-        output={"checkpoint_every_steps": 60, "checkpoint_every_s": 0.0},
+        output={"checkpoint_every_steps": 40, "checkpoint_every_s": 0.0},
     )
     out = Path(comm.bcast(str(tmp_path / name), root=0))
     return out, run(resolve(raw), out, comm).series.rows

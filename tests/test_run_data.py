@@ -137,7 +137,7 @@ def test_timeseries_equals_the_run_in_memory(finished):
     assert len(df) == len(result.series.rows) > 10
     for name in result.series.names:
         np.testing.assert_array_equal(df[name].to_numpy(), result.series[name], err_msg=name)
-    assert df["voltage_V"].iloc[-1] == pytest.approx(3.0, abs=1e-5)  # the cut-off
+    assert df["voltage_V"].iloc[-1] == pytest.approx(3.0, abs=1e-4)  # the cut-off, to solver.event_tolerance_V
 
 
 def test_settings_status_and_metadata(finished):
