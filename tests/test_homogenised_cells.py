@@ -180,7 +180,7 @@ def test_interdigitated_composite_conserves_charge(dimension, section):
     raw = interdigitated(dimension, **section)
     raw["homogenised"]["tortuosity_factor_electrolyte"] = [2.0, 4.0, 4.0]
     raw["experiment"] = {"steps": ["Discharge at 1C for 1 minute"]}
-    # Steps of the tolerance 5e-5: at the default 5e-4 the last step's Newton iterate, stopped by
+    # The stoichiometry tolerance 5e-5: at the default 5e-4 the last step's Newton iterate, stopped by
     # the solver's tests, leaves 1.1e-9 between the 3D cell's currents.
     raw.setdefault("solver", {})["stoichiometry_tolerance"] = 5e-5
     result = simulate(raw)
