@@ -24,9 +24,10 @@ from ssbfem._dolfinx import PETSc
 
 class BlockGaussSeidel:
     """The context of a ``python`` PC; :meth:`set_blocks` names the blocks before the first
-    set-up."""
+    set-up, :meth:`set_up_only` may keep some as they are."""
 
     def __init__(self):
+        self.refresh: set[str] | None = None  # the blocks a set-up sets up again (None: all)
         self.names: list[str] = []
         self.index_sets: list[PETSc.IS] = []
         self.prefix = ""
@@ -44,11 +45,22 @@ class BlockGaussSeidel:
         self.index_sets = [index_set for _, index_set in blocks]
         self.prefix = prefix
 
+    def set_up_only(self, names: set[str] | None) -> None:
+        """From the next set-up on, set up again only the blocks `names` and keep the others (their
+        diagonal block, couplings and solver) as they were last set up, though the matrix has
+        changed (None: every block, the default). For a preconditioner kept across Newton
+        iterations while some blocks change: PETSc's own flag for keeping it whole
+        (``PCSetReusePreconditioner``) cannot serve inside a nonlinear solve, where SNES sets it
+        again from its lag after every Jacobian evaluation."""
+        self.refresh = names
+
     def setUp(self, pc: PETSc.PC) -> None:
         A, P = pc.getOperators()
         if not self._solvers:
             self._create(pc)
         for k, rows in enumerate(self.index_sets):
+            if self.refresh is not None and self.names[k] not in self.refresh and self._diagonal[k] is not None:
+                continue
             self._diagonal[k] = P.createSubMatrix(rows, rows, submat=self._diagonal[k])
             if k:
                 self._lower[k] = A.createSubMatrix(rows, self._before[k], submat=self._lower[k])

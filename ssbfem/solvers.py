@@ -372,8 +372,9 @@ class JacobianCallback:
     modified Newton method, which converges to the same tolerance in more iterations. They are
     much cheaper when the linear solver is a factorisation (``factorised``): each is then a
     residual and a back-substitution. "lagged" keeps the integrals that hold unknowns (the
-    interface kinetics) as last assembled, perhaps steps ago, and the preconditioner built then,
-    but brings the constant integrals (the mass matrices' 1/dt and BDF weights) to the present
+    interface kinetics) as last assembled, perhaps steps ago, and the preconditioner built then
+    (the preset's block sweep; the blocks whose time derivative changes are set up again), but
+    brings the constant integrals (the mass matrices' 1/dt and BDF weights) to the present
     step (:meth:`ConstantBlocks.update`): Newton's iterations then see the present step's time
     derivative exactly and a linearisation of the kinetics from an earlier state (``can_lag``:
     only where the constant integrals are assembled apart). The time integrator chooses
@@ -401,11 +402,13 @@ class JacobianCallback:
         self._arrays, self._offsets = problem.layout
         self._blocks: list = []
         self.constant: ConstantBlocks | None = None
+        self._time_derivative_blocks: set[str] = set()  # field-split blocks whose diagonal holds inv_dt
         if model.bcs:
             return
         if ufl_jacobian is None:
             self._blocks = _jacobian_blocks(problem.J)
             return
+        self._time_derivative_blocks = _blocks_holding(model, ufl_jacobian, model.inv_dt)
         varying, constant = _split_jacobian(problem.J, ufl_jacobian, model.entity_maps)
         self._blocks = _jacobian_blocks(varying, problem.J)
         if any(form is not None for row in constant for form in row):
@@ -421,11 +424,14 @@ class JacobianCallback:
         if self.mode == "keep":
             return
         if self.mode == "lagged":
+            # The preconditioner of the matrix last assembled, but for the blocks whose time
+            # derivative's weight (the step, the BDF weights) the AXPY below changes: kept
+            # whole, a lithium block with the mass of an earlier step took 2.3 times the Krylov
+            # iterations over a composite's discharge; set up again, the same as before.
+            _set_up_only(snes, self._time_derivative_blocks)
             self.constant.update(J)
-            # The preconditioner of the matrix last assembled, though J's mass terms may change
-            snes.getKSP().getPC().setReusePreconditioner(True)
             return
-        snes.getKSP().getPC().setReusePreconditioner(False)
+        _set_up_only(snes, None)
         if self.mode == "once":
             self.mode = "keep"
         self.assemblies += 1
@@ -445,6 +451,24 @@ class JacobianCallback:
         """Free the matrix of the constant integrals."""
         if self.constant is not None:
             self.constant.destroy()
+
+
+def _set_up_only(snes: PETSc.SNES, names: set[str] | None) -> None:
+    """The preset's block sweep: at its next set-up, set up only the blocks `names` again (None:
+    all; :meth:`BlockGaussSeidel.set_up_only`). PETSc's fieldsplit is set up whole."""
+    pc = snes.getKSP().getPC()
+    if pc.getType() == PETSc.PC.Type.PYTHON and isinstance(pc.getPythonContext(), BlockGaussSeidel):
+        pc.getPythonContext().set_up_only(names)
+
+
+def _blocks_holding(model: Model, jacobian: list[list], constant: dolfinx.fem.Constant) -> set[str]:
+    """The field-split blocks whose diagonal block of the Jacobian (UFL) holds `constant`."""
+    group_of = {id(u): name for name, us in _field_groups(model).items() for u in us}
+    return {
+        group_of[id(u)]
+        for i, u in enumerate(model.unknowns)
+        if jacobian[i][i] is not None and constant in jacobian[i][i].constants()
+    }
 
 
 class ConstantBlocks:

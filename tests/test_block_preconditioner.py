@@ -58,3 +58,42 @@ def test_block_gauss_seidel_is_the_multiplicative_field_split():
         db, prefix = PETSc.Options(), problem.solver.getOptionsPrefix()
         for name in [name for name in db.getAll() if name.startswith(prefix)]:
             db.delValue(name)
+
+
+@pytest.mark.mpi
+def test_set_up_only_keeps_the_other_blocks_as_they_were():
+    """After the matrix is doubled: set up whole, the sweep halves its output; keeping every
+    block, it is unchanged to the bit; setting up the lithium block only, the lithium's part
+    (the sweep's first block) halves and the others do not."""
+    model = stack_model()
+    problem, pc = _preconditioner(model, "python")
+    context = pc.getPythonContext()
+    lithium = context.index_sets[context.names.index("lithium")]
+    x = problem.x.duplicate()
+    x.setRandom(PETSc.Random().create(x.comm))
+    before, after = x.duplicate(), x.duplicate()
+    pc.apply(x, before)
+    outputs = {}
+    for refresh in (set(), {"lithium"}, None):
+        problem.A.scale(2.0)  # a new matrix state: PETSc calls the set-up
+        context.set_up_only(refresh)
+        pc.setUp()
+        pc.apply(x, after)
+        outputs[None if refresh is None else frozenset(refresh)] = after.copy()
+        problem.A.scale(0.5)
+        context.set_up_only(None)
+        pc.setUp()
+    kept_all, lithium_only, whole = outputs[frozenset()], outputs[frozenset({"lithium"})], outputs[None]
+    kept_all.axpy(-1.0, before)
+    assert kept_all.norm() == 0.0
+    whole.axpy(-0.5, before)
+    assert whole.norm() <= 1e-12 * before.norm()
+    li_new, li_before = lithium_only.getSubVector(lithium), before.getSubVector(lithium)
+    assert np.allclose(li_new.array, 0.5 * li_before.array, rtol=1e-12, atol=0.0)
+    lithium_only.restoreSubVector(lithium, li_new)
+    before.restoreSubVector(lithium, li_before)
+    lithium_only.axpy(-0.5, before)
+    assert lithium_only.norm() > 1e-3 * before.norm()  # the kept blocks saw the old matrix
+    db, prefix = PETSc.Options(), problem.solver.getOptionsPrefix()
+    for name in [name for name in db.getAll() if name.startswith(prefix)]:
+        db.delValue(name)
