@@ -54,6 +54,9 @@ def poisson_seconds(cellmesh, degree: int) -> tuple[float, int, int]:
     problem.solve()
     msh.comm.barrier()
     elapsed = time.perf_counter() - start
+    reason = problem.solver.getConvergedReason()
+    if reason <= 0:  # a failed solve's time and iterations are no yardstick
+        raise RuntimeError(f"the Poisson solve did not converge (KSP reason {reason})")
     return elapsed, problem.solver.getIterationNumber(), V.dofmap.index_map.size_global
 
 
