@@ -57,13 +57,12 @@ def poisson_seconds(cellmesh, degree: int) -> tuple[float, int, int]:
         problem.solve()
         msh.comm.barrier()
         elapsed = time.perf_counter() - start
-        if problem.solver.getConvergedReason() > 0:
+        reason = problem.solver.getConvergedReason()
+        if reason > 0:
             return elapsed, problem.solver.getIterationNumber(), V.dofmap.index_map.size_global
         if msh.comm.rank == 0:
             print(
-                f"the Poisson solve did not converge (KSP reason {problem.solver.getConvergedReason()}) "
-                f"with {extra or 'the defaults'}",
-                flush=True,
+                f"the Poisson solve did not converge (KSP reason {reason}) with {extra or 'the defaults'}", flush=True
             )
     # A failed solve's time and iterations are no yardstick
     raise RuntimeError("the Poisson solve did not converge")

@@ -32,6 +32,13 @@ def _preconditioner(model, pc_type: str) -> tuple:
     return problem, pc
 
 
+def _forget_options(problem) -> None:
+    """Remove a problem's options from PETSc's database (the next test's prefixes differ)."""
+    db, prefix = PETSc.Options(), problem.solver.getOptionsPrefix()
+    for name in [name for name in db.getAll() if name.startswith(prefix)]:
+        db.delValue(name)
+
+
 @pytest.mark.mpi
 def test_block_gauss_seidel_is_the_multiplicative_field_split():
     """Applied to the same vector, the preset's preconditioner and PCFIELDSPLIT's multiplicative
@@ -55,9 +62,7 @@ def test_block_gauss_seidel_is_the_multiplicative_field_split():
     for obj in (x, y_ours, y_theirs):
         obj.destroy()
     for problem in (ours, theirs):
-        db, prefix = PETSc.Options(), problem.solver.getOptionsPrefix()
-        for name in [name for name in db.getAll() if name.startswith(prefix)]:
-            db.delValue(name)
+        _forget_options(problem)
 
 
 @pytest.mark.mpi
@@ -71,19 +76,21 @@ def test_set_up_only_keeps_the_other_blocks_as_they_were():
     lithium = context.index_sets[context.names.index("lithium")]
     x = problem.x.duplicate()
     x.setRandom(PETSc.Random().create(x.comm))
-    before, after = x.duplicate(), x.duplicate()
+    before = x.duplicate()
     pc.apply(x, before)
-    outputs = {}
-    for refresh in (set(), {"lithium"}, None):
+
+    def applied_to_doubled_matrix(refresh: set[str] | None) -> PETSc.Vec:
         problem.A.scale(2.0)  # a new matrix state: PETSc calls the set-up
         context.set_up_only(refresh)
         pc.setUp()
-        pc.apply(x, after)
-        outputs[None if refresh is None else frozenset(refresh)] = after.copy()
+        y = x.duplicate()
+        pc.apply(x, y)
         problem.A.scale(0.5)
         context.set_up_only(None)
         pc.setUp()
-    kept_all, lithium_only, whole = outputs[frozenset()], outputs[frozenset({"lithium"})], outputs[None]
+        return y
+
+    kept_all, lithium_only, whole = (applied_to_doubled_matrix(r) for r in (set(), {"lithium"}, None))
     kept_all.axpy(-1.0, before)
     assert kept_all.norm() == 0.0
     whole.axpy(-0.5, before)
@@ -94,6 +101,4 @@ def test_set_up_only_keeps_the_other_blocks_as_they_were():
     before.restoreSubVector(lithium, li_before)
     lithium_only.axpy(-0.5, before)
     assert lithium_only.norm() > 1e-3 * before.norm()  # the kept blocks saw the old matrix
-    db, prefix = PETSc.Options(), problem.solver.getOptionsPrefix()
-    for name in [name for name in db.getAll() if name.startswith(prefix)]:
-        db.delValue(name)
+    _forget_options(problem)
