@@ -85,3 +85,13 @@ def random_constants(model, rng: np.random.Generator) -> None:
     """The control mode, BDF weight and 1/dt Constants at random values in 0.5-1."""
     for const in (*model.mode, *model.bdf, model.inv_dt):
         const.value = rng.uniform(0.5, 1.0)
+
+
+def forget_options(problem) -> None:
+    """Remove a solver problem's options from PETSc's database: options a test set but never
+    used (no solve) would be reported as left over, and the next problem's prefix differs."""
+    from ssbfem._dolfinx import PETSc  # here: the other helpers need no DOLFINx
+
+    db, prefix = PETSc.Options(), problem.solver.getOptionsPrefix()
+    for name in [name for name in db.getAll() if name.startswith(prefix)]:
+        db.delValue(name)

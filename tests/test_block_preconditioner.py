@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import random_constants, random_unknowns
+from conftest import forget_options, random_constants, random_unknowns
 
 from ssbfem._dolfinx import PETSc, dolfinx
 from ssbfem.block_preconditioner import BlockGaussSeidel
@@ -32,13 +32,6 @@ def _preconditioner(model, pc_type: str) -> tuple:
     return problem, pc
 
 
-def _forget_options(problem) -> None:
-    """Remove a problem's options from PETSc's database (the next test's prefixes differ)."""
-    db, prefix = PETSc.Options(), problem.solver.getOptionsPrefix()
-    for name in [name for name in db.getAll() if name.startswith(prefix)]:
-        db.delValue(name)
-
-
 @pytest.mark.mpi
 def test_block_gauss_seidel_is_the_multiplicative_field_split():
     """Applied to the same vector, the preset's preconditioner and PCFIELDSPLIT's multiplicative
@@ -62,7 +55,7 @@ def test_block_gauss_seidel_is_the_multiplicative_field_split():
     for obj in (x, y_ours, y_theirs):
         obj.destroy()
     for problem in (ours, theirs):
-        _forget_options(problem)
+        forget_options(problem)
 
 
 @pytest.mark.mpi
@@ -101,4 +94,4 @@ def test_set_up_only_keeps_the_other_blocks_as_they_were():
     before.restoreSubVector(lithium, li_before)
     lithium_only.axpy(-0.5, before)
     assert lithium_only.norm() > 1e-3 * before.norm()  # the kept blocks saw the old matrix
-    _forget_options(problem)
+    forget_options(problem)

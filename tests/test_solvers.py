@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import ufl
-from conftest import random_constants, random_unknowns, thin_film
+from conftest import forget_options, random_constants, random_unknowns, thin_film
 from mpi4py import MPI
 
 from ssbfem._dolfinx import PETSc, dolfinx
@@ -39,14 +39,12 @@ def test_an_option_of_value_one_is_a_number_not_a_flag(model):
     """1 == True in Python: snes_max_it = 1 must still reach PETSc as "1" (not as a bare flag)."""
     problem = create_solver(model, {"snes_max_it": 1}, linear_solver="direct")
     assert problem.solver.getTolerances()[3] == 1
+    forget_options(problem)  # never used: no solve here
     # The field-split options stay in the options database (the sub-solvers read them at set-up).
     split = "fieldsplit_lithium_mg_levels_ksp_max_it"
     problem = create_solver(model, {split: 1}, linear_solver="iterative")
-    prefix = problem.solver.getOptionsPrefix()
-    assert PETSc.Options(prefix).getString(split) == "1"
-    db = PETSc.Options()
-    for name in [name for name in db.getAll() if name.startswith(prefix)]:  # never used: no solve here
-        db.delValue(name)
+    assert PETSc.Options(problem.solver.getOptionsPrefix()).getString(split) == "1"
+    forget_options(problem)  # never used: no solve here
 
 
 @pytest.mark.mpi
@@ -74,6 +72,7 @@ def test_residual_callback_assembles_dolfinx_residual(model):
     assert problem.solver.getJacobian()[0].handle == problem.A.handle
     for vec in (x, ours, reference):
         vec.destroy()
+    forget_options(problem)  # never used: no solve here
 
 
 def test_jacobian_callback_assembles_when_told(model):
@@ -109,11 +108,10 @@ def test_jacobian_callback_assembles_when_told(model):
     assert reference.norm() <= 1e-13 * problem.A.norm()
     for mat in (first, difference, reference, x):
         mat.destroy()
+    forget_options(problem)  # never used: no solve here
     iterative = create_solver(model, linear_solver="iterative")
     assert not iterative.jacobian_callback.factorised  # its Newton iterations stay Newton's
-    db, prefix = PETSc.Options(), iterative.solver.getOptionsPrefix()
-    for name in [name for name in db.getAll() if name.startswith(prefix)]:  # never used: no solve here
-        db.delValue(name)
+    forget_options(iterative)  # never used: no solve here
 
 
 @pytest.mark.mpi
@@ -152,6 +150,7 @@ def test_constant_integrals_are_reused_until_a_constant_changes(model):
     model.temperature.value = model.temperature.value + 10.0  # a Constant of the kinetics' forms
     assert difference_from_dolfinx() <= tolerance
     assert constant.assemblies == 2
+    forget_options(problem)  # never used: no solve here
 
 
 @pytest.mark.mpi
@@ -193,9 +192,7 @@ def test_lagged_jacobian_keeps_the_kinetics_and_takes_the_present_mass_terms(mod
     assert callback.assemblies == 2
     for obj in (x, later, reference):
         obj.destroy()
-    db, prefix = PETSc.Options(), problem.solver.getOptionsPrefix()
-    for name in [name for name in db.getAll() if name.startswith(prefix)]:  # never used: no solve here
-        db.delValue(name)
+    forget_options(problem)  # never used: no solve here
 
 
 @pytest.mark.mpi
