@@ -275,15 +275,20 @@ def test_mesh_command_writes_the_composite(tmp_path, capsys):
 
 def test_lagged_jacobian_gives_newtons_discharge():
     """With the iterative preset, Newton started from an earlier step's Jacobian and
-    preconditioner (the default) reaches the voltages of Newton's method at every step (within
-    the voltage tolerance) with far fewer Jacobians."""
+    preconditioner (the default) reaches the voltages of Newton's method with far fewer
+    Jacobians: both within three voltage tolerances (0.3 mV) of a reference with tolerances a
+    hundred times tighter and Krylov solves to 1e-10 (errors of 0.05-0.22 mV)."""
     times = [10.0, 100.0, 600.0]
     voltages, assemblies = [], []
-    for lag in (20, 0):
+    cases = [(20, {}), (0, {}), (0, {"voltage_tolerance_V": 1e-6, "stoichiometry_tolerance": 5e-6})]
+    for lag, tolerances in cases:
+        solver = {"linear_solver": "iterative", "jacobian_lag_steps": lag, **tolerances}
+        if tolerances:
+            solver["petsc_options"] = {"ksp_rtol": 1e-10}
         raw = thin_film(
             cell=COMPOSITE,
             mesh={"degree": 1},
-            solver={"linear_solver": "iterative", "jacobian_lag_steps": lag},
+            solver=solver,
             experiment={"steps": ["Discharge at 1C for 600 seconds"]},
             output={"field_times_s": times},
         )
@@ -292,7 +297,9 @@ def test_lagged_jacobian_gives_newtons_discharge():
         t = result.series["time_s"]
         voltages.append(result.series["voltage_V"][[int(np.argmin(np.abs(t - x))) for x in times]])
         assemblies.append(result.simulation.problem.jacobian_callback.assemblies)
-        steps = result.simulation.accepted_steps
+        if not tolerances:
+            steps = result.simulation.accepted_steps
     assert assemblies[0] < 0.5 * assemblies[1]
     assert assemblies[1] >= steps  # Newton's method: a Jacobian at every iteration
-    assert np.abs(voltages[0] - voltages[1]).max() <= 1e-4
+    for lagged_or_not in voltages[:2]:
+        assert np.abs(lagged_or_not - voltages[2]).max() <= 3e-4
