@@ -89,7 +89,8 @@ def iterative_options(model: Model) -> dict:
     1e-4 over a 1C discharge (benchmarks/RESULTS.md, "The linear solves' tolerance"): on a
     58k-unknown composite the same steps and Newton iterations (85 / 277 against 84 / 275), 1953
     GMRES iterations instead of 2994, 0.125 mV from a fine reference either way; on the
-    1.09M-unknown composite (two ranks) 3038 instead of 4749 and 27 min instead of 35. GAMG keeps its coarse
+    1.09M-unknown composite (two ranks) 3038 instead of 4749 and 27 min instead of 35; 1e-2
+    took longer (more chord solves failed, 159 Jacobians against 128). GAMG keeps its coarse
     spaces (aggregates and interpolation) from the first set-up and only forms the coarse
     operators again when the matrix changes: the Jacobian's pattern never changes and its values
     change smoothly. On a 20k-unknown composite's 1C discharge (benchmarks/RESULTS.md) rtol 1e-4
