@@ -20,14 +20,13 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 from mpi4py import MPI
 
 from ssbfem._dolfinx import PETSc
 from ssbfem.model import CellModel
 from ssbfem.runner import build_mesh
 from ssbfem.settings import load_settings
-from ssbfem.solvers import _field_groups, create_solver, gather, owned_blocks
+from ssbfem.solvers import create_solver, field_split_rows, gather
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale import prepare_step_from_rest
@@ -91,13 +90,10 @@ def main() -> None:
     model.inv_dt.value = 1.0 / args.dt
     gather(*problem.layout, problem.x)
     problem.jacobian_callback(problem.solver, problem.x, problem.A, None)
-    start = problem.A.getOwnershipRange()[0]
-    offsets = owned_blocks(model)
-    groups = _field_groups(model)
-    names = args.blocks.split(",") if args.blocks else [name for name in groups if name != "voltage"]
+    rows = field_split_rows(model, problem.A.getOwnershipRange()[0])
+    names = args.blocks.split(",") if args.blocks else [name for name in rows if name != "voltage"]
     for name in names:
-        rows = np.concatenate([start + np.arange(*offsets[id(u)], dtype=PETSc.IntType) for u in groups[name]])
-        index_set = PETSc.IS().createGeneral(rows, comm=comm)
+        index_set = PETSc.IS().createGeneral(rows[name], comm=comm)
         block = problem.A.createSubMatrix(index_set, index_set)
         diagonal = block.getDiagonal()
         low, high = diagonal.min()[1], diagonal.max()[1]  # collective

@@ -785,6 +785,16 @@ def block_offsets(model: Model) -> list[tuple[int, int, int, int]]:
     return [(int(owned[k]), int(owned[k + 1]), int(ghosts[k]), int(ghosts[k + 1])) for k in range(len(maps))]
 
 
+def field_split_rows(model: Model, start: int) -> dict[str, np.ndarray]:
+    """The global rows owned by this rank of each field-split block, by name; `start` is the
+    rank's first row of the monolithic matrix."""
+    offsets = owned_blocks(model)
+    return {
+        name: np.concatenate([start + np.arange(*offsets[id(u)], dtype=PETSc.IntType) for u in group])
+        for name, group in _field_groups(model).items()
+    }
+
+
 def _set_field_splits(problem, model: Model, prefix: str, options: dict) -> None:
     """Name the blocks of the monolithic matrix for the block Gauss-Seidel preconditioner (or
     PCFIELDSPLIT) and configure their solvers.
@@ -792,13 +802,9 @@ def _set_field_splits(problem, model: Model, prefix: str, options: dict) -> None
     The monolithic ("mpi") layout holds on each rank the owned dofs of every unknown one after
     the other, from the rank's first row on.
     """
-    start = problem.A.getOwnershipRange()[0]
-    offsets = owned_blocks(model)
     comm = problem.A.comm
-    splits = []
-    for name, group in _field_groups(model).items():
-        indices = [start + np.arange(*offsets[id(u)], dtype=PETSc.IntType) for u in group]
-        splits.append((name, PETSc.IS().createGeneral(np.concatenate(indices), comm=comm)))
+    rows = field_split_rows(model, problem.A.getOwnershipRange()[0])
+    splits = [(name, PETSc.IS().createGeneral(indices, comm=comm)) for name, indices in rows.items()]
     pc = problem.solver.getKSP().getPC()
     if pc.getType() != PETSc.PC.Type.PYTHON:
         pc.setFieldSplitIS(*splits)
@@ -857,6 +863,7 @@ __all__ = [
     "converged",
     "create_solver",
     "default_options",
+    "field_split_rows",
     "iterative_options",
     "number_of_dofs",
     "owned_blocks",
