@@ -114,6 +114,11 @@ def profile(problem, callback: JacobianCallback, names: list[str], repeat: int) 
         total += pack_c + pack + seconds
         label = f"{_name(names, callback, row_is)} x {_name(names, callback, column_is)}"
         print(f"block {label}: {kinds} | pack {pack_c + pack:.4f}, integrate and insert {seconds:.4f}")
+    if callback._pointwise is not None:  # the interface integrals, point by point (ssbfem.fem.pointwise)
+        seconds = _best(lambda: callback._pointwise.add_jacobian(J), repeat)
+        total += seconds
+        print(f"interface integrals point by point, all blocks | {seconds:.4f}")
+        J.assemble()
     print(f"blocks in all | {total:.4f}")
     print(f"final MatAssembly | {_best(J.assemble, repeat):.4f}")
     profiler = cProfile.Profile()
@@ -138,11 +143,10 @@ def interface_floor(model: CellModel, J: PETSc.Mat, callback: JacobianCallback, 
         entity_maps=model.entity_maps,
     )
     names = model.fields.names()
-    rows, columns = next(
-        (r, c)
-        for r, c, _ in callback._blocks
-        if _name(names, callback, r) == "phi_e" and _name(names, callback, c) == "psi_pos"
+    index_sets = _cpp.la.petsc.create_index_sets(
+        [(u.function_space.dofmap.index_map, u.function_space.dofmap.index_map_bs) for u in model.unknowns]
     )
+    rows, columns = index_sets[names.index("phi_e")], index_sets[names.index("psi_pos")]
     form = mass._cpp_object
     constants, coefficients = _cpp.fem.pack_constants(form), _cpp.fem.pack_coefficients(form)
 

@@ -41,18 +41,14 @@ def frequencies(start_Hz: float, end_Hz: float, per_decade: int = 10) -> np.ndar
 
 
 def _assemble_residual(problem) -> PETSc.Vec:
-    vec = fem.petsc.assemble_vector(problem.F, kind="mpi")
-    vec.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
-    return vec
+    return problem.assemble_residual()
 
 
 def _assemble_jacobian(problem) -> PETSc.Mat:
     """The Jacobian at the model's state, in a matrix of the solver's pattern (ssbfem.sparsity)."""
     mat = problem.A.duplicate()
     mat.setOption(PETSc.Mat.Option.NEW_NONZERO_LOCATIONS, False)
-    mat.zeroEntries()
-    fem.petsc.assemble_matrix(mat, problem.J)
-    mat.assemble()
+    problem.assemble_jacobian(mat)
     return mat
 
 

@@ -21,6 +21,7 @@ from mpi4py import MPI
 from ssbfem._dolfinx import PETSc, dolfinx
 from ssbfem.block_preconditioner import BlockGaussSeidel
 from ssbfem.model_interface import Model
+from ssbfem.fem.pointwise import split_pointwise
 from ssbfem.sparsity import jacobian_matrix
 
 _counter = itertools.count()
@@ -170,15 +171,31 @@ class CellProblem:
     taken once (``layout``).
     """
 
-    def __init__(self, model: Model, jacobian: list[list], options: dict, prefix: str):
+    def __init__(self, model: Model, options: dict, prefix: str):
         self.u = model.unknowns
-        self.F = dolfinx.fem.form(model.residuals, entity_maps=model.entity_maps)
-        self.J = dolfinx.fem.form(jacobian, entity_maps=model.entity_maps)
         spaces = [u.function_space for u in self.u]
         self.b = dolfinx.fem.petsc.create_vector(spaces, kind="mpi")
         self.x = dolfinx.fem.petsc.create_vector(spaces, kind="mpi")
         self.layout = ([u.x.array for u in self.u], block_offsets(model))
-        self.A = jacobian_matrix(self.b, self.layout[1], self.J, spaces, model.cells_in)
+        residuals, self.pointwise = model.residuals, None
+        if not model.bcs:
+            positions = [
+                np.asarray(iset.indices)
+                for iset in _cpp.la.petsc.create_index_sets(
+                    [(V.dofmap.index_map, V.dofmap.index_map_bs) for V in spaces]
+                )
+            ]
+            residuals, self.pointwise = split_pointwise(
+                model.cellmesh.mesh, model.residuals, self.u, model.cells_in, positions
+            )
+        #: The residual's and the Jacobian's forms DOLFINx assembles: all of them, or those the
+        #: interface assembled point by point (``pointwise``) leaves.
+        self.residual_forms = residuals
+        self.jacobian_forms = _block_jacobian(residuals, self.u)
+        self.F = dolfinx.fem.form(self.residual_forms, entity_maps=model.entity_maps)
+        self.J = dolfinx.fem.form(self.jacobian_forms, entity_maps=model.entity_maps)
+        extra = self.pointwise.pattern() if self.pointwise is not None else ()
+        self.A = jacobian_matrix(self.b, self.layout[1], self.J, spaces, model.cells_in, extra)
         self.jacobian_callback: JacobianCallback | None = None
         self.convergence = NewtonConvergence()
         self.solver = PETSc.SNES().create(self.b.comm)
@@ -194,8 +211,14 @@ class CellProblem:
             # Without Dirichlet conditions (terminals are Robin, the voltage a global unknown; only
             # a fixed temperature adds one) the residual needs no lifting: assembling it alone
             # halves its cost.
-            context = {"arrays": self.layout[0], "residual": [f._cpp_object for f in self.F], "offsets": self.layout[1]}
+            context = {
+                "arrays": self.layout[0],
+                "residual": [f._cpp_object if f is not None else None for f in self.F],
+                "offsets": self.layout[1],
+                "pointwise": self.pointwise,
+            }
             assemble = _assemble_residual
+        self._assemble_residual = (assemble, context)
         context = {"assemble": assemble, "needed": self.convergence.residual_needed, "context": context}
         self.solver.setFunction(_residual_unless_converged, self.b, kargs=context)
         db = PETSc.Options()
@@ -217,6 +240,25 @@ class CellProblem:
         self.x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
         scatter(self.x, *self.layout)
         return self.u
+
+    def assemble_residual(self) -> PETSc.Vec:
+        """F at the unknowns' present values, in a new vector (as the Newton iterations assemble it)."""
+        b = self.b.duplicate()
+        gather(*self.layout, self.x)
+        assemble, context = self._assemble_residual
+        assemble(self.solver, self.x, b, **context)
+        return b
+
+    def assemble_jacobian(self, J: PETSc.Mat) -> None:
+        """The Jacobian at the unknowns' present values into J (a matrix of A's pattern), as a
+        Newton iteration assembles it."""
+        gather(*self.layout, self.x)
+        callback = self.jacobian_callback
+        mode, callback.mode = callback.mode, "newton"
+        try:
+            callback(self.solver, self.x, J, None)
+        finally:
+            callback.mode = mode
 
     def destroy(self) -> None:
         """Free the PETSc objects (collective: call it on every rank at once)."""
@@ -356,10 +398,9 @@ def create_solver(model: Model, petsc_options: dict | None = None, linear_solver
     options = iterative_options(model) if linear_solver == "iterative" else default_options(model)
     options.update({k: _option_value(v) for k, v in (petsc_options or {}).items()})
     prefix = f"ssbfem{next(_counter)}_"
-    jacobian = dolfinx.fem.forms.derivative_block(model.residuals, model.unknowns)
-    problem = CellProblem(model, jacobian, options, prefix)
+    problem = CellProblem(model, options, prefix)
     factorised = options.get("ksp_type") == "preonly" and options.get("pc_type") in ("lu", "cholesky")
-    problem.jacobian_callback = JacobianCallback(problem, model, factorised, jacobian)
+    problem.jacobian_callback = JacobianCallback(problem, model, factorised, problem.jacobian_forms)
     problem.solver.setJacobian(problem.jacobian_callback, problem.A, None)
     ours = options.get("pc_type") == "python" and "pc_python_type" not in options  # the preset's
     if options.get("pc_type") == "fieldsplit" or ours:
@@ -404,6 +445,7 @@ class JacobianCallback:
         # What it assembles, not the problem itself: the SNES holds the callback, and a reference
         # cycle through the problem would leave its PETSc objects to the garbage collector.
         self._unknowns, self._forms, self._bcs = problem.u, problem.J, model.bcs
+        self._pointwise = problem.pointwise
         self._arrays, self._offsets = problem.layout
         self._blocks: list = []
         self.constant: ConstantBlocks | None = None
@@ -450,12 +492,21 @@ class JacobianCallback:
         else:
             J.zeroEntries()
         _assemble_blocks(J, self._blocks)
+        if self._pointwise is not None:
+            self._pointwise.add_jacobian(J)
         J.assemble()
 
     def destroy(self) -> None:
         """Free the matrix of the constant integrals."""
         if self.constant is not None:
             self.constant.destroy()
+
+
+def _block_jacobian(residuals: list, unknowns: list) -> list[list]:
+    """The block Jacobian of residual rows (None rows: rows of None blocks)."""
+    present = [r for r in residuals if r is not None]
+    derived = iter(dolfinx.fem.forms.derivative_block(present, unknowns) if present else [])
+    return [next(derived) if r is not None else [None] * len(unknowns) for r in residuals]
 
 
 def _set_up_only(snes: PETSc.SNES, names: set[str] | None) -> None:
@@ -828,17 +879,24 @@ def _residual_unless_converged(snes, x, b, assemble, needed, context) -> None:
         assemble(snes, x, b, **context)
 
 
-def _assemble_residual(_snes, x, b, arrays, residual, offsets) -> None:
+def _assemble_residual(_snes, x, b, arrays, residual, offsets, pointwise=None) -> None:
     """SNES residual callback: F(x) into b, for a block system without Dirichlet conditions
-    (`residual`: the blocks' compiled forms, assembled by DOLFINx's compiled layer directly)."""
+    (`residual`: the blocks' compiled forms, assembled by DOLFINx's compiled layer directly, None
+    where a row has none; `pointwise`: the interface integrals taken from them)."""
     x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
     scatter(x, arrays, offsets)
     with b.localForm() as local:
         local.set(0.0)
         array = local.array_w
+        blocks = []
         for form, (start, stop, ghost_start, ghost_stop) in zip(residual, offsets, strict=True):
             block = np.zeros(stop - start + ghost_stop - ghost_start, dtype=array.dtype)
-            _cpp.fem.assemble_vector(block, form, _cpp.fem.pack_constants(form), _cpp.fem.pack_coefficients(form))
+            if form is not None:
+                _cpp.fem.assemble_vector(block, form, _cpp.fem.pack_constants(form), _cpp.fem.pack_coefficients(form))
+            blocks.append(block)
+        if pointwise is not None:
+            pointwise.add_residual(blocks)
+        for block, (start, stop, ghost_start, ghost_stop) in zip(blocks, offsets, strict=True):
             array[start:stop] += block[: stop - start]
             array[ghost_start:ghost_stop] += block[stop - start :]
     b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)

@@ -73,6 +73,7 @@ def jacobian_matrix(
     jacobian: Sequence[Sequence],
     spaces: Sequence,
     cells_in: CellMap,
+    extra: Sequence[tuple[np.ndarray, np.ndarray]] = (),
 ) -> PETSc.Mat:
     """A monolithic matrix for the block Jacobian ``jacobian[i][j]`` (compiled forms or None;
     test space ``spaces[i]``, trial space ``spaces[j]``), with the couplings its integrals make
@@ -83,7 +84,9 @@ def jacobian_matrix(
     owned dofs then its ghosts.
 
     ``cells_in(space, cells)`` maps cells of the integration mesh to the cells of the space's
-    mesh (-1 where the space does not exist). Values set outside the pattern are ignored: the
+    mesh (-1 where the space does not exist). ``extra``: more couplings, (rows, columns) per
+    entity in the local numbering (those of integrals assembled apart,
+    :class:`ssbfem.fem.pointwise.PointwiseInterface`). Values set outside the pattern are ignored: the
     only ones DOLFINx writes there are the zeros of a missing side.
     """
     comm = vector.comm
@@ -128,6 +131,8 @@ def jacobian_matrix(
                     rows = np.hstack([_local_dofs(test, test_cells[s][here], positions[i]) for s in rows_on])
                     cols = np.hstack([_local_dofs(trial, trial_cells[s][here], positions[j]) for s in cols_on])
                     _insert(pattern, rows, cols)
+    for rows, cols in extra:
+        _insert(pattern, rows, cols)
     pattern.assemble()
     matrix = PETSc.Mat().create(comm)
     matrix.setType(PETSc.Mat.Type.AIJ)

@@ -95,3 +95,13 @@ def forget_options(problem) -> None:
     db, prefix = PETSc.Options(), problem.solver.getOptionsPrefix()
     for name in [name for name in db.getAll() if name.startswith(prefix)]:
         db.delValue(name)
+
+
+def whole_forms(model) -> tuple[list, list]:
+    """The model's residual and Jacobian as DOLFINx compiles the whole forms (the reference for a
+    solver that assembles some integrals its own way, ssbfem.fem.pointwise)."""
+    from ssbfem._dolfinx import dolfinx
+
+    residual = dolfinx.fem.form(model.residuals, entity_maps=model.entity_maps)
+    jacobian = dolfinx.fem.forms.derivative_block(model.residuals, model.unknowns)
+    return residual, dolfinx.fem.form(jacobian, entity_maps=model.entity_maps)

@@ -1,0 +1,423 @@
+"""Interface integrals evaluated once per quadrature point for the residual and every Jacobian block.
+
+An interior-facet integral of a residual row, int_Gamma g(u) v(s) dS, with the row's test
+function v restricted to one side s and g an expression of fields restricted to either side,
+Constants and numbers (the charge-transfer current j of the Butler-Volmer law at an electrode's
+interface), is assembled by DOLFINx one compiled kernel per form: g is evaluated again in each
+residual row that holds it and each of its derivatives in each Jacobian block, and each block's
+element matrix is inserted with both cells' dofs, though each argument lives on one side (an
+8 x 8 matrix of which 9 entries are nonzero at P1). On the composite cathode the interface took
+63 % of a residual (three rows) and nearly all of a Jacobian (twelve blocks) of which half was
+insertion (benchmarks/RESULTS.md, "Interface integrals point by point").
+
+:class:`PointwiseInterface` evaluates, at the quadrature points of the interface's facets:
+
+* the fields' values, from their dofs and basis functions tabulated once at the points
+  (``u(x_q) = sum_k u_k phi_k(x_q)``, the cell of each field's side);
+* every row's g, and for the Jacobian every dg/du(s) of every unknown u on each side it is read
+  from, by one compiled DOLFINx Expression each (the form compiler shares their common
+  subexpressions: the exponentials and the open-circuit potential once per point);
+
+and assembles from them:
+
+* residual row a: ``R_a[i] += sum_q w_q |F| g_a(x_q) phi_i(x_q)`` (w_q the weights of the
+  integral's quadrature rule on the reference facet, |F| the facet's Jacobian determinant);
+* Jacobian block (a, u(s)): ``J[i, j] += sum_q w_q |F| dg_a/du(s)(x_q) phi_i(x_q) psi_j(x_q)``,
+  over the dofs whose basis functions are nonzero on the facet only, all blocks of a facet in one
+  insertion.
+
+It is the same discrete operator as the forms' (the same rule, the same points: the rules of
+Basix on a triangle are symmetric, so the points are the same whichever vertex a facet's
+reference map starts from), to round-off. The expressions are evaluated on a mesh of their own
+(an interval per facet, on this process alone) whose quadrature space holds the fields' values
+at the points: an Expression's coefficients must live on the mesh it is evaluated on.
+
+Integrals that do not have this form (a test function on both sides or differentiated, a
+field's gradient, a facet normal or another geometric quantity in g, a space other than scalar
+Lagrange or Real, a mesh other than affine simplices in 2D or 3D, a rule not fixed in the
+integral's metadata) stay with DOLFINx (:func:`split_pointwise`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import basix
+import basix.ufl
+import numpy as np
+import ufl
+from mpi4py import MPI
+from ufl.algorithms import expand_derivatives
+from ufl.algorithms.apply_algebra_lowering import apply_algebra_lowering
+from ufl.algorithms.apply_restrictions import apply_restrictions
+from ufl.corealg.map_dag import map_expr_dag
+from ufl.corealg.multifunction import MultiFunction
+from ufl.corealg.traversal import unique_pre_traversal
+
+from ssbfem._dolfinx import PETSc, dolfinx
+
+fem = dolfinx.fem
+
+#: Facets whose Jacobian entries are inserted per call: bounds the temporary arrays.
+_CHUNK = 20_000
+
+
+class _NotPointwise(Exception):
+    """An integral that keeps DOLFINx's assembly."""
+
+
+def _is_real(space) -> bool:
+    return bool(getattr(space.ufl_element(), "is_real", False))
+
+
+def _check_space(space) -> None:
+    if _is_real(space):
+        return
+    element = space.ufl_element()
+    if element.family_name not in ("P", "Lagrange", "CG", "Q") or element.reference_value_shape != ():
+        raise _NotPointwise(f"element {element}")
+    if space.element.needs_dof_transformations:
+        raise _NotPointwise("dof transformations")
+
+
+def _split_integrand(integral: ufl.classes.Integral) -> tuple[ufl.core.expr.Expr, str]:
+    """(g, side) of an integrand g v(side) (a residual's, linear in its one test function v)."""
+    # Restrictions on the terminals only ((a + b)('+') -> a('+') + b('+')).
+    integrand = apply_restrictions(apply_algebra_lowering(integral.integrand()))
+    arguments = ufl.algorithms.extract_arguments(integrand)
+    if len(arguments) != 1:
+        raise _NotPointwise("not one argument")
+    v = arguments[0]
+    sides = set()
+    for node in unique_pre_traversal(integrand):
+        if isinstance(node, ufl.classes.Derivative | ufl.classes.GeometricQuantity):
+            raise _NotPointwise(f"{type(node).__name__} in the integrand")
+        if isinstance(node, ufl.classes.Restricted):
+            operand = node.ufl_operands[0]
+            if operand == v:
+                sides.add(node.side())
+            elif not isinstance(operand, ufl.Coefficient | ufl.classes.Constant):
+                raise _NotPointwise("a restricted expression")
+    if len(sides) != 1:
+        raise _NotPointwise("the test function on both sides or neither")
+    # Linear in v, which appears undifferentiated: the integrand is g v(side), g = integrand(v = 1).
+    g = ufl.replace(integrand, {v: ufl.as_ufl(1.0)})
+    return g, sides.pop()
+
+
+@dataclass
+class _Side:
+    """A space read on one side of the facets: its dofs whose basis functions are nonzero on each
+    facet, and their values at the facet's quadrature points."""
+
+    dofs: np.ndarray  # (facets, m): local dofs of the space (owned and ghost numbering)
+    basis: np.ndarray  # (facets, points, m)
+
+
+@dataclass
+class _Group:
+    """Integrals on the same facets with the same rule."""
+
+    entities: np.ndarray  # (facets, 4): cell and local facet of "+", then of "-"
+    degree: int
+    rows: list = field(default_factory=list)  # (row index, space, side, g)
+
+
+@dataclass
+class _Prepared:
+    """A group ready to evaluate: the rows' and columns' sides, the weights, the container."""
+
+    rows: list[tuple[int, _Side]]  # (row index, test space's side)
+    columns: list[tuple[int, _Side]]  # (unknown's index, its side): the Jacobian's
+    weights: np.ndarray  # (facets, points): quadrature weights times |F|
+    fields: list[tuple[fem.Function, fem.Function, _Side]]  # (point values, the field, its side)
+    constants: list[tuple[fem.Constant, fem.Constant]]  # (the container's copy, the original)
+    container: object
+    cells: np.ndarray  # the container's cell of each facet
+    point_dofs: np.ndarray  # (facets, points): the point values' dofs
+    residual: fem.Expression  # every row's g, (points, rows) per facet
+    jacobian: fem.Expression | None  # dg_row/dcolumn, column by column
+    row_dofs: np.ndarray  # (facets, rows' dofs): the Jacobian's rows, monolithic local numbering
+    column_dofs: np.ndarray  # (facets, columns' dofs)
+
+    @property
+    def size(self) -> int:
+        return len(self.cells)
+
+
+class PointwiseInterface:
+    """The interior-facet integrals of a residual that :func:`split_pointwise` took from its forms,
+    assembled point by point (see the module's docstring).
+
+    Args:
+        mesh: The cell mesh (the integrals' domain).
+        groups: The integrals, by facets and rule.
+        unknowns: The system's unknowns (rows and columns in this order).
+        cells_in: Maps cells of the cell mesh to cells of a space's mesh (-1 where none).
+        positions: Each unknown's local dofs in the monolithic local numbering of the Jacobian.
+    """
+
+    def __init__(self, mesh, groups: list[_Group], unknowns: list, cells_in, positions: list[np.ndarray]):
+        self._groups = [_prepare(mesh, group, unknowns, cells_in, positions) for group in groups]
+
+    @property
+    def rows(self) -> set[int]:
+        """The residual rows that hold integrals assembled here."""
+        return {row for group in self._groups for row, _ in group.rows}
+
+    def add_residual(self, blocks: list[np.ndarray]) -> None:
+        """Add the interface's integrals into each residual row's local array (`blocks`, owned
+        and ghost entries, before the ghosts are summed)."""
+        for group in self._groups:
+            if group.size == 0:
+                continue
+            _fill(group)
+            values = _evaluate(group, group.residual, 0, group.size)  # (facets, points, rows)
+            for k, (row, side) in enumerate(group.rows):
+                contribution = np.einsum("fq,fqi->fi", group.weights * values[:, :, k], side.basis)
+                block = blocks[row]
+                block += np.bincount(side.dofs.ravel(), weights=contribution.ravel(), minlength=block.size)
+
+    def add_jacobian(self, J: PETSc.Mat) -> None:
+        """Add the interface's Jacobian blocks into J (local numbering; J assembled afterwards):
+        each facet's entries of every block in one insertion."""
+        for group in self._groups:
+            if group.jacobian is None or group.size == 0:
+                continue
+            _fill(group)
+            n_rows = len(group.rows)
+            for start in range(0, group.size, _CHUNK):
+                stop = min(start + _CHUNK, group.size)
+                derivatives = _evaluate(group, group.jacobian, start, stop)  # (f, q, columns x rows)
+                w = group.weights[start:stop, :, None]
+                blocks = []
+                for a, (_, row_side) in enumerate(group.rows):
+                    weighted = (w * row_side.basis[start:stop]).transpose(0, 2, 1)  # (f, i, q)
+                    blocks.append(
+                        np.concatenate(
+                            [
+                                np.matmul(weighted * derivatives[:, None, :, c * n_rows + a], side.basis[start:stop])
+                                for c, (_, side) in enumerate(group.columns)
+                            ],
+                            axis=2,
+                        )
+                    )
+                values = np.concatenate(blocks, axis=1).reshape(stop - start, -1)  # (f, rows x columns)
+                J.setValuesLocalRCV(
+                    group.row_dofs[start:stop], group.column_dofs[start:stop], values, addv=PETSc.InsertMode.ADD
+                )
+
+    def pattern(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(rows, columns) per facet of the Jacobian entries :meth:`add_jacobian` adds (local
+        monolithic numbering), for the matrix's sparsity."""
+        return [(group.row_dofs, group.column_dofs) for group in self._groups if group.columns]
+
+
+def _prepare(msh, group: _Group, unknowns: list, cells_in, positions: list[np.ndarray]) -> _Prepared:
+    tdim = msh.topology.dim
+    facet_type = basix.CellType.interval if tdim == 2 else basix.CellType.triangle
+    points, weights = basix.make_quadrature(facet_type, group.degree)
+    entities = group.entities
+    nf, nq = len(entities), len(weights)
+    physical, scale = _facet_points(msh, entities, points)
+    sides: dict[tuple[int, str], _Side] = {}
+    tables: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # shared by the spaces of one mesh and element
+
+    def side_of(space, side: str) -> _Side:
+        key = (id(space), side)
+        if key not in sides:
+            cells = cells_in(space, entities[:, 0 if side == "+" else 2])
+            if np.any(cells < 0):
+                raise ValueError(f"an interface integral reads a field on side {side!r}, where it does not exist")
+            table = (id(space.mesh), str(space.ufl_element()), side)
+            if table not in tables:
+                tables[table] = _tabulate(space, cells, physical)
+            keep, basis = tables[table]
+            sides[key] = _Side(np.take_along_axis(space.dofmap.list[cells], keep, 1), basis)
+        return sides[key]
+
+    # The container: an interval per facet whose quadrature space holds the fields at the points.
+    count = max(nf, 1)  # a mesh needs a cell
+    container = dolfinx.mesh.create_interval(MPI.COMM_SELF, count, [0.0, 1.0])
+    reference = ((np.arange(nq) + 0.5) / nq).reshape(-1, 1)
+    element = basix.ufl.quadrature_element(
+        container.basix_cell(), value_shape=(), points=reference, weights=np.full(nq, 1.0 / nq)
+    )
+    Q = fem.functionspace(container, element)
+    cell_of = np.empty(count, dtype=np.int32)
+    cell_of[np.asarray(container.topology.original_cell_index)] = np.arange(count, dtype=np.int32)
+    cells = cell_of[:nf]
+
+    to_points = _ToPoints(container, Q)
+    rows, values = [], []
+    for row, space, side, g in group.rows:
+        rows.append((row, side_of(space, side)))
+        values.append(map_expr_dag(to_points, g))
+    fields, columns, derivatives = [], [], []
+    index = {id(u): k for k, u in enumerate(unknowns)}
+    for (function, side), (q, variable) in to_points.fields.items():
+        data = side_of(function.function_space, side)
+        fields.append((q, function, data))
+        if id(function) not in index:
+            continue  # not an unknown: no column
+        derivative = [expand_derivatives(ufl.diff(value, variable)) for value in values]
+        if all(isinstance(d, ufl.classes.Zero) for d in derivative):
+            continue
+        columns.append((index[id(function)], data))
+        derivatives.extend(derivative)
+
+    def monolithic(sides: list[tuple[int, _Side]]) -> np.ndarray:
+        if not sides:
+            return np.zeros((nf, 0), dtype=PETSc.IntType)
+        return np.hstack([positions[k][side.dofs] for k, side in sides]).astype(PETSc.IntType)
+
+    return _Prepared(
+        rows=rows,
+        columns=columns,
+        weights=weights[None, :] * scale[:, None],
+        fields=fields,
+        constants=to_points.constants,
+        container=container,
+        cells=cells,
+        point_dofs=Q.dofmap.list[cells],
+        residual=_expression(ufl.as_vector(values), reference),
+        jacobian=_expression(ufl.as_vector(derivatives), reference) if derivatives else None,
+        row_dofs=monolithic(rows),
+        column_dofs=monolithic(columns),
+    )
+
+
+def _fill(group: _Prepared) -> None:
+    """The container's Constants and point values from the present state."""
+    for copy, source in group.constants:
+        copy.value[...] = source.value
+    for q, function, side in group.fields:
+        q.x.array[group.point_dofs] = np.einsum("fqk,fk->fq", side.basis, function.x.array[side.dofs])
+
+
+def _evaluate(group: _Prepared, expression, start: int, stop: int) -> np.ndarray:
+    """(facets start:stop, points, components) of `expression` (after :func:`_fill`)."""
+    return expression.eval(group.container, group.cells[start:stop]).reshape(stop - start, len(group.weights[0]), -1)
+
+
+def split_pointwise(
+    mesh, residuals: list[ufl.Form], unknowns: list, cells_in, positions: list[np.ndarray]
+) -> tuple[list[ufl.Form | None], PointwiseInterface | None]:
+    """(the residual forms without the integrals assembled point by point, their
+    :class:`PointwiseInterface`; None when there are none). A row left without integrals is
+    None."""
+    groups: dict[tuple, _Group] = {}
+    rest: list[list] = [[] for _ in residuals]
+    spaces = [u.function_space for u in unknowns]
+    for row, form in enumerate(residuals):
+        for integral in form.integrals():
+            try:
+                key, g, side = _pointwise_key(integral, mesh, spaces[row])
+            except _NotPointwise:
+                rest[row].append(integral)
+                continue
+            if key not in groups:
+                data = dict(integral.subdomain_data())[integral.subdomain_id()]
+                groups[key] = _Group(np.asarray(data).reshape(-1, 4), key[2])
+            groups[key].rows.append((row, spaces[row], side, g))
+    if not groups:
+        return residuals, None
+    forms = [ufl.Form(integrals) if integrals else None for integrals in rest]
+    return forms, PointwiseInterface(mesh, list(groups.values()), unknowns, cells_in, positions)
+
+
+def _pointwise_key(integral, msh, space) -> tuple[tuple, ufl.core.expr.Expr, str]:
+    """((domain data, subdomain, degree), g, side) of an integral assembled point by point."""
+    if integral.integral_type() != "interior_facet":
+        raise _NotPointwise("not an interior facet")
+    degree = integral.metadata().get("quadrature_degree")
+    data = integral.subdomain_data()
+    if not isinstance(degree, int) or not isinstance(data, list) or not isinstance(integral.subdomain_id(), int):
+        raise _NotPointwise("no fixed rule or integration data")
+    if msh.topology.dim not in (2, 3) or msh.geometry.dim != msh.topology.dim or msh.geometry.cmaps[0].degree != 1:
+        raise _NotPointwise("not an affine simplex mesh in 2D or 3D")
+    if msh.topology.cell_type not in (dolfinx.mesh.CellType.triangle, dolfinx.mesh.CellType.tetrahedron):
+        raise _NotPointwise("not simplices")
+    g, side = _split_integrand(integral)
+    _check_space(space)
+    for node in unique_pre_traversal(g):
+        if isinstance(node, ufl.Coefficient):
+            if not isinstance(node, fem.Function):
+                raise _NotPointwise("a coefficient that is not a Function")
+            _check_space(node.function_space)
+    return (id(data), integral.subdomain_id(), degree), g, side
+
+
+class _ToPoints(MultiFunction):
+    """Rewrites g for the container mesh: each restricted field a Function of the point values'
+    space (made on first sight, wrapped as a ufl.variable so that g can be differentiated with
+    respect to it), each Constant a Constant of the container (its value copied before each
+    evaluation)."""
+
+    expr = MultiFunction.reuse_if_untouched
+
+    def __init__(self, container, space):
+        super().__init__()
+        self.container = container
+        self.space = space
+        self.fields: dict[tuple, tuple[fem.Function, ufl.classes.Variable]] = {}  # (field, side) ->
+        self.constants: list[tuple[fem.Constant, fem.Constant]] = []
+        self._constants: dict[int, fem.Constant] = {}
+
+    def restricted(self, o):
+        operand = o.ufl_operands[0]
+        if isinstance(operand, ufl.classes.Constant):
+            return self.constant(operand)
+        key = (operand, o.side())
+        if key not in self.fields:
+            q = fem.Function(self.space)
+            self.fields[key] = (q, ufl.variable(q))
+        return self.fields[key][1]
+
+    def constant(self, o):
+        if id(o) not in self._constants:
+            copy = fem.Constant(self.container, np.array(o.value, dtype=PETSc.ScalarType))
+            self._constants[id(o)] = copy
+            self.constants.append((copy, o))
+        return self._constants[id(o)]
+
+
+def _expression(values, reference: np.ndarray):
+    return fem.Expression(values, reference, comm=MPI.COMM_SELF)
+
+
+def _facet_points(msh, entities: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the physical quadrature points (facets, points, 3), each facet's Jacobian determinant)."""
+    tdim = msh.topology.dim
+    msh.topology.create_connectivity(tdim, tdim - 1)
+    cell_facets = msh.topology.connectivity(tdim, tdim - 1)
+    facets = cell_facets.array.reshape(-1, tdim + 1)[entities[:, 0], entities[:, 1]].astype(np.int32)
+    nodes = dolfinx.mesh.entities_to_geometry(msh, tdim - 1, facets)
+    x = msh.geometry.x[nodes]  # (facets, tdim, 3)
+    edges = x[:, 1:, :] - x[:, :1, :]
+    physical = x[:, :1, :] + np.einsum("qk,fkd->fqd", points, edges)
+    if tdim == 3:
+        scale = np.linalg.norm(np.cross(edges[:, 0], edges[:, 1]), axis=1)
+    else:
+        scale = np.linalg.norm(edges[:, 0], axis=1)
+    return physical, scale
+
+
+def _tabulate(space, cells: np.ndarray, physical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(which of a cell's dofs have basis functions nonzero on the facet (facets, m), their values
+    at the points (facets, points, m)) for a space's cells on the side read."""
+    nf, nq = physical.shape[:2]
+    if _is_real(space):
+        return np.zeros((nf, 1), dtype=np.int64), np.ones((nf, nq, 1))
+    msh = space.mesh
+    tdim = msh.topology.dim
+    nodes = msh.geometry.x[msh.geometry.dofmaps[0][cells]]  # (facets, tdim + 1, 3), affine
+    jacobian = np.stack([nodes[:, k + 1, :tdim] - nodes[:, 0, :tdim] for k in range(tdim)], axis=2)
+    local = np.linalg.solve(jacobian[:, None], (physical[:, :, :tdim] - nodes[:, None, 0, :tdim])[..., None])[..., 0]
+    element = space.element.basix_element
+    basis = element.tabulate(0, local.reshape(-1, tdim))[0, :, :, 0].reshape(nf, nq, -1)
+    # The basis functions nonzero on the facet: those of the facet's closure, as many on every facet
+    # (the others vanish there, to round-off at these points).
+    on_facet = len(space.dofmap.dof_layout.entity_closure_dofs(tdim - 1, 0))
+    keep = np.sort(np.argsort(-np.abs(basis).max(axis=1), axis=1)[:, :on_facet], axis=1)
+    return keep, np.ascontiguousarray(np.take_along_axis(basis, keep[:, None, :], 2))
