@@ -20,8 +20,8 @@ from mpi4py import MPI
 
 from ssbfem._dolfinx import PETSc, dolfinx
 from ssbfem.block_preconditioner import BlockGaussSeidel
-from ssbfem.model_interface import Model
 from ssbfem.fem.pointwise import split_pointwise
+from ssbfem.model_interface import Model
 from ssbfem.sparsity import jacobian_matrix
 
 _counter = itertools.count()
@@ -169,6 +169,11 @@ class CellProblem:
     55k unknowns (a third of the run's memory, growing faster than the unknowns), to be replaced.
     Its solve copies between the unknowns and the solution vector through arrays and offsets
     taken once (``layout``).
+
+    Without Dirichlet conditions the interface integrals of the kinetics are assembled point by
+    point (``pointwise``, :class:`ssbfem.fem.pointwise.PointwiseInterface`); ``F`` and ``J`` are
+    then the forms of what DOLFINx still assembles. :meth:`assemble_residual` and
+    :meth:`assemble_jacobian` give the whole residual and Jacobian.
     """
 
     def __init__(self, model: Model, options: dict, prefix: str):
@@ -435,7 +440,8 @@ class JacobianCallback:
     hold (the time step, the BDF weights) has changed, and copied into the Jacobian in place of
     zeroing it: on the 3D composite cathode of benchmarks/assembly.py only the interface integrals
     are then assembled at each Newton iteration (``ufl_jacobian``: the Jacobian's UFL blocks,
-    split as :func:`split_constant`; without them every integral is assembled at every call).
+    split as :func:`split_constant`; without them every integral is assembled at every call),
+    point by point where the problem has a ``pointwise`` interface.
     """
 
     def __init__(self, problem: CellProblem, model: Model, factorised: bool, ufl_jacobian: list | None = None):
