@@ -280,8 +280,8 @@ def _prepare(msh, group: _Group, unknowns: list, cells_in, positions: list[np.nd
         container=container,
         cells=cells,
         point_dofs=Q.dofmap.list[cells],
-        residual=_expression(ufl.as_vector(values), reference),
-        jacobian=_expression(ufl.as_vector(derivatives), reference) if derivatives else None,
+        residual=_expression(ufl.as_vector(values), reference, msh.comm),
+        jacobian=_expression(ufl.as_vector(derivatives), reference, msh.comm) if derivatives else None,
         row_dofs=monolithic(rows),
         column_dofs=monolithic(columns),
     )
@@ -382,8 +382,11 @@ class _ToPoints(MultiFunction):
         return self._constants[id(o)]
 
 
-def _expression(values, reference: np.ndarray):
-    return fem.Expression(values, reference, comm=MPI.COMM_SELF)
+def _expression(values, reference: np.ndarray, comm: MPI.Comm):
+    """Compiled on `comm` (the cell mesh's: rank 0 compiles, the others wait), though evaluated on
+    each process's own container: compiled on each process alone, two processes writing the same
+    new module at once failed on one of them."""
+    return fem.Expression(values, reference, comm=comm)
 
 
 def _facet_points(msh, entities: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -415,7 +418,7 @@ def _tabulate(space, cells: np.ndarray, physical: np.ndarray) -> tuple[np.ndarra
     jacobian = np.stack([nodes[:, k + 1, :tdim] - nodes[:, 0, :tdim] for k in range(tdim)], axis=2)
     local = np.linalg.solve(jacobian[:, None], (physical[:, :, :tdim] - nodes[:, None, 0, :tdim])[..., None])[..., 0]
     element = space.element.basix_element
-    basis = element.tabulate(0, local.reshape(-1, tdim))[0, :, :, 0].reshape(nf, nq, -1)
+    basis = element.tabulate(0, local.reshape(-1, tdim))[0, :, :, 0].reshape(nf, nq, element.dim)
     # The basis functions nonzero on the facet: those of the facet's closure, as many on every facet
     # (the others vanish there, to round-off at these points).
     on_facet = len(space.dofmap.dof_layout.entity_closure_dofs(tdim - 1, 0))
