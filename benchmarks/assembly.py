@@ -130,7 +130,7 @@ def profile(problem, callback: JacobianCallback, names: list[str], repeat: int) 
     print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[:3000])
 
 
-def interface_floor(model: CellModel, J: PETSc.Mat, callback: JacobianCallback, repeat: int) -> None:
+def interface_floor(model: CellModel, J: PETSc.Mat, repeat: int) -> None:
     """The cost of the positive interface's facets with the cheapest integrand, a mass-type
     integral of the electrolyte's test function against the electrode's trial function
     (phi_e x psi_pos), inserted where the Jacobian's block is: the per-facet work of the
@@ -243,7 +243,7 @@ def main() -> None:
         for label, callback in (("reused", reused), ("every integral", every)):
             print(f"\n## Phases of one Jacobian assembly ({label})\n")
             profile(problem, callback, model.fields.names(), args.repeat)
-        interface_floor(model, J, reused, args.repeat)
+        interface_floor(model, J, args.repeat)
 
 
 if __name__ == "__main__":

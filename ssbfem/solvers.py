@@ -22,7 +22,7 @@ from ssbfem._dolfinx import PETSc, dolfinx
 from ssbfem.block_preconditioner import BlockGaussSeidel
 from ssbfem.fem.pointwise import split_pointwise
 from ssbfem.model_interface import Model
-from ssbfem.sparsity import jacobian_matrix
+from ssbfem.sparsity import jacobian_matrix, local_positions
 
 _counter = itertools.count()
 
@@ -184,20 +184,13 @@ class CellProblem:
         self.layout = ([u.x.array for u in self.u], block_offsets(model))
         residuals, self.pointwise = model.residuals, None
         if not model.bcs:
-            positions = [
-                np.asarray(iset.indices)
-                for iset in _cpp.la.petsc.create_index_sets(
-                    [(V.dofmap.index_map, V.dofmap.index_map_bs) for V in spaces]
-                )
-            ]
             residuals, self.pointwise = split_pointwise(
-                model.cellmesh.mesh, model.residuals, self.u, model.cells_in, positions
+                model.cellmesh.mesh, model.residuals, self.u, model.cells_in, local_positions(spaces)
             )
-        #: The residual's and the Jacobian's forms DOLFINx assembles: all of them, or those the
-        #: interface assembled point by point (``pointwise``) leaves.
-        self.residual_forms = residuals
+        #: The Jacobian's UFL blocks DOLFINx assembles: all of them, or those the interface
+        #: assembled point by point (``pointwise``) leaves.
         self.jacobian_forms = _block_jacobian(residuals, self.u)
-        self.F = dolfinx.fem.form(self.residual_forms, entity_maps=model.entity_maps)
+        self.F = dolfinx.fem.form(residuals, entity_maps=model.entity_maps)
         self.J = dolfinx.fem.form(self.jacobian_forms, entity_maps=model.entity_maps)
         extra = self.pointwise.pattern() if self.pointwise is not None else ()
         self.A = jacobian_matrix(self.b, self.layout[1], self.J, spaces, model.cells_in, extra)

@@ -67,6 +67,12 @@ def _insert(pattern: PETSc.Mat, rows: np.ndarray, cols: np.ndarray) -> None:
         pattern.setValuesLocalRCV(r, c, values)
 
 
+def local_positions(spaces: Sequence) -> list[np.ndarray]:
+    """Each space's local dofs (owned, then ghosts) in the monolithic local numbering."""
+    index_maps = [(V.dofmap.index_map, V.dofmap.index_map_bs) for V in spaces]
+    return [np.asarray(iset.indices) for iset in dolfinx.cpp.la.petsc.create_index_sets(index_maps)]
+
+
 def jacobian_matrix(
     vector: PETSc.Vec,
     offsets: Sequence[tuple[int, int, int, int]],
@@ -94,12 +100,7 @@ def jacobian_matrix(
     indices = np.concatenate([np.concatenate([local_to_global[a:b], local_to_global[c:d]]) for a, b, c, d in offsets])
     lgmap = PETSc.LGMap().create(indices.astype(PETSc.IntType), comm=comm)
     sizes = (vector.getSizes(), vector.getSizes())
-    positions = [
-        np.asarray(iset.indices)
-        for iset in dolfinx.cpp.la.petsc.create_index_sets(
-            [(V.dofmap.index_map, V.dofmap.index_map_bs) for V in spaces]
-        )
-    ]
+    positions = local_positions(spaces)
     pattern = PETSc.Mat().create(comm)
     pattern.setType(PETSc.Mat.Type.PREALLOCATOR)
     pattern.setSizes(sizes)
