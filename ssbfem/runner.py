@@ -460,7 +460,8 @@ def resolved_model(settings: Settings, cellmesh: CellMesh, extra_blocks: Sequenc
     blocks = [*cell_blocks(cell, thermal, tags.NEGATIVE in cellmesh.cell_names), *extra_blocks]
     model = CellModel(cellmesh, cell, degree=settings.mesh.degree, thermal=thermal, blocks=blocks)
     summary = geometry_summary(cellmesh, model.terminal_area, cell)
-    if cell.architecture == "composite":  # what a homogenised model of this microstructure takes
+    if cell.architecture == "composite" and settings.output.effective_parameters:
+        # what a homogenised model of this microstructure takes
         separator = cell.electrolyte.thickness_um
         layer = (separator, separator + cell.positive.thickness_um)
         measured = effective_parameters(cellmesh, layer, mesh_name=settings.mesh.file or "composite builder")

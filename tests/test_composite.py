@@ -161,6 +161,7 @@ def test_composite_run_conserves_charge_and_writes_geometry(tmp_path):
         mesh={"degree": 1},
         solver={"initial_step_s": 1.0},
         experiment={"steps": ["Discharge at 1C for 10 seconds"]},
+        output={"effective_parameters": True},
     )
     del raw["cell"]["nominal_capacity_mAh_cm2"]  # 1C from the active volume
     result = run(resolve(raw), tmp_path / "run")

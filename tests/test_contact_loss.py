@@ -118,6 +118,7 @@ def test_discharge_with_contact_loss_conserves_charge(tmp_path):
             mesh={"degree": 1},
             solver={"initial_step_s": 1.0},
             experiment={"steps": ["Discharge at 1C for 10 seconds"]},
+            output={"effective_parameters": True},
         )
         del raw["cell"]["nominal_capacity_mAh_cm2"]
         raw["cell"]["composite"]["contact_loss_fraction"] = loss

@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 import basix
 import basix.ufl
 import numpy as np
+import scipy.sparse
 import ufl
 from mpi4py import MPI
 from ufl.algorithms import expand_derivatives
@@ -130,11 +131,11 @@ class _Prepared:
     rows: list[tuple[int, _Side]]  # (row index, test space's side)
     columns: list[tuple[int, _Side]]  # (unknown's index, its side): the Jacobian's
     weights: np.ndarray  # (facets, points): quadrature weights times |F|
-    fields: list[tuple[fem.Function, fem.Function, _Side]]  # (point values, the field, its side)
+    fields: list[tuple[fem.Function, fem.Function, scipy.sparse.csr_array]]  # (point values, the field, dofs -> points)
+    integrate: list[scipy.sparse.csr_array]  # per row: point values (facets x points) -> the row's local array
     constants: list[tuple[fem.Constant, fem.Constant]]  # (the container's copy, the original)
     container: object
     cells: np.ndarray  # the container's cell of each facet
-    point_dofs: np.ndarray  # (facets, points): the point values' dofs
     residual: fem.Expression  # every row's g, (points, rows) per facet
     jacobian: fem.Expression | None  # dg_row/dcolumn, column by column
     row_dofs: np.ndarray  # (facets, rows' dofs): the Jacobian's rows, monolithic local numbering
@@ -173,10 +174,8 @@ class PointwiseInterface:
                 continue
             _fill(group)
             values = _evaluate(group, group.residual, 0, group.size)  # (facets, points, rows)
-            for k, (row, side) in enumerate(group.rows):
-                contribution = np.einsum("fq,fqi->fi", group.weights * values[:, :, k], side.basis)
-                block = blocks[row]
-                block += np.bincount(side.dofs.ravel(), weights=contribution.ravel(), minlength=block.size)
+            for k, ((row, _), integrate) in enumerate(zip(group.rows, group.integrate, strict=True)):
+                blocks[row] += integrate @ values[:, :, k].ravel()
 
     def add_jacobian(self, J: PETSc.Mat) -> None:
         """Add the interface's Jacobian blocks into J (local numbering; J assembled afterwards):
@@ -257,7 +256,17 @@ def _prepare(msh, group: _Group, unknowns: list, cells_in, positions: list[np.nd
     index = {id(u): k for k, u in enumerate(unknowns)}
     for (function, side), (q, variable) in to_points.fields.items():
         data = side_of(function.function_space, side)
-        fields.append((q, function, data))
+        # u(x_q) = sum_k u_k phi_k(x_q): the point values' dofs from the field's.
+        points = Q.dofmap.list[cells][:, :, None]
+        interpolate = (
+            data.basis.ravel(),
+            (
+                np.broadcast_to(points, data.basis.shape).ravel(),
+                np.broadcast_to(data.dofs[:, None, :], data.basis.shape).ravel(),
+            ),
+        )
+        shape = (q.x.array.size, function.x.array.size)
+        fields.append((q, function, scipy.sparse.csr_array(interpolate, shape=shape)))
         if id(function) not in index:
             continue  # not an unknown: no column
         derivative = [expand_derivatives(ufl.diff(value, variable)) for value in values]
@@ -271,15 +280,27 @@ def _prepare(msh, group: _Group, unknowns: list, cells_in, positions: list[np.nd
             return np.zeros((nf, 0), dtype=PETSc.IntType)
         return np.hstack([positions[k][side.dofs] for k, side in sides]).astype(PETSc.IntType)
 
+    weights = weights[None, :] * scale[:, None]
+    integrate = []  # R_a[i] += sum_q w_q |F| g_a(x_q) phi_i(x_q), points in (facet, point) order
+    for row, side in rows:
+        point = np.arange(nf * nq).reshape(nf, nq, 1)
+        entries = (
+            (weights[:, :, None] * side.basis).ravel(),
+            (
+                np.broadcast_to(side.dofs[:, None, :], side.basis.shape).ravel(),
+                np.broadcast_to(point, side.basis.shape).ravel(),
+            ),
+        )
+        integrate.append(scipy.sparse.csr_array(entries, shape=(unknowns[row].x.array.size, nf * nq)))
     return _Prepared(
         rows=rows,
         columns=columns,
-        weights=weights[None, :] * scale[:, None],
+        weights=weights,
         fields=fields,
+        integrate=integrate,
         constants=to_points.constants,
         container=container,
         cells=cells,
-        point_dofs=Q.dofmap.list[cells],
         residual=_expression(ufl.as_vector(values), reference, msh.comm),
         jacobian=_expression(ufl.as_vector(derivatives), reference, msh.comm) if derivatives else None,
         row_dofs=monolithic(rows),
@@ -291,8 +312,8 @@ def _fill(group: _Prepared) -> None:
     """The container's Constants and point values from the present state."""
     for copy, source in group.constants:
         copy.value[...] = source.value
-    for q, function, side in group.fields:
-        q.x.array[group.point_dofs] = np.einsum("fqk,fk->fq", side.basis, function.x.array[side.dofs])
+    for q, function, interpolate in group.fields:
+        q.x.array[:] = interpolate @ function.x.array
 
 
 def _evaluate(group: _Prepared, expression, start: int, stop: int) -> np.ndarray:
