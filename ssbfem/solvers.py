@@ -209,13 +209,11 @@ class CellProblem:
             # Without Dirichlet conditions (terminals are Robin, the voltage a global unknown; only
             # a fixed temperature adds one) the residual needs no lifting: assembling it alone
             # halves its cost.
-            context = {
-                "arrays": self.layout[0],
-                "residual": [f._cpp_object if f is not None else None for f in self.F],
-                "offsets": self.layout[1],
-                "pointwise": self.pointwise,
-            }
-            assemble = _assemble_residual
+            rest, affine = split_affine(residuals, self.jacobian_forms)
+            compile_ = lambda form: dolfinx.fem.form(form, entity_maps=model.entity_maps) if form else None
+            rest = [whole if r is row else compile_(r) for r, row, whole in zip(rest, residuals, self.F, strict=True)]
+            assemble = ResidualCallback(self.layout, rest, [compile_(a) for a in affine], self.pointwise, self.b)
+            context = {}
         self._assemble_residual = (assemble, context)
         context = {"assemble": assemble, "needed": self.convergence.residual_needed, "context": context}
         self.solver.setFunction(_residual_unless_converged, self.b, kargs=context)
@@ -234,15 +232,23 @@ class CellProblem:
         """Newton from the unknowns' values; they hold the result."""
         gather(*self.layout, self.x)
         self.convergence.start()
+        self._new_state()
         self.solver.solve(None, self.x)
         self.x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
         scatter(self.x, *self.layout)
         return self.u
 
+    def _new_state(self) -> None:
+        """The Constants and the fields other than the unknowns may have changed (a new solve)."""
+        assemble = self._assemble_residual[0]
+        if isinstance(assemble, ResidualCallback):
+            assemble.new_state()
+
     def assemble_residual(self) -> PETSc.Vec:
         """F at the unknowns' present values, in a new vector (as the Newton iterations assemble it)."""
         b = self.b.duplicate()
         gather(*self.layout, self.x)
+        self._new_state()
         assemble, context = self._assemble_residual
         assemble(self.solver, self.x, b, **context)
         return b
@@ -263,6 +269,9 @@ class CellProblem:
         for name in ("solver", "A", "b", "x", "jacobian_callback"):
             if getattr(self, name, None) is not None:  # not all made if the set-up failed
                 getattr(self, name).destroy()
+        assemble = getattr(self, "_assemble_residual", (None,))[0]
+        if isinstance(assemble, ResidualCallback):
+            assemble.destroy()
 
     def __del__(self):
         self.destroy()
@@ -399,6 +408,8 @@ def create_solver(model: Model, petsc_options: dict | None = None, linear_solver
     problem = CellProblem(model, options, prefix)
     factorised = options.get("ksp_type") == "preonly" and options.get("pc_type") in ("lu", "cholesky")
     problem.jacobian_callback = JacobianCallback(problem, model, factorised, problem.jacobian_forms)
+    if isinstance(problem._assemble_residual[0], ResidualCallback):
+        problem._assemble_residual[0].constant = problem.jacobian_callback.constant
     problem.solver.setJacobian(problem.jacobian_callback, problem.A, None)
     ours = options.get("pc_type") == "python" and "pc_python_type" not in options  # the preset's
     if options.get("pc_type") == "fieldsplit" or ours:
@@ -593,6 +604,17 @@ class ConstantBlocks:
         if self.M is not None:
             J.axpy(s, self.M, structure=subset)
         return True
+
+    def current(self) -> bool:
+        """Whether K and M hold the integrals at the present Constants."""
+        return self.K is not None and _equal(self._key_of(self._packed()), self._key)
+
+    def mult(self, x: PETSc.Vec, y: PETSc.Vec, work: PETSc.Vec) -> None:
+        """y := C(s) x at the present s (K and M :meth:`current`); `work` a vector like y."""
+        self.K.mult(x, y)
+        if self.M is not None:
+            self.M.mult(x, work)
+            y.axpy(self._s(), work)
 
     def _packed(self) -> list[np.ndarray]:
         return [_cpp.fem.pack_constants(form) for _, _, form in self.blocks]
@@ -878,28 +900,139 @@ def _residual_unless_converged(snes, x, b, assemble, needed, context) -> None:
         assemble(snes, x, b, **context)
 
 
-def _assemble_residual(_snes, x, b, arrays, residual, offsets, pointwise=None) -> None:
-    """SNES residual callback: F(x) into b, for a block system without Dirichlet conditions
-    (`residual`: the blocks' compiled forms, assembled by DOLFINx's compiled layer directly, None
-    where a row has none; `pointwise`: the interface integrals taken from them)."""
-    x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
-    scatter(x, arrays, offsets)
-    with b.localForm() as local:
-        local.set(0.0)
-        array = local.array_w
-        blocks = []
-        for form, (start, stop, ghost_start, ghost_stop) in zip(residual, offsets, strict=True):
-            block = np.zeros(stop - start + ghost_stop - ghost_start, dtype=array.dtype)
-            if form is not None:
-                _cpp.fem.assemble_vector(block, form, _cpp.fem.pack_constants(form), _cpp.fem.pack_coefficients(form))
-            blocks.append(block)
-        if pointwise is not None:
-            pointwise.add_residual(blocks)
-        for block, (start, stop, ghost_start, ghost_stop) in zip(blocks, offsets, strict=True):
-            array[start:stop] += block[: stop - start]
-            array[ghost_start:ghost_stop] += block[stop - start :]
-    b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
-    b.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
+class ResidualCallback:
+    """The SNES residual callback of a :class:`CellProblem` without Dirichlet conditions: F(x)
+    into b, each row's forms assembled by DOLFINx's compiled layer directly (``rest``), the
+    interface's integrals point by point (``pointwise``), and the affine integrals (``affine``,
+    :func:`split_affine`) by a product with the Jacobian's constant integrals.
+
+    A row's affine integrals F_a are those whose derivative with respect to every unknown holds
+    no function: F_a(u) = C u + F_a(0), C their Jacobian, which the Jacobian keeps assembled
+    (:class:`ConstantBlocks`, C = K + s M; a conductor's Ohm's law, the lithium's diffusion and
+    time derivative). Only the unknowns change in a Newton solve (the Constants and the history
+    are set before it): the first residual with C at hand integrates F_a and keeps c = F_a(u) -
+    C u; the later ones are C u + c, two matrix-vector products in place of an integration over
+    every cell. The same residual to round-off. :meth:`new_state` (each solve, each residual
+    outside a solve) drops c.
+    """
+
+    def __init__(self, layout: tuple, rest: list, affine: list, pointwise, like: PETSc.Vec):
+        self._arrays, self._offsets = layout
+        self._rest = [f._cpp_object if f is not None else None for f in rest]
+        self._affine = [f._cpp_object if f is not None else None for f in affine]
+        self._pointwise = pointwise
+        self.constant: ConstantBlocks | None = None  # the Jacobian's (create_solver)
+        self._c: PETSc.Vec | None = None  # F_a(u) - C u, owned entries; None until taken
+        # C's rows outside the affine integrals' rows (the owned ranges of rows without any)
+        self._other_rows = [slice(a, b) for f, (a, b, _, _) in zip(affine, self._offsets, strict=True) if f is None]
+        self._has_affine = any(f is not None for f in affine)
+        self._c_valid = False
+        self._taken_with: tuple[int, list[np.ndarray]] = (-1, [])
+        self._like = like
+        self._work: list[PETSc.Vec] = []
+
+    def new_state(self) -> None:
+        self._c_valid = False
+
+    def __call__(self, _snes, x: PETSc.Vec, b: PETSc.Vec) -> None:
+        x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
+        scatter(x, self._arrays, self._offsets)
+        self._add_local(b, self._rest, self._pointwise)
+        if self._c_holds():
+            b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+            product = self._work[0]
+            self._times_c(x, product)
+            b.axpy(1.0, product)
+            b.axpy(1.0, self._c)
+        elif self._has_affine and self.constant is not None and self.constant.current():
+            if not self._work:
+                self._c, *self._work = (self._like.duplicate() for _ in range(3))
+            affine = self._work[0]
+            self._add_local(affine, self._affine, None)
+            affine.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+            b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+            b.axpy(1.0, affine)
+            self._times_c(x, self._c)
+            self._c.aypx(-1.0, affine)  # c = F_a(u) - C u
+            self._c_valid, self._taken_with = True, self._state()
+        else:  # every integral assembled
+            self._add_local(b, self._affine, None, zero=False)
+            b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        b.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
+
+    def _state(self) -> tuple[int, list[np.ndarray]]:
+        """What c depends on besides the fields: C (the constant blocks' assembly) and the
+        affine integrals' Constants (s among them)."""
+        return self.constant.assemblies, [_cpp.fem.pack_constants(f) for f in self._affine if f is not None]
+
+    def _c_holds(self) -> bool:
+        if not self._c_valid or not self.constant.current():
+            return False
+        assemblies, constants = self._state()
+        return assemblies == self._taken_with[0] and _equal(constants, self._taken_with[1])
+
+    def _times_c(self, x: PETSc.Vec, y: PETSc.Vec) -> None:
+        """y := C x on the rows of affine integrals, 0 on the others (owned entries)."""
+        self.constant.mult(x, y, self._work[1])
+        owned = y.getArray()
+        for rows in self._other_rows:
+            owned[rows] = 0.0
+
+    def _add_local(self, b: PETSc.Vec, forms: list, pointwise, zero: bool = True) -> None:
+        """Assemble `forms` (and `pointwise`) into b's local entries, owned and ghost (before
+        the ghosts are summed); b zeroed first unless not `zero`."""
+        with b.localForm() as local:
+            if zero:
+                local.set(0.0)
+            array = local.array_w
+            blocks = []
+            for form, (start, stop, ghost_start, ghost_stop) in zip(forms, self._offsets, strict=True):
+                block = np.zeros(stop - start + ghost_stop - ghost_start, dtype=array.dtype)
+                if form is not None:
+                    constants, coefficients = _cpp.fem.pack_constants(form), _cpp.fem.pack_coefficients(form)
+                    _cpp.fem.assemble_vector(block, form, constants, coefficients)
+                blocks.append(block)
+            if pointwise is not None:
+                pointwise.add_residual(blocks)
+            for block, (start, stop, ghost_start, ghost_stop) in zip(blocks, self._offsets, strict=True):
+                array[start:stop] += block[: stop - start]
+                array[ghost_start:ghost_stop] += block[stop - start :]
+
+    def destroy(self) -> None:
+        for vec in [self._c, *self._work]:
+            if vec is not None:
+                vec.destroy()
+        self._c, self._work = None, []
+
+
+def split_affine(residuals: list, jacobian: list[list]) -> tuple[list, list]:
+    """(rest, affine) of each residual row: its integral groups (by type and subdomain, as
+    :func:`split_constant` groups them) whose derivative in every Jacobian block went to the
+    constant part, and the others. A row keeps everything in rest (its affine part None) when
+    its Jacobian's constant part holds the derivative of any other group: C u would then count
+    an integral the row also assembles. ``rest[i] is residuals[i]`` where nothing was split."""
+    rest, affine = [], []
+    for form, blocks in zip(residuals, jacobian, strict=True):
+        if form is None:
+            rest.append(None)
+            affine.append(None)
+            continue
+        groups: dict[tuple, list] = {}
+        for integral in ufl.algorithms.expand_derivatives(form).integrals():
+            groups.setdefault((integral.integral_type(), integral.subdomain_id()), []).append(integral)
+        varying, constant = set(), set()
+        for block in blocks:
+            for part, keys in zip(split_constant(block), (varying, constant), strict=True):
+                keys.update((i.integral_type(), i.subdomain_id()) for i in (part.integrals() if part else []))
+        kept = [key for key in groups if key not in varying]
+        if not kept or not constant <= set(kept):
+            rest.append(form)
+            affine.append(None)
+            continue
+        others = [i for key in groups if key in varying for i in groups[key]]
+        rest.append(ufl.Form(others) if others else None)
+        affine.append(ufl.Form([i for key in kept for i in groups[key]]))
+    return rest, affine
 
 
 def converged(problem: CellProblem) -> tuple[bool, int, int]:
@@ -916,6 +1049,7 @@ __all__ = [
     "JacobianCallback",
     "NewtonConvergence",
     "PETSc",
+    "ResidualCallback",
     "block_offsets",
     "converged",
     "create_solver",
@@ -924,5 +1058,6 @@ __all__ = [
     "iterative_options",
     "number_of_dofs",
     "owned_blocks",
+    "split_affine",
     "split_constant",
 ]

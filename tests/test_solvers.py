@@ -13,7 +13,7 @@ from ssbfem._dolfinx import PETSc, dolfinx
 from ssbfem.config import resolve
 from ssbfem.model import CellModel
 from ssbfem.runner import build_mesh
-from ssbfem.solvers import create_solver
+from ssbfem.solvers import block_offsets, create_solver
 
 # A 2D cell with meshed Li, both collectors and double layers: seven unknowns, no Dirichlet condition.
 STACK = {
@@ -71,6 +71,60 @@ def test_residual_callback_assembles_dolfinx_residual(model):
     # The matrix the SNES assembles into is the problem's A (the one with the integrals' sparsity).
     assert problem.solver.getJacobian()[0].handle == problem.A.handle
     for vec in (x, ours, reference):
+        vec.destroy()
+    forget_options(problem)  # never used: no solve here
+
+
+@pytest.mark.mpi
+def test_affine_integrals_by_product_within_a_solve(model):
+    """Within a solve only the unknowns change: the residual's affine integrals (the conductors'
+    Ohm's law, the lithium's diffusion and time derivative) come from the Jacobian's constant
+    integrals times the unknowns plus a vector taken at the solve's first residual. At a new state
+    the residual is DOLFINx's assembly of the whole forms to round-off (1 and 2 ranks); after a
+    Constant changes (the time step) the vector is taken again."""
+    problem = create_solver(model, linear_solver="direct")
+    callback = problem._assemble_residual[0]
+    assert any(form is not None for form in callback._affine)
+    integrated = []  # per assembly into a local array: whether it integrated the affine forms
+    add_local = callback._add_local
+    callback._add_local = lambda vec, forms, *args, **kw: (
+        integrated.append(forms is callback._affine),
+        add_local(vec, forms, *args, **kw),
+    )
+    rng = np.random.default_rng(11)
+    random_constants(model, rng)
+    x, b = problem.x.duplicate(), problem.b.duplicate()
+    reference = dolfinx.fem.petsc.create_vector([u.function_space for u in model.unknowns], kind="mpi")
+
+    def difference_from_dolfinx() -> float:
+        random_unknowns(model, rng)
+        dolfinx.fem.petsc.assign(model.unknowns, x)
+        integrated.clear()
+        problem.solver.computeFunction(x, b)
+        with reference.localForm() as local:
+            local.set(0.0)
+        dolfinx.fem.petsc.assemble_residual(
+            None, x, reference, model.unknowns, *whole_forms(model), [], _blocks=reference.getAttr("_blocks")
+        )
+        worst = 0.0  # each unknown's rows against their own scale
+        for start, stop, _, _ in block_offsets(model):
+            ours, theirs = b.getArray(readonly=True)[start:stop], reference.getArray(readonly=True)[start:stop]
+            scale = MPI.COMM_WORLD.allreduce(np.abs(theirs).max(initial=0.0), op=MPI.MAX)
+            error = MPI.COMM_WORLD.allreduce(np.abs(ours - theirs).max(initial=0.0), op=MPI.MAX)
+            worst = max(worst, error / scale if scale else error)
+        return worst
+
+    random_unknowns(model, rng)
+    dolfinx.fem.petsc.assign(model.unknowns, x)
+    problem.solver.computeJacobian(x, problem.A)  # the constant integrals C = K + s M
+    callback.new_state()
+    tolerance = 1e-12
+    assert difference_from_dolfinx() <= tolerance and integrated == [False, True]  # c taken
+    assert difference_from_dolfinx() <= tolerance and integrated == [False]  # C u + c
+    model.inv_dt.value = 10.0 * model.inv_dt.value
+    assert difference_from_dolfinx() <= tolerance and integrated == [False, True]  # s changed: c again
+    assert difference_from_dolfinx() <= tolerance and integrated == [False]
+    for vec in (x, b, reference):
         vec.destroy()
     forget_options(problem)  # never used: no solve here
 
