@@ -125,12 +125,6 @@ def iterative_options(model: Model) -> dict:
         # 41.3 s) on the P2 composite; the same time at P1.
         options[f"fieldsplit_{name}_mg_levels_ksp_max_it"] = 3
         options[f"fieldsplit_{name}_pc_gamg_reuse_interpolation"] = True
-        # The Chebyshev smoothers' bounds of the Jacobi-scaled spectrum from the first set-up
-        # only: a new Jacobian or time step moves them little (the same 277 Newton and 1950
-        # against 1953 GMRES iterations over the 58k composite's discharge), and estimating
-        # them again took part of every set-up, 104 of them for the lithium block alone at the
-        # chord steps of the 1.09M composite's discharge (benchmarks/RESULTS.md).
-        options[f"fieldsplit_{name}_pc_gamg_recompute_esteig"] = False
         if name not in ("lithium", "temperature"):
             # Dropping weak couplings from the aggregation graph: on a 39k-unknown composite
             # cathode (P1, benchmarks/scale.py) 0.02 gives the fastest Newton step (4.6 s, 26
