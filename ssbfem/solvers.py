@@ -936,48 +936,48 @@ class ResidualCallback:
         self._affine = [f._cpp_object if f is not None else None for f in affine]
         self._pointwise = pointwise
         self.constant: ConstantBlocks | None = None  # the Jacobian's (create_solver)
-        self._c: PETSc.Vec | None = None  # F_a(u0), owned entries, at the state u0 = x0
+        self._f0: PETSc.Vec | None = None  # F_a(u0), owned entries, at the state u0 = x0
         self._x0: PETSc.Vec | None = None
         # C's rows outside the affine integrals' rows (the owned ranges of rows without any)
         self._other_rows = [slice(a, b) for f, (a, b, _, _) in zip(affine, self._offsets, strict=True) if f is None]
         self._has_affine = any(f is not None for f in affine)
         self._convergence = convergence
-        self._c_valid = False
+        self._f0_valid = False
         self._taken_with: tuple[int, list[np.ndarray]] = (-1, [])
         self._like = like
         self._work: list[PETSc.Vec] = []
 
     def new_state(self) -> None:
-        self._c_valid = False
+        self._f0_valid = False
 
     def __call__(self, _snes, x: PETSc.Vec, b: PETSc.Vec) -> None:
         x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
         scatter(x, self._arrays, self._offsets)
         self._add_local(b, self._rest, self._pointwise)
-        if self._c_holds():  # F_a(u) = F_a(u0) + C (u - u0)
+        if self._f0_holds():  # F_a(u) = F_a(u0) + C (u - u0)
             b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
             step, product = self._work[0], self._work[1]
             step.waxpy(-1.0, self._x0, x)
             self._times_c(step, product)
             b.axpy(1.0, product)
-            b.axpy(1.0, self._c)
+            b.axpy(1.0, self._f0)
         elif self._product_applies():
             if not self._work:
-                self._c, self._x0, *self._work = (self._like.duplicate() for _ in range(5))
-            self._add_local(self._c, self._affine, None)
-            self._c.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+                self._f0, self._x0, *self._work = (self._like.duplicate() for _ in range(5))
+            self._add_local(self._f0, self._affine, None)
+            self._f0.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
             b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
-            b.axpy(1.0, self._c)
+            b.axpy(1.0, self._f0)
             x.copy(self._x0)
-            self._c_valid, self._taken_with = True, self._state()
+            self._f0_valid, self._taken_with = True, self._state()
         else:  # every integral assembled
             self._add_local(b, self._affine, None, zero=False)
             b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
         b.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
 
     def _state(self) -> tuple[int, list[np.ndarray]]:
-        """What c depends on besides the fields: C (the constant blocks' assembly) and the
-        affine integrals' Constants (s among them)."""
+        """What F_a(u0) and C depend on besides the fields: the constant blocks' assembly and
+        the affine integrals' Constants (s among them)."""
         return self.constant.assemblies, [_cpp.fem.pack_constants(f) for f in self._affine if f is not None]
 
     def _product_applies(self) -> bool:
@@ -985,8 +985,8 @@ class ResidualCallback:
         stops_on_error = self._convergence is not None and self._convergence.fraction > 0.0
         return stops_on_error and self._has_affine and self.constant is not None and self.constant.current()
 
-    def _c_holds(self) -> bool:
-        if not self._c_valid or not self._product_applies():
+    def _f0_holds(self) -> bool:
+        if not self._f0_valid or not self._product_applies():
             return False
         assemblies, constants = self._state()
         return assemblies == self._taken_with[0] and _equal(constants, self._taken_with[1])
@@ -1019,10 +1019,10 @@ class ResidualCallback:
                 array[ghost_start:ghost_stop] += block[stop - start :]
 
     def destroy(self) -> None:
-        for vec in [self._c, self._x0, *self._work]:
+        for vec in [self._f0, self._x0, *self._work]:
             if vec is not None:
                 vec.destroy()
-        self._c, self._x0, self._work = None, None, []
+        self._f0, self._x0, self._work = None, None, []
 
 
 def split_affine(residuals: list, jacobian: list[list]) -> tuple[list, list]:
