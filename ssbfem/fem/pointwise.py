@@ -282,8 +282,8 @@ def _prepare(msh, group: _Group, unknowns: list, cells_in, positions: list[np.nd
 
     weights = weights[None, :] * scale[:, None]
     integrate = []  # R_a[i] += sum_q w_q |F| g_a(x_q) phi_i(x_q), points in (facet, point) order
+    point = np.arange(nf * nq).reshape(nf, nq, 1)
     for row, side in rows:
-        point = np.arange(nf * nq).reshape(nf, nq, 1)
         entries = (
             (weights[:, :, None] * side.basis).ravel(),
             (

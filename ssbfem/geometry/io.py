@@ -138,9 +138,9 @@ class _GroupedModel:
     DOLFINx 0.11 gathers a group's elements entity by entity, growing its arrays by one
     concatenation per entity: quadratic in the entities, of which a composite cathode has two per
     particle (its volume and its surface). On a 1.09M-unknown composite (3582 entities) that took
-    14 s of the 48 s of reading and distributing the mesh. Here each group's elements of every
-    entity are gathered once and concatenated once; the mesh is the same (the elements in the
-    same order)."""
+    20 s of the 48 s of reading and distributing the mesh (23-27 s in all since). Here each
+    group's elements of every entity are gathered once and concatenated once; the mesh is the
+    same (the elements in the same order)."""
 
     def __init__(self, model):
         self._model = model
