@@ -183,6 +183,7 @@ class CellProblem:
         self.x = dolfinx.fem.petsc.create_vector(spaces, kind="mpi")
         self.layout = ([u.x.array for u in self.u], block_offsets(model))
         residuals, self.pointwise = model.residuals, None
+        self.residual_callback: ResidualCallback | None = None  # without Dirichlet conditions
         if not model.bcs:
             residuals, self.pointwise = split_pointwise(
                 model.cellmesh.mesh, model.residuals, self.u, model.cells_in, local_positions(spaces)
@@ -213,7 +214,7 @@ class CellProblem:
             compile_ = lambda form: dolfinx.fem.form(form, entity_maps=model.entity_maps) if form else None
             rest = [whole if r is row else compile_(r) for r, row, whole in zip(rest, residuals, self.F, strict=True)]
             ours = "snes_convergence_test" not in options  # the product needs the error test (below)
-            assemble = ResidualCallback(
+            assemble = self.residual_callback = ResidualCallback(
                 self.layout,
                 rest,
                 [compile_(a) for a in affine],
@@ -248,9 +249,8 @@ class CellProblem:
 
     def _new_state(self) -> None:
         """The Constants and the fields other than the unknowns may have changed (a new solve)."""
-        assemble = self._assemble_residual[0]
-        if isinstance(assemble, ResidualCallback):
-            assemble.new_state()
+        if self.residual_callback is not None:
+            self.residual_callback.new_state()
 
     def assemble_residual(self) -> PETSc.Vec:
         """F at the unknowns' present values, in a new vector (as the Newton iterations assemble it)."""
@@ -277,9 +277,8 @@ class CellProblem:
         for name in ("solver", "A", "b", "x", "jacobian_callback"):
             if getattr(self, name, None) is not None:  # not all made if the set-up failed
                 getattr(self, name).destroy()
-        assemble = getattr(self, "_assemble_residual", (None,))[0]
-        if isinstance(assemble, ResidualCallback):
-            assemble.destroy()
+        if getattr(self, "residual_callback", None) is not None:
+            self.residual_callback.destroy()
 
     def __del__(self):
         self.destroy()
@@ -416,8 +415,8 @@ def create_solver(model: Model, petsc_options: dict | None = None, linear_solver
     problem = CellProblem(model, options, prefix)
     factorised = options.get("ksp_type") == "preonly" and options.get("pc_type") in ("lu", "cholesky")
     problem.jacobian_callback = JacobianCallback(problem, model, factorised, problem.jacobian_forms)
-    if isinstance(problem._assemble_residual[0], ResidualCallback):
-        problem._assemble_residual[0].constant = problem.jacobian_callback.constant
+    if problem.residual_callback is not None:
+        problem.residual_callback.constant = problem.jacobian_callback.constant
     problem.solver.setJacobian(problem.jacobian_callback, problem.A, None)
     ours = options.get("pc_type") == "python" and "pc_python_type" not in options  # the preset's
     if options.get("pc_type") == "fieldsplit" or ours:
@@ -757,6 +756,14 @@ def _assembly_position(integral_type: str, subdomain: object) -> tuple[int, int]
     return _ASSEMBLY_ORDER.index(integral_type), -1 if subdomain == "otherwise" else subdomain
 
 
+def _integral_groups(form: ufl.Form) -> dict[tuple, list]:
+    """A form's integrals by (type, subdomain), as the form compiler groups them into kernels."""
+    groups: dict[tuple, list] = {}
+    for integral in ufl.algorithms.expand_derivatives(form).integrals():
+        groups.setdefault((integral.integral_type(), integral.subdomain_id()), []).append(integral)
+    return groups
+
+
 def split_constant(form: ufl.Form | None) -> tuple[ufl.Form | None, ufl.Form | None]:
     """(the rest, integrals that depend on no function) of a form, either None when empty.
 
@@ -768,9 +775,7 @@ def split_constant(form: ufl.Form | None) -> tuple[ufl.Form | None, ufl.Form | N
     """
     if form is None:
         return None, None
-    groups: dict[tuple, list] = {}
-    for integral in ufl.algorithms.expand_derivatives(form).integrals():
-        groups.setdefault((integral.integral_type(), integral.subdomain_id()), []).append(integral)
+    groups = _integral_groups(form)
     positions = {key: _assembly_position(*key) for key in groups}
     varying, constant = [], []
     ordered = sorted(groups, key=lambda key: positions[key] or (len(_ASSEMBLY_ORDER), 0))
@@ -1037,9 +1042,7 @@ def split_affine(residuals: list, jacobian: list[list]) -> tuple[list, list]:
             rest.append(None)
             affine.append(None)
             continue
-        groups: dict[tuple, list] = {}
-        for integral in ufl.algorithms.expand_derivatives(form).integrals():
-            groups.setdefault((integral.integral_type(), integral.subdomain_id()), []).append(integral)
+        groups = _integral_groups(form)
         varying, constant = set(), set()
         for block in blocks:
             for part, keys in zip(split_constant(block), (varying, constant), strict=True):

@@ -84,7 +84,7 @@ def test_affine_integrals_by_product_within_a_solve(model):
     round-off (1 and 2 ranks); after a Constant changes (the time step) the first residual is
     integrated again."""
     problem = create_solver(model, linear_solver="direct")
-    callback = problem._assemble_residual[0]
+    callback = problem.residual_callback
     assert any(form is not None for form in callback._affine)
     integrated = []  # per assembly into a local array: whether it integrated the affine forms
     add_local = callback._add_local

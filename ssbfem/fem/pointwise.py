@@ -235,17 +235,7 @@ def _prepare(msh, group: _Group, unknowns: list, cells_in, positions: list[np.nd
             sides[key] = _Side(np.take_along_axis(space.dofmap.list[cells], keep, 1), basis)
         return sides[key]
 
-    # The container: an interval per facet whose quadrature space holds the fields at the points.
-    count = max(nf, 1)  # a mesh needs a cell
-    container = dolfinx.mesh.create_interval(MPI.COMM_SELF, count, [0.0, 1.0])
-    reference = ((np.arange(nq) + 0.5) / nq).reshape(-1, 1)
-    element = basix.ufl.quadrature_element(
-        container.basix_cell(), value_shape=(), points=reference, weights=np.full(nq, 1.0 / nq)
-    )
-    Q = fem.functionspace(container, element)
-    cell_of = np.empty(count, dtype=np.int32)
-    cell_of[np.asarray(container.topology.original_cell_index)] = np.arange(count, dtype=np.int32)
-    cells = cell_of[:nf]
+    container, Q, cells, reference = _container(nf, nq)
 
     to_points = _ToPoints(container, Q)
     rows, values = [], []
@@ -256,17 +246,11 @@ def _prepare(msh, group: _Group, unknowns: list, cells_in, positions: list[np.nd
     index = {id(u): k for k, u in enumerate(unknowns)}
     for (function, side), (q, variable) in to_points.fields.items():
         data = side_of(function.function_space, side)
-        # u(x_q) = sum_k u_k phi_k(x_q): the point values' dofs from the field's.
-        points = Q.dofmap.list[cells][:, :, None]
-        interpolate = (
-            data.basis.ravel(),
-            (
-                np.broadcast_to(points, data.basis.shape).ravel(),
-                np.broadcast_to(data.dofs[:, None, :], data.basis.shape).ravel(),
-            ),
+        # u(x_q) = sum_k u_k phi_k(x_q): the point values' dofs from the field's
+        interpolate = _basis_matrix(
+            data.basis, Q.dofmap.list[cells], data.dofs, (q.x.array.size, function.x.array.size)
         )
-        shape = (q.x.array.size, function.x.array.size)
-        fields.append((q, function, scipy.sparse.csr_array(interpolate, shape=shape)))
+        fields.append((q, function, interpolate))
         if id(function) not in index:
             continue  # not an unknown: no column
         derivative = [expand_derivatives(ufl.diff(value, variable)) for value in values]
@@ -281,17 +265,14 @@ def _prepare(msh, group: _Group, unknowns: list, cells_in, positions: list[np.nd
         return np.hstack([positions[k][side.dofs] for k, side in sides]).astype(PETSc.IntType)
 
     weights = weights[None, :] * scale[:, None]
-    integrate = []  # R_a[i] += sum_q w_q |F| g_a(x_q) phi_i(x_q), points in (facet, point) order
-    point = np.arange(nf * nq).reshape(nf, nq, 1)
-    for row, side in rows:
-        entries = (
-            (weights[:, :, None] * side.basis).ravel(),
-            (
-                np.broadcast_to(side.dofs[:, None, :], side.basis.shape).ravel(),
-                np.broadcast_to(point, side.basis.shape).ravel(),
-            ),
-        )
-        integrate.append(scipy.sparse.csr_array(entries, shape=(unknowns[row].x.array.size, nf * nq)))
+    # R_a[i] += sum_q w_q |F| g_a(x_q) phi_i(x_q), the points in (facet, point) order
+    points = np.arange(nf * nq).reshape(nf, nq)
+    integrate = [
+        _basis_matrix(
+            weights[:, :, None] * side.basis, points, side.dofs, (nf * nq, unknowns[row].x.array.size)
+        ).T.tocsr()
+        for row, side in rows
+    ]
     return _Prepared(
         rows=rows,
         columns=columns,
@@ -306,6 +287,29 @@ def _prepare(msh, group: _Group, unknowns: list, cells_in, positions: list[np.nd
         row_dofs=monolithic(rows),
         column_dofs=monolithic(columns),
     )
+
+
+def _container(nf: int, nq: int) -> tuple:
+    """(an interval mesh of one cell per facet on this process, its quadrature space of nq points
+    per cell, each facet's cell, the reference points): where the expressions are evaluated."""
+    count = max(nf, 1)  # a mesh needs a cell
+    container = dolfinx.mesh.create_interval(MPI.COMM_SELF, count, [0.0, 1.0])
+    reference = ((np.arange(nq) + 0.5) / nq).reshape(-1, 1)
+    element = basix.ufl.quadrature_element(
+        container.basix_cell(), value_shape=(), points=reference, weights=np.full(nq, 1.0 / nq)
+    )
+    Q = fem.functionspace(container, element)
+    cell_of = np.empty(count, dtype=np.int32)
+    cell_of[np.asarray(container.topology.original_cell_index)] = np.arange(count, dtype=np.int32)
+    return container, Q, cell_of[:nf], reference
+
+
+def _basis_matrix(values: np.ndarray, points: np.ndarray, dofs: np.ndarray, shape: tuple) -> scipy.sparse.csr_array:
+    """The sparse matrix with values[f, q, k] at (points[f, q], dofs[f, k]): point values from
+    dofs, or (transposed) the sums of point values into the dofs."""
+    rows = np.broadcast_to(points[:, :, None], values.shape).ravel()
+    columns = np.broadcast_to(dofs[:, None, :], values.shape).ravel()
+    return scipy.sparse.csr_array((values.ravel(), (rows, columns)), shape=shape)
 
 
 def _fill(group: _Prepared) -> None:
