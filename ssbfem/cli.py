@@ -216,7 +216,7 @@ def _report(result, output: Path, comm) -> int:
 
 
 def _mesh(cfg: Settings, args, comm) -> int:
-    from ssbfem.geometry.io import write_msh
+    from ssbfem.geometry.io import FLAT_ELEMENT_QUALITY, write_msh
     from ssbfem.runner import mesh_builder
 
     output = args.output or Path(args.config.stem + ".msh")
@@ -224,10 +224,20 @@ def _mesh(cfg: Settings, args, comm) -> int:
     if comm.rank == 0:
         stats = write_msh(build, output)
         print(f"wrote {output}")
-        if stats and "volume_fraction" in stats:
+        if "volume_fraction" in stats:
             print(
                 f"active volume fraction {stats['volume_fraction']:.4f} on the mesh "
                 f"({stats['geometry_volume_fraction']:.4f} of the exact geometry)"
+            )
+        worst = stats.get("worst_quality", 1.0)
+        if "worst_quality" in stats:
+            print(f"worst tetrahedron quality (Gmsh minSICN) {worst:.2g}")
+        if worst < FLAT_ELEMENT_QUALITY:
+            print(
+                f"ssbfem: warning: a tetrahedron flatter than {FLAT_ELEMENT_QUALITY:g}: the iterative solvers' "
+                "multigrid may need twice the iterations on this mesh; another mesh size or "
+                "cell.composite.seed meshes it again",
+                file=sys.stderr,
             )
     return 0
 

@@ -488,8 +488,8 @@ class Simulation:
         experiment step ended ("" if it goes on)."""
         st, s, step = self.state, self.settings, self.step
         if st.dt_prev is None and len(st.history) == 1:  # a segment's start: settle the algebraic unknowns
-            start, rate = self._counted(self.integrator.consistent_start, st.history[-1], st.dt)
-            st.history = [start]
+            consistent, rate = self._counted(self.integrator.consistent_start, st.history[-1], st.dt)
+            st.history = [consistent]
             if rate * st.dt > s.first_step_change > 0.0:
                 st.dt = s.first_step_change / rate
             self._control_at(st.history[-1].t)

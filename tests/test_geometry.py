@@ -139,3 +139,30 @@ def test_geometry_fractions_of_every_builder(name):
         fractions = summary[key]
         assert all(-1e-12 <= f <= 1.0 + 1e-12 for f in fractions.values()), (key, fractions)
         assert sum(fractions.values()) == pytest.approx(1.0, abs=1e-9), (key, fractions)
+
+
+@pytest.mark.parametrize("flat", [False, True])
+def test_worst_quality_of_one_tetrahedron(flat):
+    """A regular tetrahedron (four corners of a cube) has Gmsh's minSICN quality 1; one whose
+    apex lies 1e-4 above its base's plane is below the flat-element threshold."""
+    import gmsh
+    import numpy as np
+
+    from ssbfem.geometry.io import FLAT_ELEMENT_QUALITY, worst_quality
+
+    corners = (
+        [(0, 0, 0), (1, 0, 0), (0, 1, 0), (0.3, 0.3, 1e-4)] if flat else [(0, 0, 0), (1, 1, 0), (0, 1, 1), (1, 0, 1)]
+    )
+    gmsh.initialize(interruptible=False)
+    try:
+        gmsh.option.setNumber("General.Terminal", 0)
+        volume = gmsh.model.addDiscreteEntity(3)
+        gmsh.model.mesh.addNodes(3, volume, [1, 2, 3, 4], np.ravel(corners))
+        gmsh.model.mesh.addElementsByType(volume, 4, [1], [1, 2, 3, 4])
+        quality = worst_quality()
+    finally:
+        gmsh.finalize()
+    if flat:
+        assert 0.0 < quality < FLAT_ELEMENT_QUALITY
+    else:
+        assert quality == pytest.approx(1.0, rel=1e-12)
