@@ -36,8 +36,7 @@ jump while the dynamic fields (stoichiometry, temperature) are continuous. The s
 starts from a consistent point: the dynamic fields as they were, the algebraic unknowns solved
 for the new control (:meth:`BDFIntegrator.consistent_start`). Its first step is backward Euler
 checked by step doubling (one step h against two of h/2, backward Euler then BDF2; their
-difference bounds the error of the half steps, which are kept), at most as long as the
-consistent start's rates allow (``solver.first_step_change``) and retried with the exponent 1/2;
+difference bounds the error of the half steps, which are kept), sized with the exponent 1/2;
 from the second step on the segment has the three points BDF2's estimate needs, and the order
 rises from there. Every step is checked.
 
@@ -438,11 +437,9 @@ class BDFIntegrator:
         end = self.capture(start.t + h)
         return True, self.distance(end.arrays, full), "", [middle, end]
 
-    def consistent_start(self, point: Point, first_step: float) -> tuple[Point, float]:
+    def consistent_start(self, point: Point, first_step: float) -> Point:
         """The start of a new segment: the dynamic fields of `point`, the algebraic unknowns
-        solved for the control now set (the point itself if that solve fails), and the rate at
-        which the dynamic fields moved in that solve, in tolerances per second (the largest, as
-        the error is measured; 0 if the solve failed)."""
+        solved for the control now set (the point itself if that solve fails)."""
         h = CONSISTENT_FRACTION * first_step
         self._forget_rate()
         self.jacobian_age = None  # the potentials jump: a Jacobian of the new control
@@ -451,15 +448,13 @@ class BDFIntegrator:
             ok = self._continued(point, h)
         if not ok:
             self.restore(point.arrays)
-            return point, 0.0
-        solved = [u.x.array.copy() for u in self.model.unknowns]
-        arrays = list(solved)
+            return point
+        arrays = [u.x.array.copy() for u in self.model.unknowns]
         for u, _, _ in self.model.dynamic:
             k = self._index[id(u)]
             arrays[k] = point.arrays[k].copy()
         self.restore(arrays)
-        change = self.distance(solved, arrays)  # the dynamic fields' alone: the rest are the same
-        return self.capture(point.t), change / h
+        return self.capture(point.t)
 
     def _continued(self, point: Point, h: float) -> bool:
         """The consistent-start solve reached through :data:`CONTINUATION`'s fractions of the

@@ -55,7 +55,6 @@ class StepperSettings:
     event_tolerance_V: float
     initial_step_s: float
     max_step_s: float
-    first_step_change: float
     temperature_tolerance_K: float
     petsc_options: dict | None = None
     linear_solver: str = "auto"
@@ -488,10 +487,7 @@ class Simulation:
         experiment step ended ("" if it goes on)."""
         st, s, step = self.state, self.settings, self.step
         if st.dt_prev is None and len(st.history) == 1:  # a segment's start: settle the algebraic unknowns
-            consistent, rate = self._counted(self.integrator.consistent_start, st.history[-1], st.dt)
-            st.history = [consistent]
-            if rate * st.dt > s.first_step_change > 0.0:
-                st.dt = s.first_step_change / rate
+            st.history = [self._counted(self.integrator.consistent_start, st.history[-1], st.dt)]
             self._control_at(st.history[-1].t)
             start = st.history[-1]
             if any(self._event_value(e, start, 0.0) <= 0.0 for e in step.events if e.quantity == "voltage"):

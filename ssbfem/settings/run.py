@@ -198,13 +198,6 @@ class Solver(Section):
         "a slow solve assembles afresh. 0: a Jacobian at every Newton iteration",
     )
     initial_step_s: Positive = Field(1.0e-3, description="first time step after every change of step, s")
-    first_step_change: NonNegative = Field(
-        4.0,
-        description="a segment's first step is at most as long as the dynamic fields take to change by this many "
-        "times their tolerance at the rates of its consistent start (IDA sizes its first step alike); the rates "
-        "decay after a change of control, so the step errs short. 4: the first step's error was 9-14 % of its "
-        "change on 3D composites at 1C (benchmarks/RESULTS.md). 0: initial_step_s as it is",
-    )
     max_step_s: Positive = Field(600.0, description="largest time step, s")
     max_order: int = Field(
         4,
