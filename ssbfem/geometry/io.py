@@ -199,7 +199,8 @@ def load_mesh(path: str | Path, comm: MPI.Comm = MPI.COMM_WORLD) -> CellMesh:
 #: Below this worst element quality (Gmsh's minSICN, 1 for a regular simplex) a mesh holds a
 #: nearly flat element that GAMG's Chebyshev smoothers can miss: on two composite meshes with
 #: one element at 1.9e-5 the Poisson solve failed and the coupled solves took twice the Krylov
-#: iterations of well-shaped meshes (1.1e-3 to 5.8e-3; benchmarks/RESULTS.md, "The odd meshes").
+#: iterations of well-shaped meshes (1.1e-3 to 5.8e-3), on two more at 4.2e-5 1.8-2 times
+#: (benchmarks/RESULTS.md, "The odd meshes", "Krylov iterations ... the 27 um composite").
 FLAT_ELEMENT_QUALITY = 1.0e-3
 
 
