@@ -93,9 +93,9 @@ def iterative_options(model: Model) -> dict:
     1.09M-unknown composite (two ranks) 3038 instead of 4749 and 27 min instead of 35; 1e-2
     took longer (more chord solves failed, 159 Jacobians against 128). A solve's later updates,
     small against the tolerances, are solved only as far as the error test reads them
-    (:meth:`NewtonConvergence.follow_tolerances`): 1185 GMRES iterations instead of 1486 on a
-    55k-unknown composite's discharge, 1634 instead of 1953 on a 58k one, the same voltages to
-    0.01 mV. GAMG keeps its coarse
+    (:meth:`NewtonConvergence.follow_tolerances`): 1389 GMRES iterations instead of 1486 on a
+    55k-unknown composite's discharge, 1813 instead of 1953 on a 58k one, as many Jacobians, the
+    same voltages to 0.002 mV. GAMG keeps its coarse
     spaces (aggregates and interpolation) from the first set-up and only forms the coarse
     operators again when the matrix changes: the Jacobian's pattern never changes and its values
     change smoothly. On a 20k-unknown composite's 1C discharge (benchmarks/RESULTS.md) rtol 1e-4
@@ -343,8 +343,8 @@ class NewtonConvergence:
 
     def follow_tolerances(self, ksp: PETSc.KSP) -> None:
         """Let an iterative linear solver's relative tolerance follow the error test: a solve's
-        first update (from the predictor, the largest) to the solver's own rtol, each later one
-        only as far as its size asks (:meth:`_loosen`)."""
+        first two updates to the solver's own rtol, each later one only as far as its size asks
+        (:meth:`_loosen`)."""
         self.ksp, self._base_rtol = ksp, ksp.getTolerances()[0]
 
     def reset(self) -> None:
@@ -378,13 +378,17 @@ class NewtonConvergence:
     def _loosen(self) -> None:
         """The next update's linear tolerance. Its inexact solve leaves an error of about rtol
         times its size in the iterate; the size is predicted as the rate measured in this solve
-        (or 1 before it is measured) times the last update. Newton's later updates are small
-        against the tolerances, and solving each to the first update's relative accuracy spent
-        Krylov iterations on digits the error test never reads."""
+        times the last update. Newton's later updates are small against the tolerances, and
+        solving each to the first update's relative accuracy spends Krylov iterations on digits
+        the error test never reads. The second update is solved as the first: it measures the
+        rate that the chord test and the next solves' first-iteration test read (loosened too,
+        with the rate taken as 1, the 1.09M-unknown composite's discharge took 142 Jacobians
+        instead of 128, benchmarks/RESULTS.md)."""
         if self.ksp is None:
             return
-        rate = self._rate if 0.0 < self._rate < 1.0 else 1.0
-        predicted = rate * self._update
+        if not 0.0 < self._rate < 1.0:  # the second update measures the rate: solved as the first
+            return
+        predicted = self._rate * self._update
         rtol = self.MAX_LINEAR_RTOL
         if predicted > 0.0:
             rtol = min(rtol, self.LINEAR_ERROR_SHARE * self.fraction / predicted)

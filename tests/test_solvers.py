@@ -299,10 +299,10 @@ def test_constant_blocks_follow_the_time_step_exactly(affine):
 
 
 def test_later_newton_updates_are_solved_only_as_far_as_the_error_test_reads():
-    """A solve's first update keeps the linear solver's own rtol; a later one stops at a relative
-    residual of LINEAR_ERROR_SHARE of the Newton budget over its predicted size (the rate
-    measured in the solve times the last update, or the last update before a rate is known),
-    within [own rtol, MAX_LINEAR_RTOL]; the next solve starts at the own rtol again."""
+    """A solve's first two updates keep the linear solver's own rtol (the second measures the
+    contraction rate); a later one stops at a relative residual of LINEAR_ERROR_SHARE of the
+    Newton budget over its predicted size (the measured rate times the last update), within
+    [own rtol, MAX_LINEAR_RTOL]; the next solve starts at the own rtol again."""
     from ssbfem.solvers import NewtonConvergence
 
     ksp = PETSc.KSP().create(MPI.COMM_SELF)
@@ -315,8 +315,11 @@ def test_later_newton_updates_are_solved_only_as_far_as_the_error_test_reads():
     test.start()
     test._update = 2.0  # the first update, 2 tolerances; no rate measured yet
     test._loosen()
-    assert ksp.getTolerances()[0] == pytest.approx(share * 0.33 / 2.0, rel=1e-12)
-    test._update, test._rate = 0.5, 0.01  # the next update predicted at 0.005 tolerances
+    assert ksp.getTolerances()[0] == pytest.approx(3e-3, rel=1e-12)
+    test._update, test._rate = 1.0, 0.5  # the third update predicted at 0.5 tolerances
+    test._loosen()
+    assert ksp.getTolerances()[0] == pytest.approx(share * 0.33 / 0.5, rel=1e-12)
+    test._update, test._rate = 0.5, 0.01  # predicted at 0.005 tolerances
     test._loosen()
     assert ksp.getTolerances()[0] == pytest.approx(largest, rel=1e-12)
     test._update, test._rate = 100.0, 0.5  # far from converged: the own rtol
