@@ -93,9 +93,10 @@ def iterative_options(model: Model) -> dict:
     1.09M-unknown composite (two ranks) 3038 instead of 4749 and 27 min instead of 35; 1e-2
     took longer (more chord solves failed, 159 Jacobians against 128). A solve's later updates,
     small against the tolerances, are solved only as far as the error test reads them
-    (:meth:`NewtonConvergence.follow_tolerances`): 1389 GMRES iterations instead of 1486 on a
-    55k-unknown composite's discharge, 1813 instead of 1953 on a 58k one, as many Jacobians, the
-    same voltages to 0.002 mV. GAMG keeps its coarse
+    (:meth:`NewtonConvergence.follow_tolerances`): over a 1C discharge 1389 GMRES iterations
+    instead of 1486 on a 55k-unknown composite, 1813 instead of 1953 on a 58k one, 2886 instead
+    of 3038 on the 1.09M one (two ranks), as many or fewer Jacobians, as close to the fine
+    references (benchmarks/RESULTS.md). GAMG keeps its coarse
     spaces (aggregates and interpolation) from the first set-up and only forms the coarse
     operators again when the matrix changes: the Jacobian's pattern never changes and its values
     change smoothly. On a 20k-unknown composite's 1C discharge (benchmarks/RESULTS.md) rtol 1e-4
