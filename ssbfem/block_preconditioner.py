@@ -28,6 +28,7 @@ class BlockGaussSeidel:
 
     def __init__(self):
         self.refresh: set[str] | None = None  # the blocks a set-up sets up again (None: all)
+        self.refresh_couplings = False  # the kept blocks' couplings taken again all the same
         self.names: list[str] = []
         self.index_sets: list[PETSc.IS] = []
         self.prefix = ""
@@ -45,14 +46,15 @@ class BlockGaussSeidel:
         self.index_sets = [index_set for _, index_set in blocks]
         self.prefix = prefix
 
-    def set_up_only(self, names: set[str] | None) -> None:
+    def set_up_only(self, names: set[str] | None, couplings: bool = False) -> None:
         """From the next set-up on, set up again only the blocks `names` and keep the others (their
         diagonal block, couplings and solver) as they were last set up, though the matrix has
-        changed (None: every block, the default). For a preconditioner kept across Newton
-        iterations while some blocks change: PETSc's own flag for keeping it whole
-        (``PCSetReusePreconditioner``) cannot serve inside a nonlinear solve, where SNES sets it
-        again from its lag after every Jacobian evaluation."""
-        self.refresh = names
+        changed (None: every block, the default); with `couplings`, the kept blocks' couplings to
+        the blocks before them are taken from the new matrix all the same. For a preconditioner
+        kept across Newton iterations while some blocks change: PETSc's own flag for keeping it
+        whole (``PCSetReusePreconditioner``) cannot serve inside a nonlinear solve, where SNES
+        sets it again from its lag after every Jacobian evaluation."""
+        self.refresh, self.refresh_couplings = names, couplings
 
     def setUp(self, pc: PETSc.PC) -> None:
         A, P = pc.getOperators()
@@ -60,6 +62,8 @@ class BlockGaussSeidel:
             self._create(pc)
         for k, rows in enumerate(self.index_sets):
             if self.refresh is not None and self.names[k] not in self.refresh and self._diagonal[k] is not None:
+                if k and self.refresh_couplings:
+                    self._lower[k] = A.createSubMatrix(rows, self._before[k], submat=self._lower[k])
                 continue
             self._diagonal[k] = P.createSubMatrix(rows, rows, submat=self._diagonal[k])
             if k:

@@ -469,6 +469,15 @@ def create_solver(model: Model, petsc_options: dict | None = None, linear_solver
     return problem
 
 
+#: With the preset's block sweep, a fresh Jacobian sets up again the blocks whose diagonal holds
+#: the time derivative (the lithium's, the temperature's) and the couplings between blocks; the
+#: potentials' GAMG only at every this-many Jacobians (the first included). On a 58k-unknown
+#: composite's 1C discharge the same steps and Newton iterations, 1839 GMRES iterations
+#: against 1813, 7 % less time; the 1.09M-unknown one's on two ranks in 243 Poisson solves
+#: against 256-263 (14 min 39 s; benchmarks/RESULTS.md).
+POTENTIALS_SET_UP_EVERY = 20
+
+
 class JacobianCallback:
     """The SNES Jacobian callback of a :class:`CellProblem`: assembles J(x), or keeps the matrix
     it last assembled, and with it the linear solver's factorisation or preconditioner (PETSc
@@ -540,7 +549,11 @@ class JacobianCallback:
             _set_up_only(snes, self._time_derivative_blocks)
             self.constant.update(J)
             return
-        _set_up_only(snes, None)
+        # The potentials' diagonal blocks are their conductors' Laplacians (constant) plus the
+        # kinetics' interface terms, small beside them: their multigrid is set up again only at
+        # every POTENTIALS_SET_UP_EVERY-th Jacobian, every block's couplings at each.
+        kept = self._time_derivative_blocks and self.assemblies % POTENTIALS_SET_UP_EVERY
+        _set_up_only(snes, self._time_derivative_blocks | {"voltage"} if kept else None, couplings=True)
         if self.mode == "once":
             self.mode = "keep"
         self.assemblies += 1
@@ -571,12 +584,12 @@ def _block_jacobian(residuals: list, unknowns: list) -> list[list]:
     return [next(derived) if r is not None else [None] * len(unknowns) for r in residuals]
 
 
-def _set_up_only(snes: PETSc.SNES, names: set[str] | None) -> None:
+def _set_up_only(snes: PETSc.SNES, names: set[str] | None, couplings: bool = False) -> None:
     """The preset's block sweep: at its next set-up, set up only the blocks `names` again (None:
     all; :meth:`BlockGaussSeidel.set_up_only`). PETSc's fieldsplit is set up whole."""
     pc = snes.getKSP().getPC()
     if pc.getType() == PETSc.PC.Type.PYTHON and isinstance(pc.getPythonContext(), BlockGaussSeidel):
-        pc.getPythonContext().set_up_only(names)
+        pc.getPythonContext().set_up_only(names, couplings)
 
 
 def _blocks_holding(model: Model, jacobian: list[list], constant: dolfinx.fem.Constant) -> set[str]:

@@ -95,3 +95,39 @@ def test_set_up_only_keeps_the_other_blocks_as_they_were():
     lithium_only.axpy(-0.5, before)
     assert lithium_only.norm() > 1e-3 * before.norm()  # the kept blocks saw the old matrix
     forget_options(problem)
+
+
+@pytest.mark.mpi
+def test_set_up_only_with_couplings_takes_the_kept_blocks_couplings_again():
+    """After the matrix is doubled and the lithium block (the sweep's first) alone set up again,
+    the lithium's part of the sweep halves; the kept blocks' couplings to the blocks before them
+    are the doubled matrix's with `couplings`, the old matrix's without."""
+    model = stack_model()
+    problem, pc = _preconditioner(model, "python")
+    context = pc.getPythonContext()
+    lithium = context.index_sets[0]
+    x = problem.x.duplicate()
+    x.setRandom(PETSc.Random().create(x.comm))
+    before = x.duplicate()
+    pc.apply(x, before)
+    norms = [m.norm() if m is not None else 0.0 for m in context._lower]
+    assert max(norms) > 0.0
+
+    for couplings, factor in ((True, 2.0), (False, 1.0)):
+        problem.A.scale(2.0)
+        context.set_up_only({"lithium"}, couplings)
+        pc.setUp()
+        y = x.duplicate()
+        pc.apply(x, y)
+        part, part_before = y.getSubVector(lithium), before.getSubVector(lithium)
+        assert np.allclose(part.array, 0.5 * part_before.array, rtol=1e-12, atol=0.0)
+        y.restoreSubVector(lithium, part)
+        before.restoreSubVector(lithium, part_before)
+        for m, norm in zip(context._lower, norms, strict=True):
+            if m is not None:
+                assert m.norm() == pytest.approx(factor * norm, rel=1e-12)
+        problem.A.scale(0.5)
+        context.set_up_only(None)
+        pc.setUp()
+        y.destroy()
+    forget_options(problem)
