@@ -281,6 +281,8 @@ class CellProblem:
 
     def destroy(self) -> None:
         """Free the PETSc objects (collective: call it on every rank at once)."""
+        if getattr(self, "convergence", None) is not None:  # its KSP is the solver's: freed with it
+            self.convergence.ksp = None
         for name in ("solver", "A", "b", "x", "jacobian_callback"):
             if getattr(self, name, None) is not None:  # not all made if the set-up failed
                 getattr(self, name).destroy()
@@ -390,10 +392,8 @@ class NewtonConvergence:
         if not 0.0 < self._rate < 1.0:  # the second update measures the rate: solved as the first
             return
         predicted = self._rate * self._update
-        rtol = self.MAX_LINEAR_RTOL
-        if predicted > 0.0:
-            rtol = min(rtol, self.LINEAR_ERROR_SHARE * self.fraction / predicted)
-        self.ksp.setTolerances(rtol=max(rtol, self._base_rtol))
+        rtol = self.LINEAR_ERROR_SHARE * self.fraction / predicted if predicted > 0.0 else self.MAX_LINEAR_RTOL
+        self.ksp.setTolerances(rtol=max(min(rtol, self.MAX_LINEAR_RTOL), self._base_rtol))
 
     def scale_update(self, blocks: list[tuple[int, int, float]], fraction: float, comm) -> None:
         """Give each block (owned rows of the monolithic vector) its tolerance and turn the error
@@ -552,8 +552,10 @@ class JacobianCallback:
         # The potentials' diagonal blocks are their conductors' Laplacians (constant) plus the
         # kinetics' interface terms, small beside them: their multigrid is set up again only at
         # every POTENTIALS_SET_UP_EVERY-th Jacobian, every block's couplings at each.
-        kept = self._time_derivative_blocks and self.assemblies % POTENTIALS_SET_UP_EVERY
-        _set_up_only(snes, self._time_derivative_blocks | {"voltage"} if kept else None, couplings=True)
+        refreshed = None  # every block
+        if self._time_derivative_blocks and self.assemblies % POTENTIALS_SET_UP_EVERY:
+            refreshed = self._time_derivative_blocks | {"voltage"}
+        _set_up_only(snes, refreshed, couplings=True)
         if self.mode == "once":
             self.mode = "keep"
         self.assemblies += 1
