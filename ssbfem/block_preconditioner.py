@@ -17,6 +17,9 @@ per cent of the matrix.
 
 from __future__ import annotations
 
+import ctypes
+import functools
+
 import numpy as np
 
 from ssbfem._dolfinx import PETSc
@@ -29,6 +32,7 @@ class BlockGaussSeidel:
     def __init__(self):
         self.refresh: set[str] | None = None  # the blocks a set-up sets up again (None: all)
         self.refresh_couplings = False  # the kept blocks' couplings taken again all the same
+        self.lean: set[str] = set()  # blocks whose multigrid keeps no Galerkin product data
         self.names: list[str] = []
         self.index_sets: list[PETSc.IS] = []
         self.prefix = ""
@@ -56,6 +60,13 @@ class BlockGaussSeidel:
         sets it again from its lag after every Jacobian evaluation."""
         self.refresh, self.refresh_couplings = names, couplings
 
+    def keep_lean(self, names: set[str]) -> None:
+        """Let the multigrid of the blocks `names` free, after each set-up, what its coarse
+        operators keep for forming again their Galerkin products P^T A P
+        (:func:`release_galerkin_products`): for blocks set up again rarely (:meth:`set_up_only`),
+        whose next set-up then forms the products from the start."""
+        self.lean = set(names)
+
     def setUp(self, pc: PETSc.PC) -> None:
         A, P = pc.getOperators()
         if not self._solvers:
@@ -72,6 +83,8 @@ class BlockGaussSeidel:
                 self._work[k] = tuple(self._diagonal[k].createVecLeft() for _ in range(2))
             self._solvers[k].setOperators(self._diagonal[k], self._diagonal[k])
             self._solvers[k].setUp()
+            if self.names[k] in self.lean:
+                release_galerkin_products(self._solvers[k].getPC())
 
     def _create(self, pc: PETSc.PC) -> None:
         comm = pc.getComm()
@@ -117,3 +130,32 @@ class BlockGaussSeidel:
             for vec in pair:
                 vec.destroy()
         self._solvers, self._diagonal, self._lower, self._before, self._work = [], [], [], [], []
+
+
+@functools.cache
+def _mat_product_clear():
+    """PETSc's MatProductClear (petsc4py does not wrap it), found through petsc4py's module,
+    which links PETSc; None where it cannot be."""
+    try:
+        function = ctypes.CDLL(PETSc.__file__).MatProductClear
+    except (OSError, AttributeError):
+        return None
+    function.argtypes, function.restype = [ctypes.c_void_p], ctypes.c_int
+    return function
+
+
+def release_galerkin_products(pc: PETSc.PC) -> None:
+    """Free the data a multigrid's coarse operators keep to form their Galerkin products P^T A P
+    again with their patterns (PETSc's MatProductClear): with GAMG's reused interpolation its
+    next set-up forms them from the start, the same operators. On two ranks that data took 378
+    MiB for the three blocks of a 1.09M-unknown composite, 0.35 kB per unknown, and 15.5 MiB of
+    a 55k-unknown one (nothing measurable on one rank; benchmarks/RESULTS.md, "A million
+    unknowns in less memory"). Nothing happens without multigrid levels."""
+    clear = _mat_product_clear()
+    if clear is None or pc.getType() not in (PETSc.PC.Type.GAMG, PETSc.PC.Type.MG):
+        return
+    levels = pc.getMGLevels()
+    for level in range(levels - 1):  # level 0 the coarsest; the finest operator is the block's own
+        operator, _ = pc.getMGSmoother(level).getOperators()
+        if clear(operator.handle) != 0:
+            raise RuntimeError("PETSc's MatProductClear failed")

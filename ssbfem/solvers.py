@@ -177,7 +177,9 @@ class CellProblem:
 
     Without Dirichlet conditions the interface integrals of the kinetics are assembled point by
     point (``pointwise``, :class:`ssbfem.fem.pointwise.PointwiseInterface`); ``F`` and ``J`` are
-    then the forms of what DOLFINx still assembles. :meth:`assemble_residual` and
+    then the forms of what DOLFINx still assembles (``F`` without the affine integrals,
+    :class:`ResidualCallback`; ``J``, once :class:`JacobianCallback` has split it, without the
+    constant integrals of the blocks that also hold others). :meth:`assemble_residual` and
     :meth:`assemble_jacobian` give the whole residual and Jacobian.
     """
 
@@ -196,7 +198,6 @@ class CellProblem:
         #: The Jacobian's UFL blocks DOLFINx assembles: all of them, or those the interface
         #: assembled point by point (``pointwise``) leaves.
         self.jacobian_forms = _block_jacobian(residuals, self.u)
-        self.F = dolfinx.fem.form(residuals, entity_maps=model.entity_maps)
         self.J = dolfinx.fem.form(self.jacobian_forms, entity_maps=model.entity_maps)
         extra = self.pointwise.pattern() if self.pointwise is not None else ()
         self.A = jacobian_matrix(self.b, self.layout[1], self.J, spaces, model.cells_in, extra)
@@ -208,6 +209,7 @@ class CellProblem:
         self.b.setOptionsPrefix(f"{prefix}b_")
         self.x.setOptionsPrefix(f"{prefix}x_")
         if model.bcs:  # DOLFINx's residual, with the lifting of the Dirichlet conditions
+            self.F = dolfinx.fem.form(residuals, entity_maps=model.entity_maps)
             context = {"u": self.u, "residual": self.F, "jacobian": self.J, "bcs": model.bcs}
             context["_blocks"] = self.b.getAttr("_blocks")
             assemble = dolfinx.fem.petsc.assemble_residual
@@ -217,11 +219,11 @@ class CellProblem:
             # halves its cost.
             rest, affine = split_affine(residuals, self.jacobian_forms)
             compile_ = lambda form: dolfinx.fem.form(form, entity_maps=model.entity_maps) if form else None
-            rest = [whole if r is row else compile_(r) for r, row, whole in zip(rest, residuals, self.F, strict=True)]
+            self.F = [compile_(r) for r in rest]  # the affine integrals apart: no form holds them twice
             ours = "snes_convergence_test" not in options  # the product needs the error test (below)
             assemble = self.residual_callback = ResidualCallback(
                 self.layout,
-                rest,
+                self.F,
                 [compile_(a) for a in affine],
                 self.pointwise,
                 self.b,
@@ -466,6 +468,10 @@ def create_solver(model: Model, petsc_options: dict | None = None, linear_solver
     ours = options.get("pc_type") == "python" and "pc_python_type" not in options  # the preset's
     if options.get("pc_type") == "fieldsplit" or ours:
         _set_field_splits(problem, model, prefix, options)
+    rarely = problem.jacobian_callback.rarely_set_up(model)
+    pc = problem.solver.getKSP().getPC()
+    if rarely and pc.getType() == PETSc.PC.Type.PYTHON and isinstance(pc.getPythonContext(), BlockGaussSeidel):
+        pc.getPythonContext().keep_lean(rarely)
     return problem
 
 
@@ -529,8 +535,22 @@ class JacobianCallback:
         self._time_derivative_blocks = _blocks_holding(model, ufl_jacobian, model.inv_dt)
         varying, constant = _split_jacobian(problem.J, ufl_jacobian, model.entity_maps)
         self._blocks = _jacobian_blocks(varying, problem.J)
+        # A block split in two is assembled as its parts: its whole form is let go (the compiled
+        # forms hold their integration entities: 69 MiB at 1.09M unknowns).
+        problem.J = [
+            [part if part is not None else whole for part, whole in zip(parts, row, strict=True)]
+            for parts, row in zip(varying, problem.J, strict=True)
+        ]
+        self._forms = problem.J
         if any(form is not None for row in constant for form in row):
             self.constant = ConstantBlocks(_jacobian_blocks(constant, problem.J), (model.inv_dt, model.bdf[0]))
+
+    def rarely_set_up(self, model: Model) -> set[str]:
+        """The field-split blocks set up again only at every POTENTIALS_SET_UP_EVERY-th Jacobian
+        (their multigrid then keeps no Galerkin product data in between)."""
+        if not self._time_derivative_blocks or POTENTIALS_SET_UP_EVERY == 1:
+            return set()
+        return set(_field_groups(model)) - self._time_derivative_blocks - {"voltage"}
 
     @property
     def can_lag(self) -> bool:

@@ -1,7 +1,7 @@
 """Interface integrals assembled point by point (ssbfem.fem.pointwise): the residual and Jacobian
 are DOLFINx's assembly of the whole forms, block by block, to round-off of the interface's own
 entries, on a 3D composite cathode at a generic state: P1 and P2, isothermal and with the full
-thermal model; under mpiexec -n 2 too."""
+thermal model, the facets evaluated all at once and in many chunks; under mpiexec -n 2 too."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from test_composite import COMPOSITE
 
 from ssbfem._dolfinx import PETSc, dolfinx
 from ssbfem.config import resolve
+from ssbfem.fem import pointwise
 from ssbfem.model import CellModel
 from ssbfem.runner import build_mesh
 from ssbfem.solvers import (
@@ -73,11 +74,18 @@ def assembled_jacobian(model, problem, forms: list) -> PETSc.Mat:
 
 
 @pytest.mark.mpi
-@pytest.mark.parametrize(("degree", "thermal"), [(1, None), (2, None), (1, THERMAL)])
-def test_interface_point_by_point_is_dolfinx_assembly(degree, thermal):
+@pytest.mark.parametrize(
+    ("degree", "thermal", "chunk"), [(1, None, None), (2, None, None), (1, THERMAL, None), (1, None, 37)]
+)
+def test_interface_point_by_point_is_dolfinx_assembly(degree, thermal, chunk, monkeypatch):
+    if chunk is not None:  # facets evaluated 37 at a time: many chunks, the last one short
+        monkeypatch.setattr(pointwise, "_CHUNK", chunk)
     model = composite_model(degree, thermal)
     problem = create_solver(model, linear_solver="iterative")
     assert problem.pointwise is not None
+    if chunk is not None:  # on every rank (a failed assertion on one alone would hang the other)
+        facets = MPI.COMM_WORLD.allreduce(max(group.size for group in problem.pointwise._groups), op=MPI.MIN)
+        assert facets > 5 * chunk
     names = [u.name for u in model.unknowns]
     taken = {names[row] for row in problem.pointwise.rows}
     assert {"phi_e", "psi_pos", "theta"} <= taken

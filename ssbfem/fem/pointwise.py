@@ -29,8 +29,9 @@ and assembles from them:
 It is the same discrete operator as the forms' (the same rule, the same points: the rules of
 Basix on a triangle are symmetric, so the points are the same whichever vertex a facet's
 reference map starts from), to round-off. The expressions are evaluated on a mesh of their own
-(an interval per facet, on this process alone) whose quadrature space holds the fields' values
-at the points: an Expression's coefficients must live on the mesh it is evaluated on.
+(an interval per facet, as many as the facets of a chunk, on this process alone) whose
+quadrature space holds the fields' values at the points: an Expression's coefficients must
+live on the mesh it is evaluated on.
 
 Integrals that do not have this form (a test function on both sides or differentiated, a
 field's gradient, a facet normal or another geometric quantity in g, a space other than scalar
@@ -45,7 +46,6 @@ from dataclasses import dataclass, field
 import basix
 import basix.ufl
 import numpy as np
-import scipy.sparse
 import ufl
 from mpi4py import MPI
 from ufl.algorithms import expand_derivatives
@@ -109,10 +109,19 @@ def _split_integrand(integral: ufl.classes.Integral) -> tuple[ufl.core.expr.Expr
 @dataclass
 class _Side:
     """A space read on one side of the facets: its dofs whose basis functions are nonzero on each
-    facet, and their values at the facet's quadrature points."""
+    facet, and their values at the facet's quadrature points. On an affine simplex those values
+    depend only on where the facet sits in its cell (which of the cell's vertices its own are, in
+    which order): one table per such placement (24 for a tetrahedron's facets), and each facet's.
+    Tables per facet took 0.6 kB per unknown at 1M unknowns with the sparse matrices that applied
+    them (benchmarks/RESULTS.md, "A million unknowns in less memory")."""
 
     dofs: np.ndarray  # (facets, m): local dofs of the space (owned and ghost numbering)
-    basis: np.ndarray  # (facets, points, m)
+    tables: np.ndarray  # (placements, points, m)
+    placement: np.ndarray  # (facets,): each facet's table
+
+    def basis(self, start: int, stop: int) -> np.ndarray:
+        """(facets start:stop, points, m): the basis functions' values at the points."""
+        return self.tables[self.placement[start:stop]]
 
 
 @dataclass
@@ -126,16 +135,17 @@ class _Group:
 
 @dataclass
 class _Prepared:
-    """A group ready to evaluate: the rows' and columns' sides, the weights, the container."""
+    """A group ready to evaluate: the rows' and columns' sides, the weights, the container. The
+    expressions are evaluated _CHUNK facets at a time on a container of as many cells."""
 
     rows: list[tuple[int, _Side]]  # (row index, test space's side)
     columns: list[tuple[int, _Side]]  # (unknown's index, its side): the Jacobian's
     weights: np.ndarray  # (facets, points): quadrature weights times |F|
-    fields: list[tuple[fem.Function, fem.Function, scipy.sparse.csr_array]]  # (point values, the field, dofs -> points)
-    integrate: list[scipy.sparse.csr_array]  # per row: point values (facets x points) -> the row's local array
+    fields: list[tuple[fem.Function, fem.Function, _Side]]  # (point values, the field, its side)
     constants: list[tuple[fem.Constant, fem.Constant]]  # (the container's copy, the original)
     container: object
-    cells: np.ndarray  # the container's cell of each facet
+    cells: np.ndarray  # the container's cells, in the order of a chunk's facets
+    points: np.ndarray  # (container cells, points): each cell's point values in a field's array
     residual: fem.Expression  # every row's g, (points, rows) per facet
     jacobian: fem.Expression | None  # dg_row/dcolumn, column by column
     row_dofs: np.ndarray  # (facets, rows' dofs): the Jacobian's rows, monolithic local numbering
@@ -143,7 +153,15 @@ class _Prepared:
 
     @property
     def size(self) -> int:
-        return len(self.cells)
+        return len(self.weights)
+
+    def chunks(self):
+        """(start, stop, each side's basis functions at the points of the facets start:stop),
+        chunk by chunk: the facets evaluated at once."""
+        sides = {id(side): side for _, side in self.rows + self.columns} | {id(s): s for _, _, s in self.fields}
+        for start in range(0, self.size, _CHUNK):
+            stop = min(start + _CHUNK, self.size)
+            yield start, stop, {key: side.basis(start, stop) for key, side in sides.items()}
 
 
 class PointwiseInterface:
@@ -172,10 +190,16 @@ class PointwiseInterface:
         for group in self._groups:
             if group.size == 0:
                 continue
-            _fill(group)
-            values = _evaluate(group, group.residual, 0, group.size)  # (facets, points, rows)
-            for k, ((row, _), integrate) in enumerate(zip(group.rows, group.integrate, strict=True)):
-                blocks[row] += integrate @ values[:, :, k].ravel()
+            # R_a[i] += sum_q w_q |F| g_a(x_q) phi_i(x_q), facet by facet, then summed into the dofs
+            terms = [np.empty(side.dofs.shape) for _, side in group.rows]
+            for start, stop, basis in group.chunks():
+                _fill(group, start, stop, basis)
+                values = _evaluate(group, group.residual, start, stop)  # (facets, points, rows)
+                w = group.weights[start:stop]
+                for k, (_, side) in enumerate(group.rows):
+                    terms[k][start:stop] = np.einsum("fq,fqi->fi", w * values[:, :, k], basis[id(side)])
+            for (row, side), term in zip(group.rows, terms, strict=True):
+                blocks[row] += np.bincount(side.dofs.ravel(), term.ravel(), minlength=len(blocks[row]))
 
     def add_jacobian(self, J: PETSc.Mat) -> None:
         """Add the interface's Jacobian blocks into J (local numbering; J assembled afterwards):
@@ -183,19 +207,18 @@ class PointwiseInterface:
         for group in self._groups:
             if group.jacobian is None or group.size == 0:
                 continue
-            _fill(group)
             n_rows = len(group.rows)
-            for start in range(0, group.size, _CHUNK):
-                stop = min(start + _CHUNK, group.size)
+            for start, stop, basis in group.chunks():
+                _fill(group, start, stop, basis)
                 derivatives = _evaluate(group, group.jacobian, start, stop)  # (f, q, columns x rows)
                 w = group.weights[start:stop, :, None]
                 blocks = []
                 for a, (_, row_side) in enumerate(group.rows):
-                    weighted = (w * row_side.basis[start:stop]).transpose(0, 2, 1)  # (f, i, q)
+                    weighted = (w * basis[id(row_side)]).transpose(0, 2, 1)  # (f, i, q)
                     blocks.append(
                         np.concatenate(
                             [
-                                np.matmul(weighted * derivatives[:, None, :, c * n_rows + a], side.basis[start:stop])
+                                np.matmul(weighted * derivatives[:, None, :, c * n_rows + a], basis[id(side)])
                                 for c, (_, side) in enumerate(group.columns)
                             ],
                             axis=2,
@@ -218,9 +241,9 @@ def _prepare(msh, group: _Group, unknowns: list, cells_in, positions: list[np.nd
     points, weights = basix.make_quadrature(facet_type, group.degree)
     entities = group.entities
     nf, nq = len(entities), len(weights)
-    physical, scale = _facet_points(msh, entities, points)
+    nodes, scale = _facet_nodes(msh, entities)
     sides: dict[tuple[int, str], _Side] = {}
-    tables: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # shared by the spaces of one mesh and element
+    tables: dict[tuple, tuple] = {}  # shared by the spaces of one mesh and element
 
     def side_of(space, side: str) -> _Side:
         key = (id(space), side)
@@ -230,12 +253,13 @@ def _prepare(msh, group: _Group, unknowns: list, cells_in, positions: list[np.nd
                 raise ValueError(f"an interface integral reads a field on side {side!r}, where it does not exist")
             table = (id(space.mesh), str(space.ufl_element()), side)
             if table not in tables:
-                tables[table] = _tabulate(space, cells, physical)
-            keep, basis = tables[table]
-            sides[key] = _Side(np.take_along_axis(space.dofmap.list[cells], keep, 1), basis)
+                tables[table] = _tabulate(space, cells, nodes, points)
+            keep, basis, placement = tables[table]
+            dofs = np.take_along_axis(space.dofmap.list[cells], keep[placement], 1)
+            sides[key] = _Side(dofs, basis, placement)
         return sides[key]
 
-    container, Q, cells, reference = _container(nf, nq)
+    container, Q, cells, reference = _container(min(nf, _CHUNK), nq)
 
     to_points = _ToPoints(container, Q)
     rows, values = [], []
@@ -246,11 +270,7 @@ def _prepare(msh, group: _Group, unknowns: list, cells_in, positions: list[np.nd
     index = {id(u): k for k, u in enumerate(unknowns)}
     for (function, side), (q, variable) in to_points.fields.items():
         data = side_of(function.function_space, side)
-        # u(x_q) = sum_k u_k phi_k(x_q): the point values' dofs from the field's
-        interpolate = _basis_matrix(
-            data.basis, Q.dofmap.list[cells], data.dofs, (q.x.array.size, function.x.array.size)
-        )
-        fields.append((q, function, interpolate))
+        fields.append((q, function, data))
         if id(function) not in index:
             continue  # not an unknown: no column
         derivative = [expand_derivatives(ufl.diff(value, variable)) for value in values]
@@ -264,24 +284,15 @@ def _prepare(msh, group: _Group, unknowns: list, cells_in, positions: list[np.nd
             return np.zeros((nf, 0), dtype=PETSc.IntType)
         return np.hstack([positions[k][side.dofs] for k, side in sides]).astype(PETSc.IntType)
 
-    weights = weights[None, :] * scale[:, None]
-    # R_a[i] += sum_q w_q |F| g_a(x_q) phi_i(x_q), the points in (facet, point) order
-    points = np.arange(nf * nq).reshape(nf, nq)
-    integrate = [
-        _basis_matrix(
-            weights[:, :, None] * side.basis, points, side.dofs, (nf * nq, unknowns[row].x.array.size)
-        ).T.tocsr()
-        for row, side in rows
-    ]
     return _Prepared(
         rows=rows,
         columns=columns,
-        weights=weights,
+        weights=weights[None, :] * scale[:, None],
         fields=fields,
-        integrate=integrate,
         constants=to_points.constants,
         container=container,
         cells=cells,
+        points=Q.dofmap.list[cells],
         residual=_expression(ufl.as_vector(values), reference, msh.comm),
         jacobian=_expression(ufl.as_vector(derivatives), reference, msh.comm) if derivatives else None,
         row_dofs=monolithic(rows),
@@ -289,10 +300,11 @@ def _prepare(msh, group: _Group, unknowns: list, cells_in, positions: list[np.nd
     )
 
 
-def _container(nf: int, nq: int) -> tuple:
-    """(an interval mesh of one cell per facet on this process, its quadrature space of nq points
-    per cell, each facet's cell, the reference points): where the expressions are evaluated."""
-    count = max(nf, 1)  # a mesh needs a cell
+def _container(count: int, nq: int) -> tuple:
+    """(an interval mesh of `count` cells on this process, its quadrature space of nq points per
+    cell, its cells in the order of a chunk's facets, the reference points): where the
+    expressions are evaluated."""
+    count = max(count, 1)  # a mesh needs a cell
     container = dolfinx.mesh.create_interval(MPI.COMM_SELF, count, [0.0, 1.0])
     reference = ((np.arange(nq) + 0.5) / nq).reshape(-1, 1)
     element = basix.ufl.quadrature_element(
@@ -301,28 +313,23 @@ def _container(nf: int, nq: int) -> tuple:
     Q = fem.functionspace(container, element)
     cell_of = np.empty(count, dtype=np.int32)
     cell_of[np.asarray(container.topology.original_cell_index)] = np.arange(count, dtype=np.int32)
-    return container, Q, cell_of[:nf], reference
+    return container, Q, cell_of, reference
 
 
-def _basis_matrix(values: np.ndarray, points: np.ndarray, dofs: np.ndarray, shape: tuple) -> scipy.sparse.csr_array:
-    """The sparse matrix with values[f, q, k] at (points[f, q], dofs[f, k]): point values from
-    dofs, or (transposed) the sums of point values into the dofs."""
-    rows = np.broadcast_to(points[:, :, None], values.shape).ravel()
-    columns = np.broadcast_to(dofs[:, None, :], values.shape).ravel()
-    return scipy.sparse.csr_array((values.ravel(), (rows, columns)), shape=shape)
-
-
-def _fill(group: _Prepared) -> None:
-    """The container's Constants and point values from the present state."""
+def _fill(group: _Prepared, start: int, stop: int, basis: dict[int, np.ndarray]) -> None:
+    """The container's Constants, and its point values at the facets start:stop from the present
+    state (`basis`: each side's basis functions at their points), u(x_q) = sum_k u_k phi_k(x_q)."""
     for copy, source in group.constants:
         copy.value[...] = source.value
-    for q, function, interpolate in group.fields:
-        q.x.array[:] = interpolate @ function.x.array
+    points = group.points[: stop - start]
+    for q, function, side in group.fields:
+        q.x.array[points] = np.einsum("fqk,fk->fq", basis[id(side)], function.x.array[side.dofs[start:stop]])
 
 
 def _evaluate(group: _Prepared, expression, start: int, stop: int) -> np.ndarray:
-    """(facets start:stop, points, components) of `expression` (after :func:`_fill`)."""
-    return expression.eval(group.container, group.cells[start:stop]).reshape(stop - start, len(group.weights[0]), -1)
+    """(facets start:stop, points, components) of `expression` (after :func:`_fill` of the same)."""
+    cells = group.cells[: stop - start]
+    return expression.eval(group.container, cells).reshape(stop - start, group.weights.shape[1], -1)
 
 
 def split_pointwise(
@@ -414,38 +421,51 @@ def _expression(values, reference: np.ndarray, comm: MPI.Comm):
     return fem.Expression(values, reference, comm=comm)
 
 
-def _facet_points(msh, entities: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(the physical quadrature points (facets, points, 3), each facet's Jacobian determinant)."""
+def _facet_nodes(msh, entities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the facets' nodes (facets, tdim, 3), each facet's Jacobian determinant). A facet's
+    quadrature points are x_0 + sum_k p_k (x_k - x_0), p the reference facet's."""
     tdim = msh.topology.dim
     msh.topology.create_connectivity(tdim, tdim - 1)
     cell_facets = msh.topology.connectivity(tdim, tdim - 1)
     facets = cell_facets.array.reshape(-1, tdim + 1)[entities[:, 0], entities[:, 1]].astype(np.int32)
-    nodes = dolfinx.mesh.entities_to_geometry(msh, tdim - 1, facets)
-    x = msh.geometry.x[nodes]  # (facets, tdim, 3)
+    x = msh.geometry.x[dolfinx.mesh.entities_to_geometry(msh, tdim - 1, facets)]  # (facets, tdim, 3)
     edges = x[:, 1:, :] - x[:, :1, :]
-    physical = x[:, :1, :] + np.einsum("qk,fkd->fqd", points, edges)
     if tdim == 3:
         scale = np.linalg.norm(np.cross(edges[:, 0], edges[:, 1]), axis=1)
     else:
         scale = np.linalg.norm(edges[:, 0], axis=1)
-    return physical, scale
+    return x, scale
 
 
-def _tabulate(space, cells: np.ndarray, physical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(which of a cell's dofs have basis functions nonzero on the facet (facets, m), their values
-    at the points (facets, points, m)) for a space's cells on the side read."""
-    nf, nq = physical.shape[:2]
+def _tabulate(space, cells: np.ndarray, nodes: np.ndarray, points: np.ndarray) -> tuple:
+    """For a space's cells on the side read (facets' nodes `nodes`, reference facet points
+    `points`): (each placement's dofs whose basis functions are nonzero on the facet (placements,
+    m), their values at the points (placements, points, m), each facet's placement (facets,)).
+
+    A placement is which of the cell's vertices the facet's are, in the facet's order: the
+    points then sit at the same reference coordinates in every cell of that placement."""
+    nf, nq = len(cells), len(points)
     if _is_real(space):
-        return np.zeros((nf, 1), dtype=np.int64), np.ones((nf, nq, 1))
+        return np.zeros((1, 1), dtype=np.int32), np.ones((1, nq, 1)), np.zeros(nf, dtype=np.int8)
     msh = space.mesh
     tdim = msh.topology.dim
-    nodes = msh.geometry.x[msh.geometry.dofmaps[0][cells]]  # (facets, tdim + 1, 3), affine
-    jacobian = np.stack([nodes[:, k + 1, :tdim] - nodes[:, 0, :tdim] for k in range(tdim)], axis=2)
-    local = np.linalg.solve(jacobian[:, None], (physical[:, :, :tdim] - nodes[:, None, 0, :tdim])[..., None])[..., 0]
-    element = space.element.basix_element
-    basis = element.tabulate(0, local.reshape(-1, tdim))[0, :, :, 0].reshape(nf, nq, element.dim)
-    # The basis functions nonzero on the facet: those of the facet's closure, as many on every facet
-    # (the others vanish there, to round-off at these points).
-    on_facet = len(space.dofmap.dof_layout.entity_closure_dofs(tdim - 1, 0))
-    keep = np.sort(np.argsort(-np.abs(basis).max(axis=1), axis=1)[:, :on_facet], axis=1)
-    return keep, np.ascontiguousarray(np.take_along_axis(basis, keep[:, None, :], 2))
+    vertices = msh.geometry.x[msh.geometry.dofmaps[0][cells]]  # (facets, tdim + 1, 3), affine
+    # The facet's nodes are the parent's, the cell's its submesh's copies of them: the same points.
+    distance = ((nodes[:, :, None, :] - vertices[:, None, :, :]) ** 2).sum(axis=3)  # (facets, tdim, tdim + 1)
+    placements, placement = np.unique(distance.argmin(axis=2), axis=0, return_inverse=True)
+    cell_type = msh.basix_cell()
+    reference = basix.geometry(cell_type)
+    facet_vertices = [sorted(v) for v in basix.topology(cell_type)[tdim - 1]]
+    if len(placements) == 0:  # no facet on this process: one table all the same, for the shapes
+        placements = np.array([facet_vertices[0]])
+    # Barycentric coordinates of the points on the facet, vertex 0 first
+    barycentric = np.hstack([1.0 - points.sum(axis=1, keepdims=True), points])
+    element, layout = space.element.basix_element, space.dofmap.dof_layout
+    keep, tables = [], []
+    for order in placements:
+        local = barycentric @ reference[order]  # (points, tdim): the points in the reference cell
+        basis = element.tabulate(0, local)[0, :, :, 0]  # (points, dofs of the cell)
+        dofs = np.asarray(layout.entity_closure_dofs(tdim - 1, facet_vertices.index(sorted(order))))
+        keep.append(dofs)
+        tables.append(basis[:, dofs])
+    return np.array(keep, dtype=np.int32), np.array(tables), placement.reshape(-1).astype(np.int8)
