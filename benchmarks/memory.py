@@ -9,7 +9,10 @@ solver, and takes one backward-Euler step of 1 s at 1C from rest, recording the 
 after each phase: the interpreter with ssbfem and DOLFINx imported, the mesh, the model (forms
 compiled), the solver (vectors and the Jacobian matrix), the step (preconditioner or factorisation
 set up, Krylov or LU work). Prints the resident and peak memory after each phase and the peak per
-unknown, over everything and above the imports (what grows with the problem).
+unknown, over everything and above the imports (what grows with the problem), and then the
+matrices the step holds, from their nonzeros (8 bytes a value, 4 a column index, 8 a row): the
+Jacobian, the matrices of its constant integrals, the block sweep's diagonal blocks and
+couplings, each multigrid's coarse operators and interpolations.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 from mpi4py import MPI
 
 from ssbfem._dolfinx import PETSc
+from ssbfem.block_preconditioner import BlockGaussSeidel
 from ssbfem.model import CellModel
 from ssbfem.runner import build_mesh
 from ssbfem.settings import load_settings
@@ -42,6 +46,36 @@ def resident_mib() -> float:
 
 def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def matrix_mib(matrix: PETSc.Mat | None) -> float:
+    """A matrix's values, column indices and row offsets on this rank (MiB), from its nonzeros."""
+    if matrix is None:
+        return 0.0
+    return (matrix.getInfo(PETSc.Mat.InfoType.LOCAL)["nz_allocated"] * 12 + matrix.getLocalSize()[0] * 8) / 2**20
+
+
+def held_matrices(problem) -> dict[str, float]:
+    """MiB on this rank of the matrices a solve holds, by what they are."""
+    held = {"Jacobian": matrix_mib(problem.A)}
+    constant = problem.jacobian_callback.constant
+    if constant is not None:
+        held["constant integrals (K, M)"] = matrix_mib(constant.K) + matrix_mib(constant.M)
+    pc = problem.solver.getKSP().getPC()
+    sweep = pc.getPythonContext() if pc.getType() == PETSc.PC.Type.PYTHON else None
+    if not isinstance(sweep, BlockGaussSeidel):
+        return held
+    held["sweep: diagonal blocks"] = sum(matrix_mib(m) for m in sweep._diagonal)
+    held["sweep: couplings"] = sum(matrix_mib(m) for m in sweep._lower)
+    for name, solver in zip(sweep.names, sweep._solvers, strict=True):
+        multigrid = solver.getPC()
+        if multigrid.getType() != PETSc.PC.Type.GAMG:
+            continue
+        levels = multigrid.getMGLevels()
+        coarse = sum(matrix_mib(multigrid.getMGSmoother(k).getOperators()[0]) for k in range(levels - 1))
+        interpolation = sum(matrix_mib(multigrid.getMGInterpolation(k)) for k in range(1, levels))
+        held[f"GAMG {name} ({levels} levels): coarse operators, interpolations"] = coarse + interpolation
+    return held
 
 
 def main() -> None:
@@ -70,6 +104,7 @@ def main() -> None:
     dofs = number_of_dofs(model)
     nonzeros = problem.A.getInfo(PETSc.Mat.InfoType.GLOBAL_SUM)["nz_used"]
     summed = [(name, comm.allreduce(rss), comm.allreduce(peak)) for name, rss, peak in phases]
+    held = {name: comm.allreduce(mib) for name, mib in held_matrices(problem).items()}
     if comm.rank == 0:
         snes = problem.solver
         print(f"ranks {comm.size}; unknowns {dofs}; Jacobian nonzeros {nonzeros:.0f}")
@@ -79,6 +114,10 @@ def main() -> None:
             print(f"{name:36s} {rss:12.1f} {peak:10.1f}")
         peak, base = summed[-1][2], summed[0][1]
         print(f"peak per unknown: {peak * 2**20 / dofs:.0f} B; above the imports: {(peak - base) * 2**20 / dofs:.0f} B")
+        print(f"resident after the step per unknown: {summed[-1][1] * 2**20 / dofs:.0f} B")
+        print("matrices held after the step (MiB, summed over the ranks):")
+        for name, mib in held.items():
+            print(f"  {name:60s} {mib:9.1f}")
 
 
 if __name__ == "__main__":
