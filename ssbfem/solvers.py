@@ -468,10 +468,9 @@ def create_solver(model: Model, petsc_options: dict | None = None, linear_solver
     ours = options.get("pc_type") == "python" and "pc_python_type" not in options  # the preset's
     if options.get("pc_type") == "fieldsplit" or ours:
         _set_field_splits(problem, model, prefix, options)
-    rarely = problem.jacobian_callback.rarely_set_up(model)
-    pc = problem.solver.getKSP().getPC()
-    if rarely and pc.getType() == PETSc.PC.Type.PYTHON and isinstance(pc.getPythonContext(), BlockGaussSeidel):
-        pc.getPythonContext().keep_lean(rarely)
+    sweep = _block_sweep(problem.solver)
+    if sweep is not None:
+        sweep.keep_lean(problem.jacobian_callback.rarely_set_up(model))
     return problem
 
 
@@ -545,12 +544,17 @@ class JacobianCallback:
         if any(form is not None for row in constant for form in row):
             self.constant = ConstantBlocks(_jacobian_blocks(constant, problem.J), (model.inv_dt, model.bdf[0]))
 
+    @property
+    def _set_up_each_time(self) -> set[str]:
+        """The field-split blocks a fresh Jacobian always sets up again."""
+        return self._time_derivative_blocks | {"voltage"}
+
     def rarely_set_up(self, model: Model) -> set[str]:
         """The field-split blocks set up again only at every POTENTIALS_SET_UP_EVERY-th Jacobian
         (their multigrid then keeps no Galerkin product data in between)."""
         if not self._time_derivative_blocks or POTENTIALS_SET_UP_EVERY == 1:
             return set()
-        return set(_field_groups(model)) - self._time_derivative_blocks - {"voltage"}
+        return set(_field_groups(model)) - self._set_up_each_time
 
     @property
     def can_lag(self) -> bool:
@@ -574,7 +578,7 @@ class JacobianCallback:
         # every POTENTIALS_SET_UP_EVERY-th Jacobian, every block's couplings at each.
         refreshed = None  # every block
         if self._time_derivative_blocks and self.assemblies % POTENTIALS_SET_UP_EVERY:
-            refreshed = self._time_derivative_blocks | {"voltage"}
+            refreshed = self._set_up_each_time
         _set_up_only(snes, refreshed, couplings=True)
         if self.mode == "once":
             self.mode = "keep"
@@ -609,9 +613,17 @@ def _block_jacobian(residuals: list, unknowns: list) -> list[list]:
 def _set_up_only(snes: PETSc.SNES, names: set[str] | None, couplings: bool = False) -> None:
     """The preset's block sweep: at its next set-up, set up only the blocks `names` again (None:
     all; :meth:`BlockGaussSeidel.set_up_only`). PETSc's fieldsplit is set up whole."""
+    sweep = _block_sweep(snes)
+    if sweep is not None:
+        sweep.set_up_only(names, couplings)
+
+
+def _block_sweep(snes: PETSc.SNES) -> BlockGaussSeidel | None:
+    """The preset's block sweep, if it is the linear solver's preconditioner."""
     pc = snes.getKSP().getPC()
     if pc.getType() == PETSc.PC.Type.PYTHON and isinstance(pc.getPythonContext(), BlockGaussSeidel):
-        pc.getPythonContext().set_up_only(names, couplings)
+        return pc.getPythonContext()
+    return None
 
 
 def _blocks_holding(model: Model, jacobian: list[list], constant: dolfinx.fem.Constant) -> set[str]:
