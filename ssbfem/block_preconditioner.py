@@ -17,12 +17,10 @@ per cent of the matrix.
 
 from __future__ import annotations
 
-import ctypes
-import functools
-
 import numpy as np
 
 from ssbfem._dolfinx import PETSc
+from ssbfem.petsc_c import mat_product_clear
 
 
 class BlockGaussSeidel:
@@ -132,18 +130,6 @@ class BlockGaussSeidel:
         self._solvers, self._diagonal, self._lower, self._before, self._work = [], [], [], [], []
 
 
-@functools.cache
-def _mat_product_clear():
-    """PETSc's MatProductClear (petsc4py does not wrap it), found through petsc4py's module,
-    which links PETSc; None where it cannot be."""
-    try:
-        function = ctypes.CDLL(PETSc.__file__).MatProductClear
-    except (OSError, AttributeError):
-        return None
-    function.argtypes, function.restype = [ctypes.c_void_p], ctypes.c_int
-    return function
-
-
 def release_galerkin_products(pc: PETSc.PC) -> None:
     """Free the data a multigrid's coarse operators keep to form their Galerkin products P^T A P
     again with their patterns (PETSc's MatProductClear): with GAMG's reused interpolation its
@@ -151,11 +137,10 @@ def release_galerkin_products(pc: PETSc.PC) -> None:
     MiB for the three blocks of a 1.09M-unknown composite, 0.35 kB per unknown, and 15.5 MiB of
     a 55k-unknown one (nothing measurable on one rank; benchmarks/RESULTS.md, "A million
     unknowns in less memory"). Nothing happens without multigrid levels."""
-    clear = _mat_product_clear()
-    if clear is None or pc.getType() not in (PETSc.PC.Type.GAMG, PETSc.PC.Type.MG):
+    if pc.getType() not in (PETSc.PC.Type.GAMG, PETSc.PC.Type.MG):
         return
     levels = pc.getMGLevels()
     for level in range(levels - 1):  # level 0 the coarsest; the finest operator is the block's own
         operator, _ = pc.getMGSmoother(level).getOperators()
-        if clear(operator.handle) != 0:
-            raise RuntimeError("PETSc's MatProductClear failed")
+        if not mat_product_clear(operator):
+            return

@@ -21,7 +21,9 @@ from mpi4py import MPI
 from ssbfem._dolfinx import PETSc, dolfinx
 from ssbfem.block_preconditioner import BlockGaussSeidel
 from ssbfem.fem.pointwise import split_pointwise
+from ssbfem.heap import map_large_blocks_apart
 from ssbfem.model_interface import Model
+from ssbfem.petsc_c import matrix_of_pattern
 from ssbfem.sparsity import jacobian_matrix, local_positions
 
 _counter = itertools.count()
@@ -184,6 +186,7 @@ class CellProblem:
     """
 
     def __init__(self, model: Model, options: dict, prefix: str):
+        map_large_blocks_apart()  # the assembly's and the multigrids' temporaries (ssbfem.heap)
         self.u = model.unknowns
         spaces = [u.function_space for u in self.u]
         self.b = dolfinx.fem.petsc.create_vector(spaces, kind="mpi")
@@ -285,7 +288,8 @@ class CellProblem:
         """Free the PETSc objects (collective: call it on every rank at once)."""
         if getattr(self, "convergence", None) is not None:  # its KSP is the solver's: freed with it
             self.convergence.ksp = None
-        for name in ("solver", "A", "b", "x", "jacobian_callback"):
+        # The callback's constant integrals read A's pattern: freed before it.
+        for name in ("solver", "jacobian_callback", "A", "b", "x"):
             if getattr(self, name, None) is not None:  # not all made if the set-up failed
                 getattr(self, name).destroy()
         if getattr(self, "residual_callback", None) is not None:
@@ -650,8 +654,9 @@ class ConstantBlocks:
     solver's 113 s in the 55k-unknown composite's 1C discharge (benchmarks/RESULTS.md). That
     the forms are affine in s is checked once (C at inv_dt = 2, a0 = 1/2 against K + M); forms
     that hold inv_dt or a0 otherwise are assembled afresh at every new s. Memory: K, with the
-    Jacobian's pattern, and M, with the mass matrices' only (a seventh of the Jacobian's
-    nonzeros on the composite cathode).
+    Jacobian's pattern (its own values, the Jacobian's row pointers and column indices), and M,
+    with the mass matrices' only (a seventh of the Jacobian's nonzeros on the composite
+    cathode).
 
     ``blocks``: (row index set, column index set, compiled form) as :func:`_jacobian_blocks`;
     ``rate``: the Constants inv_dt and a0.
@@ -743,7 +748,7 @@ class ConstantBlocks:
         is about to be assembled: no third matrix of its size, even for a moment)."""
         if self.K is None or self._pattern_of != J.handle:
             self.destroy()
-            self.K = _matrix_like(J)
+            self.K = _matrix_like(J, share_pattern=True)
             self._pattern_of = J.handle
         if self.affine is None:
             self.affine = any(inv_dt for inv_dt, _ in self._slots)
@@ -800,9 +805,11 @@ def _equal(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
     return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
 
 
-def _matrix_like(J: PETSc.Mat) -> PETSc.Mat:
-    """A matrix with J's pattern and local-to-global maps, its values unset."""
-    matrix = J.duplicate(copy=False)
+def _matrix_like(J: PETSc.Mat, share_pattern: bool = False) -> PETSc.Mat:
+    """A matrix with J's pattern and local-to-global maps, its values unset; with
+    `share_pattern`, one that reads J's own row pointers and column indices where PETSc allows
+    (:func:`ssbfem.petsc_c.matrix_of_pattern`: a third less memory, not to outlive J)."""
+    matrix = (matrix_of_pattern(J) if share_pattern else None) or J.duplicate(copy=False)
     matrix.setLGMap(*J.getLGMap())
     # The pattern is the Jacobian's; DOLFINx's only writes outside it are zeros.
     matrix.setOption(PETSc.Mat.Option.NEW_NONZERO_LOCATIONS, False)

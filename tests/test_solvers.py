@@ -330,3 +330,30 @@ def test_later_newton_updates_are_solved_only_as_far_as_the_error_test_reads():
     test.start()
     assert ksp.getTolerances()[0] == pytest.approx(3e-3, rel=1e-12)
     ksp.destroy()
+
+
+@pytest.mark.mpi
+def test_constant_integrals_share_the_jacobians_pattern(model):
+    """The matrix of the constant integrals (K) reads the Jacobian's row pointers and column
+    indices on each rank's diagonal block, and copies into the Jacobian and back exactly."""
+    from ssbfem.petsc_c import matrix_of_pattern, shares_pattern
+
+    problem = create_solver(model, linear_solver="iterative")
+    rng = np.random.default_rng(3)
+    random_constants(model, rng)
+    random_unknowns(model, rng)
+    x = problem.x.duplicate()
+    dolfinx.fem.petsc.assign(model.unknowns, x)
+    problem.solver.computeJacobian(x, problem.A)
+    J = problem.A
+    K = matrix_of_pattern(J)
+    assert shares_pattern(K, J) and not shares_pattern(J.duplicate(), J)
+    same = PETSc.Mat.Structure.SAME_NONZERO_PATTERN
+    K.axpy(1.0, J, structure=same)  # K := J, entry by entry (the patterns must agree)
+    J.scale(2.0)
+    K.copy(J, structure=same)  # J := K: J's values again
+    J.axpy(-1.0, K, structure=same)
+    assert J.norm() == 0.0 and K.norm() > 0.0
+    for obj in (K, x):
+        obj.destroy()
+    forget_options(problem)

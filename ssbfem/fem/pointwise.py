@@ -59,8 +59,12 @@ from ssbfem._dolfinx import PETSc, dolfinx
 
 fem = dolfinx.fem
 
-#: Facets whose Jacobian entries are inserted per call: bounds the temporary arrays.
-_CHUNK = 20_000
+#: Facets evaluated at once: bounds the temporary arrays. Chunks of 2000 keep each below the
+#: 1 MiB from which a cell's solver has glibc map blocks apart (ssbfem.heap): at 1.09M
+#: unknowns on two ranks a Jacobian's assembly then took 0.93 s against 1.16 s with chunks of
+#: 20 000, whose blocks were mapped and faulted in again at every call (benchmarks/RESULTS.md,
+#: "The heap's free memory").
+_CHUNK = 2000
 
 
 class _NotPointwise(Exception):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +12,7 @@ from mpi4py import MPI
 
 from ssbfem._dolfinx import dolfinx
 from ssbfem.errors import InputError
+from ssbfem.heap import release_freed_memory
 
 
 @dataclass
@@ -176,16 +175,6 @@ class _GroupedModel:
 
     def getNodes(self, *args, **kwargs):
         return self._model.mesh.getNodes(*args, **kwargs)
-
-
-def release_freed_memory() -> None:
-    """Return the heap memory freed so far to the operating system. Gmsh frees its model at
-    ``finalize`` but glibc keeps the pages in the process: on a 1.09M-unknown composite read from
-    a .msh on two ranks the memory resident after the mesh falls from 1.77 to 1.04 GiB
-    (benchmarks/memory.py); the run's peak hardly changes (5.76 to 5.68 GiB: later phases reuse
-    freed pages anyway). Nothing happens where the C library is not glibc."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def load_mesh(path: str | Path, comm: MPI.Comm = MPI.COMM_WORLD) -> CellMesh:
