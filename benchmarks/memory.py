@@ -26,6 +26,7 @@ from mpi4py import MPI
 
 from ssbfem._dolfinx import PETSc
 from ssbfem.block_preconditioner import BlockGaussSeidel
+from ssbfem.heap import resident_mib
 from ssbfem.model import CellModel
 from ssbfem.petsc_c import shares_pattern
 from ssbfem.runner import build_mesh
@@ -34,15 +35,6 @@ from ssbfem.solvers import create_solver, number_of_dofs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale import prepare_step_from_rest
-
-
-def resident_mib() -> float:
-    """This process's resident set now, MiB (Linux)."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def peak_mib() -> float:

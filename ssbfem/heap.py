@@ -41,6 +41,18 @@ def _libc(name: str, *argtypes) -> Callable | None:
     return function
 
 
+def resident_mib() -> float:
+    """This process's resident set now, MiB (Linux's /proc; NaN elsewhere)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmRSS"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
 def release_freed_memory() -> None:
     """Return the heap's free pages to the operating system (glibc's ``malloc_trim``). After
     Gmsh's ``finalize`` on a 1.09M-unknown composite read from a .msh on two ranks the memory

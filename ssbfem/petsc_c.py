@@ -43,6 +43,11 @@ def mat_product_clear(matrix: PETSc.Mat) -> bool:
     return True
 
 
+def _diagonal_block(matrix: PETSc.Mat) -> PETSc.Mat:
+    """An AIJ matrix's block of this rank's rows and columns (the matrix itself on one rank)."""
+    return matrix.getDiagonalBlock() if matrix.getType() == PETSc.Mat.Type.MPIAIJ else matrix
+
+
 def _seqaij_csr(handle: int) -> tuple[np.ndarray, np.ndarray] | None:
     """Views of a SeqAIJ matrix's row pointers and column indices (its own memory)."""
     get = petsc_function(
@@ -72,8 +77,7 @@ def matrix_of_pattern(J: PETSc.Mat) -> PETSc.Mat | None:
     arrays, so it must not outlive J. None where PETSc's functions cannot be found."""
     if J.getType() not in (PETSc.Mat.Type.SEQAIJ, PETSc.Mat.Type.MPIAIJ):
         return None
-    diagonal = J.getDiagonalBlock() if J.getType() == PETSc.Mat.Type.MPIAIJ else J
-    own = _seqaij_csr(diagonal.handle)
+    own = _seqaij_csr(_diagonal_block(J).handle)
     if own is None:
         return None
     indptr, indices = own
@@ -107,9 +111,5 @@ def matrix_of_pattern(J: PETSc.Mat) -> PETSc.Mat | None:
 def shares_pattern(matrix: PETSc.Mat, of: PETSc.Mat) -> bool:
     """Whether `matrix`'s diagonal block reads the column indices of `of`'s (as
     :func:`matrix_of_pattern` makes it)."""
-
-    def diagonal(m: PETSc.Mat) -> PETSc.Mat:
-        return m.getDiagonalBlock() if m.getType() == PETSc.Mat.Type.MPIAIJ else m
-
-    ours, theirs = _seqaij_csr(diagonal(matrix).handle), _seqaij_csr(diagonal(of).handle)
+    ours, theirs = (_seqaij_csr(_diagonal_block(m).handle) for m in (matrix, of))
     return ours is not None and theirs is not None and ours[1].ctypes.data == theirs[1].ctypes.data

@@ -809,7 +809,9 @@ def _matrix_like(J: PETSc.Mat, share_pattern: bool = False) -> PETSc.Mat:
     """A matrix with J's pattern and local-to-global maps, its values unset; with
     `share_pattern`, one that reads J's own row pointers and column indices where PETSc allows
     (:func:`ssbfem.petsc_c.matrix_of_pattern`: a third less memory, not to outlive J)."""
-    matrix = (matrix_of_pattern(J) if share_pattern else None) or J.duplicate(copy=False)
+    matrix = matrix_of_pattern(J) if share_pattern else None
+    if matrix is None:
+        matrix = J.duplicate(copy=False)
     matrix.setLGMap(*J.getLGMap())
     # The pattern is the Jacobian's; DOLFINx's only writes outside it are zeros.
     matrix.setOption(PETSc.Mat.Option.NEW_NONZERO_LOCATIONS, False)
