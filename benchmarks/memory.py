@@ -6,10 +6,15 @@ Usage (serial or under mpiexec; the figures are summed over the ranks):
 
 Builds the cell of CONFIG (typically a composite from a ``mesh.file``), its model, its nonlinear
 solver, and takes one backward-Euler step of 1 s at 1C from rest, recording the resident memory
-after each phase: the interpreter with ssbfem and DOLFINx imported, the mesh, the model (forms
-compiled), the solver (vectors and the Jacobian matrix), the step (preconditioner or factorisation
-set up, Krylov or LU work). Prints the resident and peak memory after each phase and the peak per
-unknown, over everything and above the imports (what grows with the problem), and then the
+after each phase and its peak within the phase: the interpreter with ssbfem and DOLFINx
+imported, the mesh, the model (forms compiled), the solver (vectors and the Jacobian matrix),
+the step (preconditioner or factorisation set up, Krylov or LU work). Each rank's peak starts
+again at each phase (:func:`ssbfem.heap.reset_peak`, Linux): the ranks work in step within a
+phase, so the sum of their phase peaks is the memory the run needed at once, where the sum of
+each rank's peak over the whole run would add rank 0's reading of the mesh file to another
+rank's solve (printed too, "whole run"). Prints the resident and peak memory of each phase and
+the largest phase peak per unknown, over everything and above the imports (what grows with the
+problem), and then the
 matrices the step holds, from their nonzeros (8 bytes a value, 4 a column index, 8 a row): the
 Jacobian, the matrices of its constant integrals, the block sweep's diagonal blocks and
 couplings, each multigrid's coarse operators and interpolations.
@@ -26,7 +31,7 @@ from mpi4py import MPI
 
 from ssbfem._dolfinx import PETSc
 from ssbfem.block_preconditioner import BlockGaussSeidel
-from ssbfem.heap import resident_mib
+from ssbfem.heap import peak_resident_mib, reset_peak, resident_mib
 from ssbfem.model import CellModel
 from ssbfem.petsc_c import shares_pattern
 from ssbfem.runner import build_mesh
@@ -37,7 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale import prepare_step_from_rest
 
 
-def peak_mib() -> float:
+def run_peak_mib() -> float:
+    """This rank's peak resident set over the whole run (MiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -82,11 +88,13 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], dest="overrides")
     args = parser.parse_args()
     comm = MPI.COMM_WORLD
-    phases = [("imports", resident_mib(), peak_mib())]
+    phases = [("imports", resident_mib(), peak_resident_mib())]
+    reset_peak()
 
     def mark(name: str) -> None:
         comm.barrier()
-        phases.append((name, resident_mib(), peak_mib()))
+        phases.append((name, resident_mib(), peak_resident_mib()))
+        reset_peak()
 
     settings = load_settings(args.config, args.overrides)
     cellmesh = build_mesh(settings, comm)
@@ -102,16 +110,18 @@ def main() -> None:
     dofs = number_of_dofs(model)
     nonzeros = problem.A.getInfo(PETSc.Mat.InfoType.GLOBAL_SUM)["nz_used"]
     summed = [(name, comm.allreduce(rss), comm.allreduce(peak)) for name, rss, peak in phases]
+    whole_run = comm.allreduce(run_peak_mib())
     held = {name: comm.allreduce(mib) for name, mib in held_matrices(problem).items()}
     if comm.rank == 0:
         snes = problem.solver
         print(f"ranks {comm.size}; unknowns {dofs}; Jacobian nonzeros {nonzeros:.0f}")
         print(f"step: {snes.getIterationNumber()} Newton, {snes.getLinearSolveIterations()} {snes.getKSP().getType()}")
-        print(f"{'phase':36s} {'resident MiB':>12s} {'peak MiB':>10s}")
+        print(f"{'phase':36s} {'resident MiB':>12s} {'phase peak MiB':>14s}")
         for name, rss, peak in summed:
-            print(f"{name:36s} {rss:12.1f} {peak:10.1f}")
-        peak, base = summed[-1][2], summed[0][1]
-        print(f"peak per unknown: {peak * 2**20 / dofs:.0f} B; above the imports: {(peak - base) * 2**20 / dofs:.0f} B")
+            print(f"{name:36s} {rss:12.1f} {peak:14.1f}")
+        peak, base = max(p for _, _, p in summed), summed[0][1]
+        print(f"largest phase peak per unknown: {peak * 2**20 / dofs:.0f} B; above the imports: {(peak - base) * 2**20 / dofs:.0f} B")
+        print(f"whole run, each rank's peak summed: {whole_run:.1f} MiB, {whole_run * 2**20 / dofs:.0f} B per unknown")
         print(f"resident after the step per unknown: {summed[-1][1] * 2**20 / dofs:.0f} B")
         print("matrices held after the step (MiB, summed over the ranks):")
         for name, mib in held.items():

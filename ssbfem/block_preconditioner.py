@@ -39,6 +39,10 @@ class BlockGaussSeidel:
         self._lower: list[PETSc.Mat | None] = []
         self._solvers: list[PETSc.KSP] = []
         self._work: list[tuple[PETSc.Vec, PETSc.Vec]] = []
+        # y's entries of the blocks before each block, gathered into a vector of their own by a
+        # scatter made once: a subvector of a noncontiguous index set is a new vector at each
+        # call (a fresh mapping of some MiB per application at 1M unknowns; ssbfem.heap)
+        self._gather: list[tuple[PETSc.Scatter, PETSc.Vec] | None] = []
 
     def set_blocks(self, blocks: list[tuple[str, PETSc.IS]], prefix: str) -> None:
         """The blocks in sweep order, each a name and the global indices of its rows (owned by
@@ -79,6 +83,10 @@ class BlockGaussSeidel:
                 self._lower[k] = A.createSubMatrix(rows, self._before[k], submat=self._lower[k])
             if not self._work[k]:
                 self._work[k] = tuple(self._diagonal[k].createVecLeft() for _ in range(2))
+            if k and self._gather[k] is None:
+                whole, before = A.createVecRight(), self._lower[k].createVecRight()
+                self._gather[k] = (PETSc.Scatter().create(whole, self._before[k], before, None), before)
+                whole.destroy()
             self._solvers[k].setOperators(self._diagonal[k], self._diagonal[k])
             self._solvers[k].setUp()
             if self.names[k] in self.lean:
@@ -91,7 +99,7 @@ class BlockGaussSeidel:
         for k in range(1, n):
             indices = np.sort(np.concatenate([s.getIndices() for s in self.index_sets[:k]]))
             self._before[k] = PETSc.IS().createGeneral(indices.astype(PETSc.IntType), comm=comm)
-        self._diagonal, self._lower, self._work = [None] * n, [None] * n, [()] * n
+        self._diagonal, self._lower, self._work, self._gather = [None] * n, [None] * n, [()] * n, [None] * n
         for name in self.names:
             solver = PETSc.KSP().create(comm)
             solver.setOptionsPrefix(f"{self.prefix}fieldsplit_{name}_")
@@ -106,9 +114,9 @@ class BlockGaussSeidel:
             x_k.copy(residual)
             x.restoreSubVector(rows, x_k)
             if k:
-                y_before = y.getSubVector(self._before[k])
+                gather, y_before = self._gather[k]
+                gather.scatter(y, y_before, addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
                 self._lower[k].mult(y_before, coupled)
-                y.restoreSubVector(self._before[k], y_before)
                 residual.axpy(-1.0, coupled)
             y_k = y.getSubVector(rows)
             solver.solve(residual, y_k)
@@ -124,10 +132,10 @@ class BlockGaussSeidel:
         for obj in [*self._solvers, *self._diagonal, *self._lower, *self._before]:
             if obj is not None:
                 obj.destroy()
-        for pair in self._work:
-            for vec in pair:
-                vec.destroy()
-        self._solvers, self._diagonal, self._lower, self._before, self._work = [], [], [], [], []
+        for objects in [*self._work, *filter(None, self._gather)]:
+            for obj in objects:
+                obj.destroy()
+        self._solvers, self._diagonal, self._lower, self._before, self._work, self._gather = [], [], [], [], [], []
 
 
 def release_galerkin_products(pc: PETSc.PC) -> None:

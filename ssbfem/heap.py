@@ -41,16 +41,41 @@ def _libc(name: str, *argtypes) -> Callable | None:
     return function
 
 
-def resident_mib() -> float:
-    """This process's resident set now, MiB (Linux's /proc; NaN elsewhere)."""
+def _status_mib(field: str) -> float:
+    """A field of this process's /proc status in MiB (Linux; NaN elsewhere)."""
     try:
         with open("/proc/self/status") as status:
             for line in status:
-                if line.startswith("VmRSS"):
+                if line.startswith(f"{field}:"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
     return float("nan")
+
+
+def resident_mib() -> float:
+    """This process's resident set now, MiB (Linux's /proc; NaN elsewhere)."""
+    return _status_mib("VmRSS")
+
+
+def peak_resident_mib() -> float:
+    """The largest resident set of this process since it started or since :func:`reset_peak`,
+    MiB (Linux's /proc; NaN elsewhere)."""
+    return _status_mib("VmHWM")
+
+
+def reset_peak() -> bool:
+    """Start the peak resident set (:func:`peak_resident_mib`) again from the present one
+    (Linux's ``clear_refs``), so that a phase's own peak can be read. Whether it was reset.
+    On several ranks the sum of each rank's peak over a whole run adds peaks of different
+    moments (rank 0 reading the mesh file, another rank in a solve); within one phase the ranks
+    work in step."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")
+    except OSError:
+        return False
+    return True
 
 
 def release_freed_memory() -> None:

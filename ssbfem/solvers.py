@@ -1052,6 +1052,7 @@ class ResidualCallback:
         self._taken_with: tuple[int, list[np.ndarray]] = (-1, [])
         self._like = like
         self._work: list[PETSc.Vec] = []
+        self._blocks: list[np.ndarray] = []  # each row's local array, owned and ghost entries
 
     def new_state(self) -> None:
         self._f0_valid = False
@@ -1111,13 +1112,15 @@ class ResidualCallback:
             if zero:
                 local.set(0.0)
             array = local.array_w
-            blocks = []
-            for form, (start, stop, ghost_start, ghost_stop) in zip(forms, self._offsets, strict=True):
-                block = np.zeros(stop - start + ghost_stop - ghost_start, dtype=array.dtype)
+            if not self._blocks:  # kept: arrays of 1 MiB and more are mapped afresh at each call
+                sizes = [stop - start + gstop - gstart for start, stop, gstart, gstop in self._offsets]
+                self._blocks = [np.empty(size, dtype=array.dtype) for size in sizes]
+            blocks = self._blocks
+            for form, block in zip(forms, blocks, strict=True):
+                block.fill(0.0)
                 if form is not None:
                     constants, coefficients = _cpp.fem.pack_constants(form), _cpp.fem.pack_coefficients(form)
                     _cpp.fem.assemble_vector(block, form, constants, coefficients)
-                blocks.append(block)
             if pointwise is not None:
                 pointwise.add_residual(blocks)
             for block, (start, stop, ghost_start, ghost_stop) in zip(blocks, self._offsets, strict=True):

@@ -1,4 +1,5 @@
-"""Large blocks kept out of glibc's heap: the memory they free leaves the resident set."""
+"""The heap: large blocks kept out of glibc's heap, their freed memory leaving the resident set; the
+peak resident set read and started again."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import platform
 import numpy as np
 import pytest
 
-from ssbfem.heap import map_large_blocks_apart, resident_mib
+from ssbfem.heap import map_large_blocks_apart, peak_resident_mib, reset_peak, resident_mib
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's allocator only")
@@ -21,3 +22,13 @@ def test_freed_large_blocks_leave_the_resident_set():
     del arrays[::2]
     assert resident_mib() - before < 250.0  # the freed half, 200 MiB, has gone back
     assert all(a[-1] == 1.0 for a in arrays)
+
+
+@pytest.mark.skipif(platform.system() != "Linux", reason="Linux's /proc")
+def test_peak_resident_set_starts_again_at_reset():
+    block = np.ones(1 << 24)  # 128 MiB: above glibc's largest threshold, mapped apart and given back
+    with_block = resident_mib()
+    del block
+    assert peak_resident_mib() >= with_block
+    assert reset_peak()
+    assert peak_resident_mib() < with_block - 100.0  # the freed 128 MiB no longer in the peak

@@ -194,16 +194,16 @@ class PointwiseInterface:
         for group in self._groups:
             if group.size == 0:
                 continue
-            # R_a[i] += sum_q w_q |F| g_a(x_q) phi_i(x_q), facet by facet, then summed into the dofs
-            terms = [np.empty(side.dofs.shape) for _, side in group.rows]
+            # R_a[i] += sum_q w_q |F| g_a(x_q) phi_i(x_q), facet by facet, summed into the dofs
+            # chunk by chunk: no array of all facets, nor of a whole row, is made at each call
+            # (arrays of 1 MiB and more are mapped afresh each time: ssbfem.heap).
             for start, stop, basis in group.chunks():
                 _fill(group, start, stop, basis)
                 values = _evaluate(group, group.residual, start, stop)  # (facets, points, rows)
                 w = group.weights[start:stop]
-                for k, (_, side) in enumerate(group.rows):
-                    terms[k][start:stop] = np.einsum("fq,fqi->fi", w * values[:, :, k], basis[id(side)])
-            for (row, side), term in zip(group.rows, terms, strict=True):
-                blocks[row] += np.bincount(side.dofs.ravel(), term.ravel(), minlength=len(blocks[row]))
+                for k, (row, side) in enumerate(group.rows):
+                    term = np.einsum("fq,fqi->fi", w * values[:, :, k], basis[id(side)])
+                    np.add.at(blocks[row], side.dofs[start:stop].ravel(), term.ravel())
 
     def add_jacobian(self, J: PETSc.Mat) -> None:
         """Add the interface's Jacobian blocks into J (local numbering; J assembled afterwards):
