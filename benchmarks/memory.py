@@ -120,7 +120,8 @@ def main() -> None:
         for name, rss, peak in summed:
             print(f"{name:36s} {rss:12.1f} {peak:14.1f}")
         peak, base = max(p for _, _, p in summed), summed[0][1]
-        print(f"largest phase peak per unknown: {peak * 2**20 / dofs:.0f} B; above the imports: {(peak - base) * 2**20 / dofs:.0f} B")
+        per_unknown, above = peak * 2**20 / dofs, (peak - base) * 2**20 / dofs
+        print(f"largest phase peak per unknown: {per_unknown:.0f} B; above the imports: {above:.0f} B")
         print(f"whole run, each rank's peak summed: {whole_run:.1f} MiB, {whole_run * 2**20 / dofs:.0f} B per unknown")
         print(f"resident after the step per unknown: {summed[-1][1] * 2**20 / dofs:.0f} B")
         print("matrices held after the step (MiB, summed over the ranks):")
