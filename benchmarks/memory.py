@@ -14,16 +14,14 @@ phase, so the sum of their phase peaks is the memory the run needed at once, whe
 each rank's peak over the whole run would add rank 0's reading of the mesh file to another
 rank's solve (printed too, "whole run"). Prints the resident and peak memory of each phase and
 the largest phase peak per unknown, over everything and above the imports (what grows with the
-problem), and then the
-matrices the step holds, from their nonzeros (8 bytes a value, 4 a column index, 8 a row): the
-Jacobian, the matrices of its constant integrals, the block sweep's diagonal blocks and
-couplings, each multigrid's coarse operators and interpolations.
+problem), and then the matrices the step holds, from their nonzeros (8 bytes a value, 4 a column
+index, 8 a row): the Jacobian, the matrices of its constant integrals, the block sweep's
+diagonal blocks and couplings, each multigrid's coarse operators and interpolations.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 from pathlib import Path
 
@@ -40,11 +38,6 @@ from ssbfem.solvers import create_solver, number_of_dofs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale import prepare_step_from_rest
-
-
-def run_peak_mib() -> float:
-    """This rank's peak resident set over the whole run (MiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def matrix_mib(matrix: PETSc.Mat | None, values_only: bool = False) -> float:
@@ -110,7 +103,7 @@ def main() -> None:
     dofs = number_of_dofs(model)
     nonzeros = problem.A.getInfo(PETSc.Mat.InfoType.GLOBAL_SUM)["nz_used"]
     summed = [(name, comm.allreduce(rss), comm.allreduce(peak)) for name, rss, peak in phases]
-    whole_run = comm.allreduce(run_peak_mib())
+    whole_run = comm.allreduce(max(peak for _, _, peak in phases))  # each rank's own largest
     held = {name: comm.allreduce(mib) for name, mib in held_matrices(problem).items()}
     if comm.rank == 0:
         snes = problem.solver
