@@ -81,12 +81,12 @@ class BlockGaussSeidel:
             self._diagonal[k] = P.createSubMatrix(rows, rows, submat=self._diagonal[k])
             if k:
                 self._lower[k] = A.createSubMatrix(rows, self._before[k], submat=self._lower[k])
-            if not self._work[k]:
+            if not self._work[k]:  # the block's first set-up
                 self._work[k] = tuple(self._diagonal[k].createVecLeft() for _ in range(2))
-            if k and self._gather[k] is None:
-                whole, before = A.createVecRight(), self._lower[k].createVecRight()
-                self._gather[k] = (PETSc.Scatter().create(whole, self._before[k], before, None), before)
-                whole.destroy()
+                if k:
+                    whole, before = A.createVecRight(), self._lower[k].createVecRight()
+                    self._gather[k] = (PETSc.Scatter().create(whole, self._before[k], before, None), before)
+                    whole.destroy()
             self._solvers[k].setOperators(self._diagonal[k], self._diagonal[k])
             self._solvers[k].setUp()
             if self.names[k] in self.lean:

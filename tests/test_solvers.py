@@ -347,13 +347,14 @@ def test_constant_integrals_share_the_jacobians_pattern(model):
     problem.solver.computeJacobian(x, problem.A)
     J = problem.A
     K = matrix_of_pattern(J)
-    assert shares_pattern(K, J) and not shares_pattern(J.duplicate(), J)
+    copy = J.duplicate()
+    assert shares_pattern(K, J) and not shares_pattern(copy, J)
     same = PETSc.Mat.Structure.SAME_NONZERO_PATTERN
     K.axpy(1.0, J, structure=same)  # K := J, entry by entry (the patterns must agree)
     J.scale(2.0)
     K.copy(J, structure=same)  # J := K: J's values again
     J.axpy(-1.0, K, structure=same)
     assert J.norm() == 0.0 and K.norm() > 0.0
-    for obj in (K, x):
+    for obj in (K, copy, x):
         obj.destroy()
     forget_options(problem)
